@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fault outcome classification, shared by the BPF programs (which decide
+ * it when a fault finishes) and the unit tests (which feed it event
+ * sequences). Include pagetrace.h first. No other includes.
+ *
+ * The evidence is what the faulting thread did between the fault's entry
+ * and its accounting: which rss counters it changed (kmem:rss_stat) and
+ * which movable folios it allocated (kmem:mm_page_alloc):
+ *
+ *   new anonymous page     anon counter, folio of order 0 (or no folio
+ *                          seen: a page reused from the swap cache path)
+ *   huge page (THP/mTHP)   anon counter, folio of order > 0
+ *   zero page              nothing at all on a read of a missing page
+ *   copy of the zero page  write-protect fault, anon counter only (the
+ *                          zero page is not counted in rss)
+ *   copy of a shared page  write-protect fault and a new folio without an
+ *                          anon counter change (anon page shared after
+ *                          fork), or the file counter going down with the
+ *                          anon counter going up (private file page)
+ *   file page              file or shmem counter only
+ *   swap-in                swap-entry counter changed
+ */
+#ifndef PAGETRACE_OUTCOME_H
+#define PAGETRACE_OUTCOME_H
+
+struct pt_fault_evidence {
+	__u32 error_code;
+	__u32 order; /* order of the last movable folio allocated */
+	__u32 alloc_pages; /* pages of all movable folios allocated */
+	__u16 rss_events[PT_RSS__COUNT];
+};
+
+static inline __u32 pt_classify_fault(const struct pt_fault_evidence *ev,
+				      __u32 *pages)
+{
+	int prot = ev->error_code & PT_PF_PROT;
+	int write = ev->error_code & PT_PF_WRITE;
+	int anon = ev->rss_events[PT_RSS_ANON] != 0;
+	int file = ev->rss_events[PT_RSS_FILE] || ev->rss_events[PT_RSS_SHMEM];
+	__u32 folio = ev->alloc_pages ? 1U << ev->order : 1;
+
+	*pages = 0;
+	if (ev->rss_events[PT_RSS_SWAPENTS]) {
+		*pages = folio;
+		return PT_OUT_SWAP;
+	}
+	if (prot && write) {
+		if (anon && file) {
+			/* private file page copied: always a single page */
+			*pages = 1;
+			return PT_OUT_COW;
+		}
+		if (anon) {
+			/* order 9 here is the huge zero page replaced by a THP */
+			*pages = folio;
+			return PT_OUT_COW_ZERO;
+		}
+		if (ev->alloc_pages) {
+			*pages = folio;
+			return PT_OUT_COW;
+		}
+		return PT_OUT_NONE;
+	}
+	if (anon) {
+		*pages = folio;
+		return ev->alloc_pages && ev->order > 0 ? PT_OUT_THP :
+							  PT_OUT_ANON;
+	}
+	if (file) {
+		/* one rss update per folio batch: a lower bound on the pages */
+		*pages = (__u32)ev->rss_events[PT_RSS_FILE] +
+			 ev->rss_events[PT_RSS_SHMEM];
+		return PT_OUT_FILE;
+	}
+	if (!prot && !write && !ev->alloc_pages) {
+		*pages = 1;
+		return PT_OUT_ZERO;
+	}
+	return PT_OUT_NONE;
+}
+
+#endif /* PAGETRACE_OUTCOME_H */

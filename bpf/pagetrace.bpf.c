@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pagetrace kernel side: allocator uprobes, page-fault, syscall, mm and
+ * sched tracepoints, and a perf software event that marks the end of each
+ * fault. Only the traced processes' events leave the kernel: every program
+ * checks the tgid set (or the thread's own state) before anything else.
+ *
+ * A fault has no exit tracepoint; the kernel accounts a finished fault by
+ * firing the page-faults-min/maj software events at the end of
+ * handle_mm_fault(). Between tp_btf/page_fault_* (entry) and that event,
+ * the thread's rss_stat and mm_page_alloc events are the fault's effects.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pagetrace.h"
+#include "outcome.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Knobs set by user space before load. */
+const volatile __u64 targ_min_size = 0; /* smaller allocations are skipped */
+const volatile __u64 targ_wakeup_bytes = 0; /* wake the reader past this */
+
+/* Syscalls on x86_64 whose arguments and results the ledger needs. */
+#define NR_MMAP 9
+#define NR_MPROTECT 10
+#define NR_MUNMAP 11
+#define NR_BRK 12
+#define NR_MREMAP 25
+#define NR_MADVISE 28
+#define NR_MLOCK 149
+#define NR_MLOCKALL 151
+#define NR_MLOCK2 325
+
+#define MIGRATE_MOVABLE_TYPE 1
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by user space */
+} events SEC(".maps");
+
+/* tgid -> unused; the set of traced processes */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+/* failed ring-buffer reservations, per CPU, indexed by record type */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PT_REC__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* live blocks at least targ_min_size big, so frees of others stay here */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+struct call_ctx {
+	__u64 t_enter;
+	__u64 args[3];
+	__u64 caller;
+	__u32 fn;
+	__u32 depth; /* allocator calls nest: realloc(NULL) calls malloc */
+};
+
+struct fault_ctx {
+	__u64 t_start;
+	__u64 addr;
+	__u64 ip;
+	__u32 error_code;
+	__u32 flags;
+	__u32 open;
+	__u32 order;
+	__u32 alloc_pages;
+	__u16 rss_events[PT_RSS__COUNT];
+};
+
+struct sys_ctx {
+	__u64 t_start;
+	__u64 args[6];
+	__u32 nr;
+	__u32 open;
+	__u32 alloc_pages;
+	__u16 rss_events[PT_RSS__COUNT];
+};
+
+struct thread_state {
+	struct call_ctx call;
+	struct fault_ctx fault;
+	struct sys_ctx sys;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+static __always_inline bool is_target(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline struct thread_state *thread_state(bool create)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return bpf_task_storage_get(&threads, task, NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE :
+					     0);
+}
+
+static __always_inline void *reserve(__u32 size, __u32 type)
+{
+	void *rec = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!rec) {
+		__u64 *count = bpf_map_lookup_elem(&lost, &type);
+
+		if (count)
+			(*count)++;
+		return NULL;
+	}
+	struct pt_rec_header *hdr = rec;
+	__u64 id = bpf_get_current_pid_tgid();
+
+	hdr->type = type;
+	hdr->tid = (__u32)id;
+	hdr->tgid = id >> 32;
+	hdr->cpu = bpf_get_smp_processor_id();
+	hdr->ts = bpf_ktime_get_ns();
+	return rec;
+}
+
+/*
+ * Waking the reader for every record costs more than the record itself;
+ * wake it only once enough has piled up, the reader polls on a timer too.
+ */
+static __always_inline void submit(void *rec)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(rec, flags);
+}
+
+/* ---- allocator calls ---------------------------------------------- */
+
+/* a * b, saturated: an overflowing calloc is "big" for the size filter */
+static __always_inline __u64 saturating_mul(__u64 a, __u64 b)
+{
+	__u64 limit = ~0ULL;
+
+	/* hide the division from clang, which turns it into a 128-bit
+	 * multiply that BPF lacks */
+	asm volatile("" : "+r"(limit));
+	if (a && b > limit / a)
+		return ~0ULL;
+	return a * b;
+}
+
+static __always_inline __u64 requested_size(__u32 fn, const __u64 *args)
+{
+	switch (fn) {
+	case PT_FN_CALLOC:
+		return saturating_mul(args[0], args[1]);
+	case PT_FN_REALLOC:
+	case PT_FN_ALIGNED_ALLOC:
+	case PT_FN_MEMALIGN:
+		return args[1];
+	case PT_FN_REALLOCARRAY:
+		return saturating_mul(args[1], args[2]);
+	case PT_FN_POSIX_MEMALIGN:
+		return args[2];
+	default:
+		return args[0];
+	}
+}
+
+/* glibc's chunk size field, flags masked out; 0 if it cannot be read */
+static __always_inline __u64 chunk_header(__u64 addr, __u32 *flags)
+{
+	__u64 size_field = 0;
+
+	if (!addr || bpf_probe_read_user(&size_field, sizeof(size_field),
+					 (void *)(addr - PT_GLIBC_SIZE_OFFSET)))
+		return 0;
+	*flags |= PT_CALL_CHUNK_KNOWN;
+	if (size_field & PT_GLIBC_IS_MMAPPED)
+		*flags |= PT_CALL_CHUNK_MMAPPED;
+	return size_field & ~7ULL;
+}
+
+SEC("uprobe")
+int alloc_entry(struct pt_regs *ctx)
+{
+	struct thread_state *ts;
+
+	if (!is_target())
+		return 0;
+	ts = thread_state(true);
+	if (!ts)
+		return 0;
+	if (ts->call.depth++ > 0)
+		return 0; /* nested: the outermost call is the one reported */
+	ts->call.fn = bpf_get_attach_cookie(ctx);
+	ts->call.t_enter = bpf_ktime_get_ns();
+	ts->call.args[0] = PT_REGS_PARM1(ctx);
+	ts->call.args[1] = PT_REGS_PARM2(ctx);
+	ts->call.args[2] = PT_REGS_PARM3(ctx);
+	ts->call.caller = 0;
+	bpf_probe_read_user(&ts->call.caller, sizeof(ts->call.caller),
+			    (void *)PT_REGS_SP(ctx));
+	return 0;
+}
+
+SEC("uretprobe")
+int alloc_return(struct pt_regs *ctx)
+{
+	struct thread_state *ts = thread_state(false);
+	struct pt_rec_call *rec;
+	__u64 ret = PT_REGS_RC(ctx);
+	__u64 addr = ret;
+	__u8 one = 1;
+
+	if (!ts || ts->call.depth == 0)
+		return 0;
+	if (--ts->call.depth > 0)
+		return 0;
+	if (ts->call.fn == PT_FN_POSIX_MEMALIGN) {
+		addr = 0;
+		if ((int)ret == 0)
+			bpf_probe_read_user(&addr, sizeof(addr),
+					    (void *)ts->call.args[0]);
+	}
+	if (targ_min_size) {
+		__u64 old = 0;
+		bool old_tracked = false;
+
+		if (ts->call.fn == PT_FN_REALLOC ||
+		    ts->call.fn == PT_FN_REALLOCARRAY) {
+			old = ts->call.args[0];
+			old_tracked = old && bpf_map_delete_elem(&tracked,
+								 &old) == 0;
+		}
+		if (requested_size(ts->call.fn, ts->call.args) <
+		    targ_min_size) {
+			if (!old_tracked)
+				return 0;
+		} else if (addr) {
+			bpf_map_update_elem(&tracked, &addr, &one, BPF_ANY);
+		}
+	}
+	rec = reserve(sizeof(*rec), PT_REC_CALL);
+	if (!rec)
+		return 0;
+	rec->fn = ts->call.fn;
+	rec->flags = 0;
+	rec->t_enter = ts->call.t_enter;
+	rec->args[0] = ts->call.args[0];
+	rec->args[1] = ts->call.args[1];
+	rec->args[2] = ts->call.args[2];
+	rec->ret = ret;
+	rec->addr = addr;
+	rec->caller = ts->call.caller;
+	rec->chunk_size = chunk_header(addr, &rec->flags);
+	submit(rec);
+	return 0;
+}
+
+SEC("uprobe")
+int free_entry(struct pt_regs *ctx)
+{
+	struct thread_state *ts;
+	struct pt_rec_free *rec;
+	__u64 addr = PT_REGS_PARM1(ctx);
+
+	if (!addr || !is_target())
+		return 0;
+	ts = thread_state(false);
+	if (ts && ts->call.depth > 0)
+		return 0; /* freed by realloc: its record tells */
+	if (targ_min_size && bpf_map_delete_elem(&tracked, &addr) != 0)
+		return 0;
+	rec = reserve(sizeof(*rec), PT_REC_FREE);
+	if (!rec)
+		return 0;
+	rec->addr = addr;
+	rec->flags = 0;
+	rec->pad = 0;
+	rec->caller = 0;
+	bpf_probe_read_user(&rec->caller, sizeof(rec->caller),
+			    (void *)PT_REGS_SP(ctx));
+	chunk_header(addr, &rec->flags);
+	submit(rec);
+	return 0;
+}
+
+/* ---- page faults -------------------------------------------------- */
+
+static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
+				       __u32 pages)
+{
+	struct pt_rec_fault *rec = reserve(sizeof(*rec), PT_REC_FAULT);
+
+	ts->fault.open = 0;
+	if (!rec)
+		return;
+	rec->t_start = ts->fault.t_start;
+	rec->addr = ts->fault.addr;
+	rec->ip = ts->fault.ip;
+	rec->error_code = ts->fault.error_code;
+	rec->flags = ts->fault.flags;
+	rec->outcome = outcome;
+	rec->pages = pages;
+	rec->order = ts->fault.order;
+	rec->alloc_pages = ts->fault.alloc_pages;
+	__builtin_memcpy(rec->rss_events, ts->fault.rss_events,
+			 sizeof(rec->rss_events));
+	submit(rec);
+}
+
+static __always_inline void fault_enter(__u64 addr, __u64 ip, __u64 error_code,
+					__u32 flags)
+{
+	struct thread_state *ts = thread_state(true);
+
+	if (!ts)
+		return;
+	/* the previous fault never reached accounting: it failed */
+	if (ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
+	if (ts->call.depth > 0)
+		flags |= PT_FAULT_IN_CALL;
+	ts->fault.t_start = bpf_ktime_get_ns();
+	ts->fault.addr = addr;
+	ts->fault.ip = ip;
+	ts->fault.error_code = error_code;
+	ts->fault.flags = flags;
+	ts->fault.order = 0;
+	ts->fault.alloc_pages = 0;
+	__builtin_memset(ts->fault.rss_events, 0,
+			 sizeof(ts->fault.rss_events));
+	ts->fault.open = 1;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	if (!is_target())
+		return 0;
+	fault_enter(address, regs->ip, error_code, 0);
+	return 0;
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	struct pt_regs *user_regs;
+
+	/* kernel addresses live in the upper half */
+	if (address >> 63 || !is_target())
+		return 0;
+	user_regs = (struct pt_regs *)bpf_task_pt_regs(
+		bpf_get_current_task_btf());
+	fault_enter(address, BPF_CORE_READ(user_regs, ip), error_code,
+		    PT_FAULT_KERNEL);
+	return 0;
+}
+
+/* page-faults-min / page-faults-maj software events: the fault is done */
+SEC("perf_event")
+int fault_done(struct bpf_perf_event_data *ctx)
+{
+	struct thread_state *ts = thread_state(false);
+	struct pt_fault_evidence ev;
+	__u32 outcome, pages;
+
+	if (!ts || !ts->fault.open || ctx->addr != ts->fault.addr)
+		return 0;
+	ev.error_code = ts->fault.error_code;
+	ev.order = ts->fault.order;
+	ev.alloc_pages = ts->fault.alloc_pages;
+	__builtin_memcpy(ev.rss_events, ts->fault.rss_events,
+			 sizeof(ev.rss_events));
+	outcome = pt_classify_fault(&ev, &pages);
+	emit_fault(ts, outcome, pages);
+	return 0;
+}
+
+/* ---- what a fault or syscall did ---------------------------------- */
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(page_alloc, struct page *page, unsigned int order, gfp_t gfp,
+	     int migratetype)
+{
+	struct thread_state *ts;
+
+	/* page tables and kernel memory are not movable; user pages are */
+	if (!page || migratetype != MIGRATE_MOVABLE_TYPE)
+		return 0;
+	ts = thread_state(false);
+	if (!ts)
+		return 0;
+	if (ts->fault.open) {
+		ts->fault.order = order;
+		ts->fault.alloc_pages += 1U << (order & 31);
+	} else if (ts->sys.open) {
+		ts->sys.alloc_pages += 1U << (order & 31);
+	}
+	return 0;
+}
+
+/* constant indexes: the verifier cannot bound a computed one here */
+static __always_inline void count_rss(__u16 *events, int member)
+{
+	switch (member) {
+	case PT_RSS_FILE:
+		events[PT_RSS_FILE]++;
+		break;
+	case PT_RSS_ANON:
+		events[PT_RSS_ANON]++;
+		break;
+	case PT_RSS_SWAPENTS:
+		events[PT_RSS_SWAPENTS]++;
+		break;
+	case PT_RSS_SHMEM:
+		events[PT_RSS_SHMEM]++;
+		break;
+	}
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *ts;
+
+	/* curr: only changes to the faulting process's own counters */
+	if (task->mm != mm)
+		return 0;
+	ts = thread_state(false);
+	if (!ts)
+		return 0;
+	if (ts->fault.open)
+		count_rss(ts->fault.rss_events, member);
+	else if (ts->sys.open)
+		count_rss(ts->sys.rss_events, member);
+	return 0;
+}
+
+/* ---- syscalls ----------------------------------------------------- */
+
+static __always_inline bool is_mm_syscall(long nr)
+{
+	switch (nr) {
+	case NR_MMAP:
+	case NR_MPROTECT:
+	case NR_MUNMAP:
+	case NR_BRK:
+	case NR_MREMAP:
+	case NR_MADVISE:
+	case NR_MLOCK:
+	case NR_MLOCKALL:
+	case NR_MLOCK2:
+		return true;
+	default:
+		return false;
+	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct thread_state *ts;
+
+	if (!is_target())
+		return 0;
+	ts = thread_state(true);
+	if (!ts)
+		return 0;
+	ts->sys.open = 1;
+	ts->sys.nr = id;
+	ts->sys.alloc_pages = 0;
+	__builtin_memset(ts->sys.rss_events, 0, sizeof(ts->sys.rss_events));
+	if (!is_mm_syscall(id))
+		return 0;
+	ts->sys.t_start = bpf_ktime_get_ns();
+	ts->sys.args[0] = regs->di;
+	ts->sys.args[1] = regs->si;
+	ts->sys.args[2] = regs->dx;
+	ts->sys.args[3] = regs->r10;
+	ts->sys.args[4] = regs->r8;
+	ts->sys.args[5] = regs->r9;
+	return 0;
+}
+
+#define MAP_ANONYMOUS_FLAG 0x20
+
+/* The name of the file behind descriptor fd of the current task. */
+static __always_inline void fd_file_name(int fd, char *buf, int size)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	unsigned int max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct file *file = NULL;
+	const unsigned char *name;
+
+	buf[0] = '\0';
+	if (fd < 0 || (unsigned int)fd >= max_fds ||
+	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return;
+	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	bpf_probe_read_kernel_str(buf, size, name);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct thread_state *ts = thread_state(false);
+	struct pt_rec_syscall *rec;
+	bool populated;
+
+	if (!ts || !ts->sys.open)
+		return 0;
+	ts->sys.open = 0;
+	populated = ts->sys.alloc_pages || ts->sys.rss_events[PT_RSS_ANON] ||
+		    ts->sys.rss_events[PT_RSS_FILE] ||
+		    ts->sys.rss_events[PT_RSS_SHMEM];
+	if (!is_mm_syscall(ts->sys.nr)) {
+		if (!populated)
+			return 0;
+		/* another syscall populated pages (get_user_pages) */
+		ts->sys.t_start = 0;
+		__builtin_memset(ts->sys.args, 0, sizeof(ts->sys.args));
+	}
+	rec = reserve(sizeof(*rec), PT_REC_SYSCALL);
+	if (!rec)
+		return 0;
+	rec->t_start = ts->sys.t_start;
+	__builtin_memcpy(rec->args, ts->sys.args, sizeof(rec->args));
+	rec->ret = ret;
+	rec->nr = ts->sys.nr;
+	rec->flags = ts->call.depth > 0 ? PT_SYS_IN_CALL : 0;
+	rec->alloc_pages = ts->sys.alloc_pages;
+	rec->pad = 0;
+	__builtin_memcpy(rec->rss_events, ts->sys.rss_events,
+			 sizeof(rec->rss_events));
+	rec->file[0] = '\0';
+	if (rec->nr == NR_MMAP && !(rec->args[3] & MAP_ANONYMOUS_FLAG) &&
+	    (ret >= 0 || ret < -4095))
+		fd_file_name((int)rec->args[4], rec->file, sizeof(rec->file));
+	submit(rec);
+	return 0;
+}
+
+/* ---- process lifecycle -------------------------------------------- */
+
+static __always_inline void emit_task(struct task_struct *task, __u32 kind,
+				      __u32 other_pid, __s32 exit_code)
+{
+	struct pt_rec_task *rec = reserve(sizeof(*rec), PT_REC_TASK);
+
+	if (!rec)
+		return;
+	rec->kind = kind;
+	rec->other_pid = other_pid;
+	rec->exit_code = exit_code;
+	rec->pad = 0;
+	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
+	submit(rec);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	if (!is_target())
+		return 0;
+	emit_task(task, PT_TASK_EXEC, old_pid, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	/* new threads share the mm and the tgid: nothing to do */
+	if (child->pid != child->tgid || !is_target())
+		return 0;
+	emit_task(child, PT_TASK_FORK, child->tgid, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
+{
+	struct thread_state *ts;
+
+	if (!is_target())
+		return 0;
+	ts = thread_state(false);
+	if (ts && ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
+	if (group_dead)
+		emit_task(task, PT_TASK_EXIT, 0,
+			  BPF_CORE_READ(task, signal, group_exit_code) ?:
+				  task->exit_code);
+	return 0;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Record layouts shared by the BPF programs and the user-space loader.
+ *
+ * No includes: the BPF side gets __u32/__u64 from vmlinux.h, user space
+ * from <linux/types.h>. Every record starts with struct pt_rec_header,
+ * whose first field is the record type. All times are CLOCK_MONOTONIC
+ * nanoseconds (bpf_ktime_get_ns).
+ */
+#ifndef PAGETRACE_H
+#define PAGETRACE_H
+
+enum pt_rec_type {
+	PT_REC_CALL = 1, /* an allocator call returned */
+	PT_REC_FREE, /* free() entered */
+	PT_REC_FAULT, /* a page fault finished (or was abandoned) */
+	PT_REC_SYSCALL, /* an mm syscall returned, or any syscall populated pages */
+	PT_REC_TASK, /* exec, fork or exit of a traced process */
+	PT_REC__COUNT,
+};
+
+/* Allocator entry points; also the uprobe cookie of each probe. */
+enum pt_alloc_fn {
+	PT_FN_MALLOC,
+	PT_FN_CALLOC,
+	PT_FN_REALLOC,
+	PT_FN_REALLOCARRAY,
+	PT_FN_POSIX_MEMALIGN,
+	PT_FN_ALIGNED_ALLOC,
+	PT_FN_MEMALIGN,
+	PT_FN_VALLOC,
+	PT_FN_PVALLOC,
+	PT_FN_FREE,
+	PT_FN__COUNT,
+};
+
+/* What a fault did, decided in the kernel from what happened in the thread. */
+enum pt_outcome {
+	PT_OUT_NONE, /* nothing was populated (already mapped, reuse, race) */
+	PT_OUT_ZERO, /* the shared zero page was mapped */
+	PT_OUT_ANON, /* a new private anonymous page */
+	PT_OUT_THP, /* a huge or multi-size THP folio (order > 0) */
+	PT_OUT_COW_ZERO, /* write to the zero page: copied into a private page */
+	PT_OUT_COW, /* write to a shared page (fork, file): copied */
+	PT_OUT_FILE, /* file or shmem page(s) mapped */
+	PT_OUT_SWAP, /* swapped-in page */
+	PT_OUT_ERROR, /* the fault never completed (SIGSEGV/SIGBUS, fixup) */
+	PT_OUT__COUNT,
+};
+
+/* x86 page-fault error code bits */
+#define PT_PF_PROT 0x1
+#define PT_PF_WRITE 0x2
+#define PT_PF_USER 0x4
+#define PT_PF_INSTR 0x10
+
+/* rss_stat members (enum in include/linux/mm_types_task.h) */
+#define PT_RSS_FILE 0
+#define PT_RSS_ANON 1
+#define PT_RSS_SWAPENTS 2
+#define PT_RSS_SHMEM 3
+#define PT_RSS__COUNT 4
+
+/* pt_rec_fault.flags */
+#define PT_FAULT_KERNEL 0x1 /* taken in kernel mode (uaccess on user memory) */
+#define PT_FAULT_IN_CALL 0x2 /* taken inside an allocator call */
+#define PT_FAULT_MAJOR 0x4 /* reported as a major fault */
+
+/* pt_rec_call.flags and pt_rec_free.flags */
+#define PT_CALL_CHUNK_MMAPPED 0x1 /* glibc chunk header has IS_MMAPPED */
+#define PT_CALL_CHUNK_KNOWN 0x2 /* the chunk header could be read */
+
+/* pt_rec_syscall.flags */
+#define PT_SYS_IN_CALL 0x1 /* made inside an allocator call */
+
+/* pt_rec_task.kind */
+enum pt_task_kind {
+	PT_TASK_EXEC = 1,
+	PT_TASK_FORK,
+	PT_TASK_EXIT,
+};
+
+/* glibc: the size field of a chunk header sits 8 bytes before the pointer */
+#define PT_GLIBC_SIZE_OFFSET 8
+#define PT_GLIBC_IS_MMAPPED 0x2
+
+struct pt_rec_header {
+	__u32 type; /* enum pt_rec_type */
+	__u32 tid;
+	__u32 tgid;
+	__u32 cpu;
+	__u64 ts; /* when the record was made (end of the event) */
+};
+
+struct pt_rec_call {
+	struct pt_rec_header hdr;
+	__u32 fn; /* enum pt_alloc_fn */
+	__u32 flags; /* PT_CALL_* */
+	__u64 t_enter;
+	__u64 args[3]; /* arguments in call order */
+	__u64 ret; /* raw return value (rax) */
+	__u64 addr; /* the block returned, 0 if the call failed */
+	__u64 caller; /* return address at entry: the allocating call site */
+	__u64 chunk_size; /* glibc chunk size field (flags masked), 0 if unknown */
+};
+
+struct pt_rec_free {
+	struct pt_rec_header hdr;
+	__u64 addr;
+	__u64 caller;
+	__u32 flags; /* PT_CALL_* */
+	__u32 pad;
+};
+
+struct pt_rec_fault {
+	struct pt_rec_header hdr;
+	__u64 t_start;
+	__u64 addr;
+	__u64 ip; /* faulting user instruction */
+	__u32 error_code;
+	__u32 flags; /* PT_FAULT_* */
+	__u32 outcome; /* enum pt_outcome */
+	__u32 pages; /* pages populated */
+	__u32 order; /* order of the last movable folio allocated, 0 if none */
+	__u32 alloc_pages; /* pages of all movable folios allocated */
+	__u16 rss_events[PT_RSS__COUNT]; /* rss_stat updates seen, per member */
+};
+
+struct pt_rec_syscall {
+	struct pt_rec_header hdr;
+	__u64 t_start;
+	__u64 args[6];
+	__s64 ret;
+	__u32 nr;
+	__u32 flags; /* PT_SYS_* */
+	__u32 alloc_pages; /* pages of movable folios allocated inside */
+	__u32 pad;
+	__u16 rss_events[PT_RSS__COUNT];
+	char file[32]; /* mmap of a file: its name, the mapping may be gone
+			  before user space can look */
+};
+
+struct pt_rec_task {
+	struct pt_rec_header hdr;
+	__u32 kind; /* enum pt_task_kind */
+	__u32 other_pid; /* fork: child tgid; exec: old pid */
+	__s32 exit_code;
+	__u32 pad;
+	char comm[16];
+};
+
+#endif /* PAGETRACE_H */

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "allocator.h"
+#include "elfsym.h"
+#include "log.h"
+#include "mappings.h"
+#include "decode.h"
+#include "trace.h"
+
+#define MAX_INTERPOSERS 8
+
+/* Public names, in enum pt_alloc_fn order. */
+static const char *const fn_symbols[PT_FN__COUNT] = {
+	[PT_FN_MALLOC] = "malloc",
+	[PT_FN_CALLOC] = "calloc",
+	[PT_FN_REALLOC] = "realloc",
+	[PT_FN_REALLOCARRAY] = "reallocarray",
+	[PT_FN_POSIX_MEMALIGN] = "posix_memalign",
+	[PT_FN_ALIGNED_ALLOC] = "aligned_alloc",
+	[PT_FN_MEMALIGN] = "memalign",
+	[PT_FN_VALLOC] = "valloc",
+	[PT_FN_PVALLOC] = "pvalloc",
+	[PT_FN_FREE] = "free",
+};
+
+struct allocator {
+	pid_t pid;
+	char path[PATH_MAX]; /* as /proc/PID/maps names it */
+	char open_path[PATH_MAX]; /* what we open: /proc/PID/map_files/... */
+	dev_t dev;
+	ino_t ino;
+	uint64_t offsets[PT_FN__COUNT];
+	bool found[PT_FN__COUNT];
+	char *interposers[MAX_INTERPOSERS];
+	size_t interposer_count;
+};
+
+/* A path that reaches the mapped file even if it was deleted or lives in
+ * another mount namespace. */
+static void mapped_file_path(pid_t pid, const struct mapping *map, char *buf,
+			     size_t size)
+{
+	snprintf(buf, size, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid,
+		 map->start, map->end);
+	if (access(buf, R_OK))
+		snprintf(buf, size, "/proc/%d/root%s", pid, map->name);
+}
+
+static bool is_glibc(struct elf_file *ef)
+{
+	uint64_t vaddr;
+
+	/* __libc_malloc is glibc's own export: other libcs lack it */
+	return !elf_file__function(ef, "__libc_malloc", true, &vaddr);
+}
+
+static bool defines_malloc(struct elf_file *ef)
+{
+	uint64_t vaddr;
+
+	return !elf_file__function(ef, "malloc", true, &vaddr);
+}
+
+static bool looks_like_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
+}
+
+static bool is_loader(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "ld-", 3) || !strncmp(base, "ld.so", 5);
+}
+
+static int resolve(struct allocator *a, struct elf_file *ef)
+{
+	int fn;
+
+	for (fn = 0; fn < PT_FN__COUNT; fn++) {
+		uint64_t vaddr;
+
+		if (elf_file__function(ef, fn_symbols[fn], true, &vaddr) ||
+		    elf_file__offset(ef, vaddr, &a->offsets[fn]))
+			continue;
+		a->found[fn] = true;
+	}
+	return a->found[PT_FN_MALLOC] && a->found[PT_FN_FREE] ? 0 : -ENOENT;
+}
+
+/* Executable file mappings, each file once, in address order. */
+static bool first_exec_mapping(const struct mappings *maps, size_t index)
+{
+	const struct mapping *map = mappings__at(maps, index);
+	size_t i;
+
+	if (map->kind != MAPPING_FILE || !(map->prot & PROT_EXEC))
+		return false;
+	for (i = 0; i < index; i++) {
+		const struct mapping *prev = mappings__at(maps, i);
+
+		if (prev->name == map->name && (prev->prot & PROT_EXEC))
+			return false;
+	}
+	return true;
+}
+
+static void find_interposers(struct allocator *a, const struct mappings *maps)
+{
+	size_t i, count = mappings__count(maps);
+
+	for (i = 0; i < count && a->interposer_count < MAX_INTERPOSERS; i++) {
+		const struct mapping *map = mappings__at(maps, i);
+		char open_path[PATH_MAX];
+		struct elf_file *ef;
+
+		if (!first_exec_mapping(maps, i) || !strcmp(map->name, a->path) ||
+		    is_loader(map->name))
+			continue;
+		mapped_file_path(a->pid, map, open_path, sizeof(open_path));
+		ef = elf_file__open(open_path);
+		if (!ef)
+			continue;
+		if (defines_malloc(ef))
+			a->interposers[a->interposer_count++] =
+				strdup(map->name);
+		elf_file__free(ef);
+	}
+}
+
+struct allocator *allocator__find(pid_t pid, const struct mappings *maps)
+{
+	size_t i, count = mappings__count(maps);
+	struct allocator *a = calloc(1, sizeof(*a));
+	int pass;
+
+	if (!a)
+		return NULL;
+	a->pid = pid;
+	/* by name first; then any object, for a renamed or bundled glibc */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < count; i++) {
+			const struct mapping *map = mappings__at(maps, i);
+			struct elf_file *ef;
+			struct stat st;
+
+			if (!first_exec_mapping(maps, i) ||
+			    looks_like_libc(map->name) != (pass == 0) ||
+			    is_loader(map->name))
+				continue;
+			mapped_file_path(pid, map, a->open_path,
+					 sizeof(a->open_path));
+			ef = elf_file__open(a->open_path);
+			if (!ef)
+				continue;
+			if (is_glibc(ef) && !resolve(a, ef) &&
+			    !stat(a->open_path, &st)) {
+				elf_file__free(ef);
+				snprintf(a->path, sizeof(a->path), "%s",
+					 map->name);
+				a->dev = st.st_dev;
+				a->ino = st.st_ino;
+				find_interposers(a, maps);
+				return a;
+			}
+			elf_file__free(ef);
+		}
+	}
+	free(a);
+	errno = ENOENT;
+	return NULL;
+}
+
+void allocator__free(struct allocator *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->interposer_count; i++)
+		free(a->interposers[i]);
+	free(a);
+}
+
+int allocator__attach(struct allocator *a, struct trace *t)
+{
+	struct uprobe_spec allocs[PT_FN__COUNT], frees[1];
+	size_t alloc_count = 0, free_count = 0;
+	int fn, other, err;
+
+	for (fn = 0; fn < PT_FN__COUNT; fn++) {
+		bool alias = false;
+
+		if (!a->found[fn])
+			continue;
+		/*
+		 * aligned_alloc and memalign are one function in glibc: a
+		 * second probe at the same place would report each call twice.
+		 */
+		for (other = 0; other < fn; other++)
+			if (a->found[other] &&
+			    a->offsets[other] == a->offsets[fn])
+				alias = true;
+		if (alias)
+			continue;
+		if (fn == PT_FN_FREE)
+			frees[free_count++] = (struct uprobe_spec){
+				.offset = a->offsets[fn], .cookie = fn
+			};
+		else
+			allocs[alloc_count++] = (struct uprobe_spec){
+				.offset = a->offsets[fn], .cookie = fn
+			};
+		log__debug("uprobe on %s at %s+0x%" PRIx64, fn_symbols[fn],
+			   a->path, a->offsets[fn]);
+	}
+	err = trace__attach_uprobes(t, a->pid, a->open_path,
+				    UPROBE_ALLOC_ENTRY, allocs, alloc_count);
+	if (!err)
+		err = trace__attach_uprobes(t, a->pid, a->open_path,
+					    UPROBE_ALLOC_RETURN, allocs,
+					    alloc_count);
+	if (!err)
+		err = trace__attach_uprobes(t, a->pid, a->open_path,
+					    UPROBE_FREE_ENTRY, frees,
+					    free_count);
+	if (err)
+		log__error("cannot attach uprobes to the allocator in %s (%s)",
+			   a->path, strerror(-err));
+	return err;
+}
+
+const char *allocator__path(const struct allocator *a)
+{
+	return a->path;
+}
+
+size_t allocator__interposer_count(const struct allocator *a)
+{
+	return a->interposer_count;
+}
+
+const char *allocator__interposer(const struct allocator *a, size_t i)
+{
+	return i < a->interposer_count ? a->interposers[i] : NULL;
+}
+
+bool allocator__same_file(const struct allocator *a, pid_t pid,
+			  const char *path)
+{
+	char proc_path[PATH_MAX];
+	struct stat st;
+
+	snprintf(proc_path, sizeof(proc_path), "/proc/%d/root%s", pid, path);
+	if (stat(proc_path, &st))
+		return !strcmp(path, a->path);
+	return st.st_dev == a->dev && st.st_ino == a->ino;
+}
+
+bool allocator__find_other(pid_t pid, const struct mappings *maps, char *name,
+			   size_t size)
+{
+	size_t i, count = mappings__count(maps);
+
+	for (i = 0; i < count; i++) {
+		const struct mapping *map = mappings__at(maps, i);
+		char open_path[PATH_MAX];
+		struct elf_file *ef;
+		bool found;
+
+		if (!first_exec_mapping(maps, i) || is_loader(map->name))
+			continue;
+		mapped_file_path(pid, map, open_path, sizeof(open_path));
+		ef = elf_file__open(open_path);
+		if (!ef)
+			continue;
+		found = defines_malloc(ef);
+		elf_file__free(ef);
+		if (found) {
+			snprintf(name, size, "%s", map->name);
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Finds the glibc a process has mapped, resolves its allocator functions
+ * and attaches the uprobes there, for that process only. Also finds
+ * objects that define their own malloc and would take the calls away.
+ */
+#ifndef PAGETRACE_ALLOCATOR_H
+#define PAGETRACE_ALLOCATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct mappings;
+struct trace;
+struct allocator;
+
+/* NULL if the process has no glibc mapped (yet); errno tells why. */
+struct allocator *allocator__find(pid_t pid, const struct mappings *maps);
+void allocator__free(struct allocator *a);
+
+/* Probes on every allocator function; 0 or -errno after an error line. */
+int allocator__attach(struct allocator *a, struct trace *t);
+const char *allocator__path(const struct allocator *a);
+/* Objects besides glibc that define malloc: calls may go there. */
+size_t allocator__interposer_count(const struct allocator *a);
+const char *allocator__interposer(const struct allocator *a, size_t i);
+/* Does the mapped object at path name the same file as a's glibc? */
+bool allocator__same_file(const struct allocator *a, pid_t pid,
+			  const char *path);
+/* Objects besides glibc that define malloc, for a process without glibc */
+bool allocator__find_other(pid_t pid, const struct mappings *maps, char *name,
+			   size_t size);
+
+#endif

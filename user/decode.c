@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <sys/mman.h>
+#include "decode.h"
+
+int decode__record(const void *data, size_t size, struct event *ev)
+{
+	static const size_t sizes[PT_REC__COUNT] = {
+		[PT_REC_CALL] = sizeof(struct pt_rec_call),
+		[PT_REC_FREE] = sizeof(struct pt_rec_free),
+		[PT_REC_FAULT] = sizeof(struct pt_rec_fault),
+		[PT_REC_SYSCALL] = sizeof(struct pt_rec_syscall),
+		[PT_REC_TASK] = sizeof(struct pt_rec_task),
+	};
+	const struct pt_rec_header *hdr = data;
+
+	if (size < sizeof(*hdr) || hdr->type == 0 ||
+	    hdr->type >= PT_REC__COUNT || size < sizes[hdr->type])
+		return -EINVAL;
+	ev->type = hdr->type;
+	ev->hdr = hdr;
+	/* every member of the union is a pointer to the same record */
+	ev->call = data;
+	return 0;
+}
+
+const char *decode__fn_name(uint32_t fn)
+{
+	static const char *const names[PT_FN__COUNT] = {
+		[PT_FN_MALLOC] = "malloc",
+		[PT_FN_CALLOC] = "calloc",
+		[PT_FN_REALLOC] = "realloc",
+		[PT_FN_REALLOCARRAY] = "reallocarray",
+		[PT_FN_POSIX_MEMALIGN] = "posix_memalign",
+		[PT_FN_ALIGNED_ALLOC] = "aligned_alloc",
+		[PT_FN_MEMALIGN] = "memalign",
+		[PT_FN_VALLOC] = "valloc",
+		[PT_FN_PVALLOC] = "pvalloc",
+		[PT_FN_FREE] = "free",
+	};
+
+	return fn < PT_FN__COUNT ? names[fn] : "?";
+}
+
+const char *decode__outcome_name(uint32_t outcome)
+{
+	static const char *const names[PT_OUT__COUNT] = {
+		[PT_OUT_NONE] = "none",
+		[PT_OUT_ZERO] = "zero",
+		[PT_OUT_ANON] = "anon",
+		[PT_OUT_THP] = "thp",
+		[PT_OUT_COW_ZERO] = "cow_zero",
+		[PT_OUT_COW] = "cow",
+		[PT_OUT_FILE] = "file",
+		[PT_OUT_SWAP] = "swap",
+		[PT_OUT_ERROR] = "error",
+	};
+
+	return outcome < PT_OUT__COUNT ? names[outcome] : "?";
+}
+
+const char *decode__syscall_name(uint32_t nr)
+{
+	switch (nr) {
+	case SYS_NR_MMAP:
+		return "mmap";
+	case SYS_NR_MPROTECT:
+		return "mprotect";
+	case SYS_NR_MUNMAP:
+		return "munmap";
+	case SYS_NR_BRK:
+		return "brk";
+	case SYS_NR_MREMAP:
+		return "mremap";
+	case SYS_NR_MADVISE:
+		return "madvise";
+	case SYS_NR_MLOCK:
+		return "mlock";
+	case SYS_NR_MLOCKALL:
+		return "mlockall";
+	case SYS_NR_MLOCK2:
+		return "mlock2";
+	default:
+		return NULL;
+	}
+}
+
+const char *decode__madvise_name(int64_t advice)
+{
+	switch (advice) {
+	case MADV_NORMAL:
+		return "NORMAL";
+	case MADV_RANDOM:
+		return "RANDOM";
+	case MADV_SEQUENTIAL:
+		return "SEQUENTIAL";
+	case MADV_WILLNEED:
+		return "WILLNEED";
+	case MADV_DONTNEED:
+		return "DONTNEED";
+	case MADV_FREE:
+		return "FREE";
+	case MADV_REMOVE:
+		return "REMOVE";
+	case MADV_DONTFORK:
+		return "DONTFORK";
+	case MADV_DOFORK:
+		return "DOFORK";
+	case MADV_MERGEABLE:
+		return "MERGEABLE";
+	case MADV_UNMERGEABLE:
+		return "UNMERGEABLE";
+	case MADV_HUGEPAGE:
+		return "HUGEPAGE";
+	case MADV_NOHUGEPAGE:
+		return "NOHUGEPAGE";
+	case MADV_DONTDUMP:
+		return "DONTDUMP";
+	case MADV_DODUMP:
+		return "DODUMP";
+	case MADV_WIPEONFORK:
+		return "WIPEONFORK";
+	case MADV_KEEPONFORK:
+		return "KEEPONFORK";
+	case MADV_COLD:
+		return "COLD";
+	case MADV_PAGEOUT:
+		return "PAGEOUT";
+	case 22:
+		return "POPULATE_READ";
+	case 23:
+		return "POPULATE_WRITE";
+	case 24:
+		return "DONTNEED_LOCKED";
+	case 25:
+		return "COLLAPSE";
+	default:
+		return NULL;
+	}
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ledger: every live allocation, indexed by address, and what each of
+ * its pages went through. Faults and populating syscalls are charged to
+ * the allocation that contains them, else to the mapping they fall in.
+ * It knows nothing of output formats: finished allocations are handed to
+ * a callback as struct alloc_view.
+ */
+#ifndef PAGETRACE_LEDGER_H
+#define PAGETRACE_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "decode.h"
+
+struct mappings;
+struct mapping;
+struct kernel_facts;
+
+/* How pages became populated: the "by" figures. */
+enum by_kind {
+	BY_ZERO,
+	BY_ANON,
+	BY_THP,
+	BY_COW,
+	BY_FILE,
+	BY_SWAP,
+	BY_SYSCALL,
+	BY__COUNT,
+};
+
+const char *ledger__by_name(enum by_kind kind);
+
+/* Why an allocation's record was written. */
+enum alloc_end {
+	ALLOC_LIVE, /* still allocated when tracing ended */
+	ALLOC_FREED, /* free(), or realloc(p, 0) */
+	ALLOC_REALLOCATED, /* replaced by realloc's new block */
+	ALLOC_EXEC, /* the process replaced its image */
+	ALLOC_OVERLAPPED, /* a new block took its place: its free was missed */
+	ALLOC_FAILED, /* the call returned no memory */
+};
+
+const char *ledger__end_name(enum alloc_end end);
+
+/* One allocation's figures, as reports see them. */
+struct alloc_view {
+	uint64_t id;
+	pid_t pid;
+	pid_t tid;
+	pid_t free_tid; /* 0 unless freed */
+	uint32_t fn; /* enum pt_alloc_fn */
+	enum alloc_end end;
+	uint64_t addr;
+	uint64_t size;
+	uint64_t args[3]; /* the call's arguments */
+	uint64_t caller; /* return address of the allocating call */
+	uint64_t t_alloc; /* ns, when the call returned */
+	uint64_t t_free; /* ns, 0 unless ended by free/realloc/exec */
+	bool chunk_known;
+	bool chunk_mmapped; /* glibc gave it its own mapping */
+	bool released; /* its memory went back to the kernel at the end */
+	uint64_t pages; /* 4 KiB pages overlapping [addr, addr + size) */
+	uint64_t resident_pages;
+	uint64_t zero_pages;
+	uint64_t untouched_pages;
+	uint64_t resident_at_alloc; /* already resident when returned */
+	uint64_t faults;
+	int64_t first_touch_ns; /* -1: no page populated after the return */
+	uint64_t by[BY__COUNT];
+	uint64_t realloc_from; /* id, 0 if none */
+	uint64_t realloc_to;
+};
+
+/* Faults and pages charged to a mapping, outside any allocation. */
+struct outside_group {
+	const char *name;
+	uint64_t faults;
+	uint64_t pages[BY__COUNT];
+};
+
+struct ledger_stats {
+	uint64_t calls; /* allocator calls seen */
+	uint64_t allocs; /* blocks returned */
+	uint64_t failed; /* calls that returned no memory */
+	uint64_t frees;
+	uint64_t unknown_frees; /* of blocks allocated before tracing */
+	uint64_t overlapped; /* blocks ended because their free was missed */
+	uint64_t bytes_requested;
+	uint64_t faults; /* completed faults */
+	uint64_t fault_errors; /* faults that never completed */
+	uint64_t faults_in_allocs;
+	uint64_t faults_outside;
+	uint64_t faults_by_outcome[PT_OUT__COUNT];
+	uint64_t pages_by_outcome[PT_OUT__COUNT];
+	uint64_t kernel_mode_faults; /* taken by the kernel on user memory */
+	uint64_t syscall_pages; /* pages populated by interpreted syscalls */
+	uint64_t other_syscall_pages; /* by other syscalls (get_user_pages) */
+	uint64_t execs;
+	uint64_t forks; /* child processes (not traced) */
+	bool exited;
+	int32_t exit_code;
+};
+
+/* What one event was charged to, for the live event stream. */
+struct ledger_charge {
+	uint64_t alloc_id; /* 0: no allocation */
+	const char *mapping; /* the mapping's name otherwise */
+	bool deferred; /* inside an allocator call: charged on its return */
+	uint64_t pages; /* pages that changed state */
+};
+
+typedef void (*ledger_alloc_fn)(void *ctx, const struct alloc_view *view);
+
+struct ledger_config {
+	pid_t pid;
+	struct mappings *maps;
+	const struct kernel_facts *kernel;
+	ledger_alloc_fn on_alloc_end;
+	void *ctx;
+};
+
+struct ledger;
+
+struct ledger *ledger__new(const struct ledger_config *cfg);
+void ledger__free(struct ledger *l);
+
+/* Pages already present when tracing starts (attach to a running
+ * process): [start, end) maps the zero page or is resident. */
+int ledger__mark_present(struct ledger *l, uint64_t start, uint64_t end,
+			 bool zero);
+/* The id of the live block that starts at addr, 0 if none. */
+uint64_t ledger__block_id(const struct ledger *l, uint64_t addr);
+
+void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec);
+void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec);
+void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
+		      struct ledger_charge *charge);
+void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
+			struct ledger_charge *charge);
+void ledger__on_task(struct ledger *l, const struct pt_rec_task *rec);
+
+/* Tracing ended: hand over every live allocation. */
+void ledger__finish(struct ledger *l);
+
+const struct ledger_stats *ledger__stats(const struct ledger *l);
+size_t ledger__group_count(const struct ledger *l);
+const struct outside_group *ledger__group(const struct ledger *l, size_t i);
+size_t ledger__live_count(const struct ledger *l);
+
+/* Would a read fault at addr map a whole huge zero page (2 MiB)? */
+bool ledger__huge_zero_eligible(const struct kernel_facts *kernel,
+				const struct mapping *map, uint64_t addr,
+				bool block_empty, bool target_thp_allowed);
+
+#endif

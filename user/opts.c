@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "opts.h"
+
+#define PID_LIMIT (1U << 22) /* PID_MAX_LIMIT on 64-bit */
+#define DEFAULT_RINGBUF (16ULL << 20)
+#define DEFAULT_TOP 10
+
+enum long_only_option {
+	OPT_JSON = 256,
+	OPT_MIN_SIZE,
+	OPT_RINGBUF_SIZE,
+	OPT_TOP,
+};
+
+static const struct option long_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "events", no_argument, NULL, 'e' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "output", required_argument, NULL, 'o' },
+	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+void opts__print_help(void)
+{
+	fputs("Usage: pagetrace [OPTIONS] -p PID\n"
+	      "       pagetrace [OPTIONS] -- COMMAND [ARGS...]\n"
+	      "\n"
+	      "Trace a process's allocations and page faults: for every malloc,\n"
+	      "calloc, realloc... when its pages were really populated, by whom\n"
+	      "and how (zero page, private page, huge page, copy-on-write,\n"
+	      "populating syscall).\n"
+	      "\n"
+	      "  -p, --pid PID             trace a running process, all its threads\n"
+	      "  -d, --duration SECONDS    stop after SECONDS (fractions allowed)\n"
+	      "  -e, --events              also print every event as it happens\n"
+	      "      --json                JSON Lines instead of text\n"
+	      "  -o, --output FILE         write the report and events to FILE\n"
+	      "      --min-size BYTES      ignore smaller allocations (in the kernel);\n"
+	      "                            K, M, G suffixes are powers of 1024\n"
+	      "      --top N               allocations listed in the text report\n"
+	      "                            (default 10, 0 for none)\n"
+	      "      --ringbuf-size BYTES  kernel ring buffer, a power of two of at\n"
+	      "                            least 4K (default 16M)\n"
+	      "  -v, --verbose             diagnostics; -vvv adds libbpf's debug output\n"
+	      "  -h, --help                this help\n"
+	      "  -V, --version             print the version\n"
+	      "\n"
+	      "Tracing ends when the target exits, after --duration, or on Ctrl-C\n"
+	      "(events still in flight are drained and reported).\n"
+	      "\n"
+	      "Examples:\n"
+	      "  pagetrace -- ./prog ARG            trace prog from its first instruction\n"
+	      "  pagetrace -p 1234 -d 10            trace process 1234 for 10 seconds\n"
+	      "  pagetrace -e --min-size 1M -- ./prog\n"
+	      "                                     stream events of blocks of 1 MiB or more\n"
+	      "  pagetrace --json -o run.jsonl -- python3 script.py\n"
+	      "                                     one JSON object per allocation\n",
+	      stdout);
+}
+
+const char *parse_error__str(enum parse_error err)
+{
+	switch (err) {
+	case PARSE_OK:
+		return "ok";
+	case PARSE_EMPTY:
+		return "empty value";
+	case PARSE_NOT_NUMBER:
+		return "not a number";
+	case PARSE_NEGATIVE:
+		return "negative value";
+	case PARSE_RANGE:
+		return "out of range";
+	case PARSE_BAD_SUFFIX:
+		return "unknown suffix";
+	}
+	return "invalid value";
+}
+
+static int suffix_shift(char suffix)
+{
+	switch (toupper((unsigned char)suffix)) {
+	case 'K':
+		return 10;
+	case 'M':
+		return 20;
+	case 'G':
+		return 30;
+	case 'T':
+		return 40;
+	default:
+		return -1;
+	}
+}
+
+enum parse_error parse_uint(const char *text, uint64_t min, uint64_t max,
+			    bool with_suffix, uint64_t *value)
+{
+	unsigned long long number;
+	const char *digits = text;
+	char *end;
+	int shift = 0;
+
+	while (isspace((unsigned char)*digits))
+		digits++;
+	if (!*digits)
+		return PARSE_EMPTY;
+	if (*digits == '-')
+		return PARSE_NEGATIVE;
+	/* strtoull accepts "+" and would wrap "-1"; digits only from here */
+	if (!isdigit((unsigned char)*digits))
+		return PARSE_NOT_NUMBER;
+	errno = 0;
+	number = strtoull(digits, &end, 10);
+	if (errno == ERANGE)
+		return PARSE_RANGE;
+	if (*end) {
+		if (!with_suffix)
+			return PARSE_NOT_NUMBER;
+		shift = suffix_shift(*end);
+		if (shift < 0)
+			return PARSE_BAD_SUFFIX;
+		/* "4k", "4KiB" and "4KB" all mean 4096 */
+		end++;
+		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
+			end += strlen(end);
+		if (*end)
+			return PARSE_BAD_SUFFIX;
+	}
+	if (shift && number > (UINT64_MAX >> shift))
+		return PARSE_RANGE;
+	number <<= shift;
+	if (number < min || number > max)
+		return PARSE_RANGE;
+	*value = number;
+	return PARSE_OK;
+}
+
+enum parse_error parse_seconds(const char *text, uint64_t *ns)
+{
+	const uint64_t max_seconds = 365ULL * 24 * 3600;
+	uint64_t whole = 0, fraction = 0, scale = 1000000000ULL;
+	const char *p = text;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p)
+		return PARSE_EMPTY;
+	if (*p == '-')
+		return PARSE_NEGATIVE;
+	if (!isdigit((unsigned char)*p) && *p != '.')
+		return PARSE_NOT_NUMBER;
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > max_seconds)
+			return PARSE_RANGE;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p) && p - 1 == text)
+			return PARSE_NOT_NUMBER;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (scale > 1) {
+				scale /= 10;
+				fraction += (uint64_t)(*p - '0') * scale;
+			}
+		}
+	}
+	if (*p == 's' && !p[1])
+		p++;
+	if (*p)
+		return PARSE_NOT_NUMBER;
+	*ns = whole * 1000000000ULL + fraction;
+	if (*ns == 0)
+		return PARSE_RANGE;
+	return PARSE_OK;
+}
+
+static enum opts_result value_error(char *error, size_t error_size,
+				    const char *option, const char *value,
+				    enum parse_error err, const char *expected)
+{
+	snprintf(error, error_size, "invalid %s '%s': %s (expected %s)",
+		 option, value, parse_error__str(err), expected);
+	return OPTS_ERROR;
+}
+
+enum opts_result opts__parse(struct options *opts, int argc, char **argv,
+			     char *error, size_t error_size)
+{
+	uint64_t value;
+	enum parse_error err;
+	int c;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->ringbuf_bytes = DEFAULT_RINGBUF;
+	opts->top = DEFAULT_TOP;
+	/* "+": stop at the first non-option, it starts the command */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:p:d:eo:vhV", long_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			err = parse_uint(optarg, 1, PID_LIMIT, false, &value);
+			if (err)
+				return value_error(error, error_size, "--pid",
+						   optarg, err,
+						   "a process id, see ps");
+			opts->pid = (pid_t)value;
+			break;
+		case 'd':
+			err = parse_seconds(optarg, &opts->duration_ns);
+			if (err)
+				return value_error(error, error_size,
+						   "--duration", optarg, err,
+						   "seconds, e.g. 10 or 0.5");
+			break;
+		case 'e':
+			opts->events = true;
+			break;
+		case OPT_JSON:
+			opts->json = true;
+			break;
+		case 'o':
+			if (!*optarg) {
+				snprintf(error, error_size,
+					 "invalid --output '': empty file name");
+				return OPTS_ERROR;
+			}
+			opts->output = optarg;
+			break;
+		case OPT_MIN_SIZE:
+			err = parse_uint(optarg, 0, UINT64_MAX, true,
+					 &opts->min_size);
+			if (err)
+				return value_error(error, error_size,
+						   "--min-size", optarg, err,
+						   "bytes, e.g. 4096 or 1M");
+			break;
+		case OPT_RINGBUF_SIZE:
+			err = parse_uint(optarg, 4096, 1ULL << 30, true,
+					 &value);
+			if (!err && (value & (value - 1)))
+				err = PARSE_RANGE;
+			if (err)
+				return value_error(
+					error, error_size, "--ringbuf-size",
+					optarg, err,
+					"a power of two from 4K to 1G");
+			opts->ringbuf_bytes = value;
+			break;
+		case OPT_TOP:
+			err = parse_uint(optarg, 0, 1000000, false, &value);
+			if (err)
+				return value_error(error, error_size, "--top",
+						   optarg, err,
+						   "a count, e.g. 10");
+			opts->top = (unsigned int)value;
+			break;
+		case 'v':
+			opts->verbosity++;
+			break;
+		case 'h':
+			return OPTS_HELP;
+		case 'V':
+			return OPTS_VERSION;
+		case ':':
+			snprintf(error, error_size,
+				 "option %s needs a value (see --help)",
+				 argv[optind - 1]);
+			return OPTS_ERROR;
+		default:
+			if (optopt)
+				snprintf(error, error_size,
+					 "unknown option -%c (see --help)",
+					 optopt);
+			else
+				snprintf(error, error_size,
+					 "unknown option %s (see --help)",
+					 argv[optind - 1]);
+			return OPTS_ERROR;
+		}
+	}
+	if (optind < argc)
+		opts->command = &argv[optind];
+	if (opts->pid && opts->command) {
+		snprintf(error, error_size,
+			 "give either -p PID or -- COMMAND, not both");
+		return OPTS_ERROR;
+	}
+	if (!opts->pid && !opts->command) {
+		snprintf(error, error_size,
+			 "nothing to trace: give -p PID or -- COMMAND (see --help)");
+		return OPTS_ERROR;
+	}
+	return OPTS_RUN;
+}

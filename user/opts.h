@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command line: parsing and validation, no side effects. */
+#ifndef PAGETRACE_OPTS_H
+#define PAGETRACE_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PAGETRACE_VERSION "0.1.0"
+
+struct options {
+	pid_t pid; /* -p, 0 when a command is given */
+	char **command; /* after "--", NULL-terminated */
+	uint64_t duration_ns; /* 0: until the target exits or a signal */
+	bool json;
+	bool events;
+	const char *output; /* NULL: stdout */
+	uint64_t min_size;
+	uint64_t ringbuf_bytes;
+	unsigned int top;
+	int verbosity;
+};
+
+enum opts_result {
+	OPTS_RUN,
+	OPTS_HELP,
+	OPTS_VERSION,
+	OPTS_ERROR, /* message in the error buffer */
+};
+
+enum parse_error {
+	PARSE_OK,
+	PARSE_EMPTY,
+	PARSE_NOT_NUMBER,
+	PARSE_NEGATIVE,
+	PARSE_RANGE,
+	PARSE_BAD_SUFFIX,
+};
+
+/* An unsigned decimal in [min, max]; with_suffix accepts K, M, G, T (x1024). */
+enum parse_error parse_uint(const char *text, uint64_t min, uint64_t max,
+			    bool with_suffix, uint64_t *value);
+/* Seconds with an optional fraction ("2", "0.5") into nanoseconds, > 0. */
+enum parse_error parse_seconds(const char *text, uint64_t *ns);
+const char *parse_error__str(enum parse_error err);
+
+enum opts_result opts__parse(struct options *opts, int argc, char **argv,
+			     char *error, size_t error_size);
+void opts__print_help(void);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The report: one record per allocation as the ledger finishes it, then
+ * the groups outside allocations and the summary. Text or JSON Lines.
+ */
+#ifndef PAGETRACE_REPORT_H
+#define PAGETRACE_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "decode.h"
+
+struct alloc_view;
+struct ledger;
+struct kernel_facts;
+
+/* What the run itself knew, beyond the ledger. */
+struct run_info {
+	pid_t pid;
+	char comm[32];
+	uint64_t t_start; /* ns, CLOCK_MONOTONIC */
+	uint64_t t_end;
+	uint64_t records; /* records received */
+	uint64_t lost[PT_REC__COUNT]; /* failed reservations, per type */
+	bool kernel_faults_known;
+	uint64_t kernel_faults;
+	bool exit_status_known;
+	int exit_status;
+	const char *allocator; /* glibc path, NULL if not traced */
+	const char *stop_reason; /* "exit", "duration", "signal" */
+	const struct kernel_facts *kernel;
+};
+
+struct report_config {
+	FILE *out;
+	bool json;
+	unsigned int top;
+};
+
+struct report;
+
+struct report *report__new(const struct report_config *cfg);
+void report__free(struct report *r);
+
+/* Ledger callback: an allocation's record is final. */
+void report__alloc(void *report, const struct alloc_view *view);
+void report__finish(struct report *r, const struct ledger *l,
+		    const struct run_info *info);
+
+#endif

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include "allocator.h"
+#include "decode.h"
+#include "eventlog.h"
+#include "exitcode.h"
+#include "kernel.h"
+#include "ledger.h"
+#include "log.h"
+#include "mappings.h"
+#include "opts.h"
+#include "pagemap.h"
+#include "report.h"
+#include "session.h"
+#include "target.h"
+#include "trace.h"
+
+#define POLL_MS 50
+#define LOST_WARNING_NS 1000000000ULL
+#define EXIT_GRACE_NS 300000000ULL
+
+struct session {
+	const struct options *opts;
+	struct kernel_facts kernel;
+	struct target *target;
+	struct trace *trace;
+	struct mappings *maps;
+	struct allocator *allocator;
+	struct ledger *ledger;
+	struct report *report;
+	struct eventlog *events;
+	struct run_info info;
+	bool check_allocator; /* after an exec: is glibc where it was? */
+	/* a started command: records before its exec are pagetrace's own
+	 * forked code, not the command's */
+	bool before_exec;
+	uint64_t bad_records;
+	uint64_t lost_warned;
+	uint64_t last_lost_check;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+void session__request_stop(void)
+{
+	stop_requested = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* the clock bpf_ktime_get_ns() reads */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void read_comm(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, (int)size, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/* ---- allocator discovery ------------------------------------------ */
+
+static void warn_interposers(const struct allocator *a)
+{
+	size_t i;
+
+	for (i = 0; i < allocator__interposer_count(a); i++)
+		log__warn("%s defines its own malloc: calls that reach it are "
+			  "not traced (faults and syscalls still are)",
+			  allocator__interposer(a, i));
+}
+
+/* 1 once glibc's allocator is probed, 0 if it is not mapped yet. */
+static int attach_allocator(struct session *s)
+{
+	struct allocator *a;
+	int err;
+
+	err = mappings__load(s->maps);
+	if (err)
+		return 0;
+	a = allocator__find(target__pid(s->target), s->maps);
+	if (!a)
+		return 0;
+	err = allocator__attach(a, s->trace);
+	if (err) {
+		allocator__free(a);
+		return err;
+	}
+	warn_interposers(a);
+	allocator__free(s->allocator);
+	s->allocator = a;
+	s->info.allocator = allocator__path(a);
+	log__info("allocator probes on %s", allocator__path(a));
+	return 1;
+}
+
+static void warn_no_allocator(struct session *s)
+{
+	char other[256];
+
+	if (allocator__find_other(target__pid(s->target), s->maps, other,
+				  sizeof(other)))
+		log__warn("process %d allocates with %s, not glibc: allocation "
+			  "calls are not traced (faults and syscalls are)",
+			  target__pid(s->target), other);
+	else
+		log__warn("process %d has no glibc malloc (statically linked, "
+			  "or another libc): allocation calls are not traced "
+			  "(faults and syscalls are)",
+			  target__pid(s->target));
+}
+
+static int on_loader_mapped(void *ctx)
+{
+	return attach_allocator(ctx);
+}
+
+/* After an exec, the new image may map a different glibc. */
+static void recheck_allocator(struct session *s)
+{
+	struct allocator *a = allocator__find(target__pid(s->target), s->maps);
+
+	if (!a)
+		return;
+	s->check_allocator = false;
+	if (s->allocator && allocator__same_file(s->allocator,
+						 target__pid(s->target),
+						 allocator__path(a))) {
+		allocator__free(a);
+		return;
+	}
+	allocator__free(a);
+	log__warn("the new program maps another glibc: attaching late, its "
+		  "first allocations may be missed");
+	attach_allocator(s);
+}
+
+/* ---- records ------------------------------------------------------ */
+
+static void on_record(void *ctx, const void *data, size_t size)
+{
+	struct session *s = ctx;
+	struct ledger_charge charge;
+	struct event ev;
+	uint64_t id;
+
+	if (decode__record(data, size, &ev)) {
+		s->bad_records++;
+		return;
+	}
+	s->info.records++;
+	if (s->before_exec) {
+		if (ev.type != PT_REC_TASK || ev.task->kind != PT_TASK_EXEC)
+			return;
+		s->before_exec = false;
+	}
+	switch (ev.type) {
+	case PT_REC_CALL:
+		ledger__on_call(s->ledger, ev.call);
+		if (s->events)
+			eventlog__call(s->events, ev.call,
+				       ledger__block_id(s->ledger,
+							ev.call->addr));
+		break;
+	case PT_REC_FREE:
+		id = ledger__block_id(s->ledger, ev.free->addr);
+		ledger__on_free(s->ledger, ev.free);
+		if (s->events)
+			eventlog__free_call(s->events, ev.free, id);
+		break;
+	case PT_REC_FAULT:
+		ledger__on_fault(s->ledger, ev.fault, &charge);
+		if (s->events)
+			eventlog__fault(s->events, ev.fault, &charge);
+		break;
+	case PT_REC_SYSCALL:
+		ledger__on_syscall(s->ledger, ev.sys, &charge);
+		if (s->events)
+			eventlog__syscall(s->events, ev.sys, &charge);
+		if (s->check_allocator && ev.sys->nr == SYS_NR_MMAP &&
+		    (ev.sys->args[2] & PROT_EXEC))
+			recheck_allocator(s);
+		break;
+	case PT_REC_TASK:
+		ledger__on_task(s->ledger, ev.task);
+		if (s->events)
+			eventlog__task(s->events, ev.task);
+		if (ev.task->kind == PT_TASK_EXEC) {
+			snprintf(s->info.comm, sizeof(s->info.comm), "%s",
+				 ev.task->comm);
+			s->check_allocator = true;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- set-up ------------------------------------------------------- */
+
+static void mark_present(void *ctx, uint64_t start, uint64_t end, bool zero)
+{
+	ledger__mark_present(ctx, start, end, zero);
+}
+
+/* Attaching to a running process: its pages are not all untouched. */
+static void load_present_pages(struct session *s)
+{
+	struct pagemap *pm = pagemap__open(target__pid(s->target));
+	size_t i;
+
+	if (!pm) {
+		log__warn("cannot read the page tables of process %d (%s): "
+			  "pages populated before tracing count as untouched",
+			  target__pid(s->target), strerror(errno));
+		return;
+	}
+	for (i = 0; i < mappings__count(s->maps); i++) {
+		const struct mapping *m = mappings__at(s->maps, i);
+
+		if (m->kind == MAPPING_ANON || m->kind == MAPPING_HEAP ||
+		    m->kind == MAPPING_STACK)
+			pagemap__present(pm, m->start, m->end, mark_present,
+					 s->ledger);
+	}
+	pagemap__free(pm);
+}
+
+static int start_target(struct session *s)
+{
+	int err;
+
+	if (target__spawned(s->target)) {
+		err = target__start(s->target, on_loader_mapped, s);
+		if (err)
+			return err;
+		if (!s->allocator && !target__exited(s->target)) {
+			/* the loader finished: last look, then say why not */
+			if (attach_allocator(s) <= 0)
+				warn_no_allocator(s);
+		}
+		return 0;
+	}
+	err = mappings__load(s->maps);
+	if (err) {
+		log__error("process %d vanished while pagetrace attached: %s",
+			   target__pid(s->target), strerror(-err));
+		return PT_EXIT_TARGET_GONE;
+	}
+	load_present_pages(s);
+	err = attach_allocator(s);
+	if (err < 0) {
+		if (target__exited(s->target)) {
+			log__error("process %d exited while pagetrace attached",
+				   target__pid(s->target));
+			return PT_EXIT_TARGET_GONE;
+		}
+		return PT_EXIT_KERNEL;
+	}
+	if (!err)
+		warn_no_allocator(s);
+	return 0;
+}
+
+struct session *session__new(const struct options *opts, FILE *out,
+			     int *exit_code)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	struct trace_config tcfg = {
+		.ringbuf_bytes = opts->ringbuf_bytes,
+		.min_size = opts->min_size,
+		.on_record = on_record,
+	};
+	struct report_config rcfg = {
+		.out = out,
+		.json = opts->json,
+		.top = opts->top,
+	};
+	struct ledger_config lcfg = { 0 };
+
+	*exit_code = PT_EXIT_INTERNAL;
+	if (!s) {
+		log__error("out of memory");
+		return NULL;
+	}
+	s->opts = opts;
+	kernel__probe_facts(&s->kernel);
+	s->info.kernel = &s->kernel;
+	s->info.stop_reason = "exit";
+	if (opts->pid)
+		s->target = target__open_pid(opts->pid, exit_code);
+	else
+		s->target = target__spawn(opts->command, exit_code);
+	if (!s->target)
+		goto fail;
+	*exit_code = PT_EXIT_INTERNAL;
+	s->info.pid = target__pid(s->target);
+	s->before_exec = target__spawned(s->target);
+	s->maps = mappings__new(s->info.pid);
+	s->report = report__new(&rcfg);
+	lcfg.pid = s->info.pid;
+	lcfg.maps = s->maps;
+	lcfg.kernel = &s->kernel;
+	lcfg.on_alloc_end = report__alloc;
+	lcfg.ctx = s->report;
+	s->ledger = s->report && s->maps ? ledger__new(&lcfg) : NULL;
+	if (opts->events)
+		s->events = eventlog__new(out, opts->json, now_ns());
+	if (!s->maps || !s->report || !s->ledger ||
+	    (opts->events && !s->events)) {
+		log__error("out of memory");
+		goto fail;
+	}
+	tcfg.ctx = s;
+	s->trace = trace__new(&tcfg, exit_code);
+	if (!s->trace)
+		goto fail;
+	if (trace__add_target(s->trace, s->info.pid)) {
+		log__error("cannot add process %d to the traced set: %s",
+			   s->info.pid, strerror(errno));
+		*exit_code = PT_EXIT_INTERNAL;
+		goto fail;
+	}
+	*exit_code = PT_EXIT_OK;
+	return s;
+fail:
+	session__free(s);
+	return NULL;
+}
+
+void session__free(struct session *s)
+{
+	if (!s)
+		return;
+	/* probes go first, then the target may be let go or killed */
+	trace__free(s->trace);
+	target__free(s->target);
+	allocator__free(s->allocator);
+	eventlog__free(s->events);
+	ledger__free(s->ledger);
+	report__free(s->report);
+	mappings__free(s->maps);
+	free(s);
+}
+
+/* ---- the loop ----------------------------------------------------- */
+
+static uint64_t lost_so_far(struct session *s)
+{
+	uint64_t total = 0;
+	int i;
+
+	trace__lost(s->trace, s->info.lost, PT_REC__COUNT);
+	for (i = 0; i < PT_REC__COUNT; i++)
+		total += s->info.lost[i];
+	return total;
+}
+
+static void warn_if_losing(struct session *s, uint64_t now)
+{
+	uint64_t lost;
+
+	if (now - s->last_lost_check < LOST_WARNING_NS)
+		return;
+	s->last_lost_check = now;
+	lost = lost_so_far(s);
+	if (lost > s->lost_warned) {
+		log__warn("%llu events lost so far (the ring buffer was full): "
+			  "the report will be incomplete; raise --ringbuf-size",
+			  (unsigned long long)lost);
+		s->lost_warned = lost;
+	}
+}
+
+/* Keep draining while the target takes up to grace_ns to exit. */
+static void wait_for_exit(struct session *s, uint64_t grace_ns)
+{
+	uint64_t until = now_ns() + grace_ns;
+
+	while (!target__exited(s->target) && now_ns() < until)
+		trace__poll(s->trace, 10);
+}
+
+int session__run(struct session *s)
+{
+	uint64_t deadline = 0, now;
+	int err;
+
+	s->info.t_start = now_ns();
+	err = start_target(s);
+	if (err)
+		return err;
+	read_comm(s->info.pid, s->info.comm, sizeof(s->info.comm));
+	if (s->opts->duration_ns)
+		deadline = now_ns() + s->opts->duration_ns;
+	for (;;) {
+		err = trace__poll(s->trace, POLL_MS);
+		if (err < 0) {
+			log__error("reading the ring buffer failed: %s",
+				   strerror(-err));
+			break;
+		}
+		now = now_ns();
+		warn_if_losing(s, now);
+		if (target__exited(s->target)) {
+			s->info.stop_reason = "exit";
+			break;
+		}
+		if (deadline && now >= deadline) {
+			s->info.stop_reason = "duration";
+			break;
+		}
+		if (stop_requested) {
+			s->info.stop_reason = "signal";
+			/* Ctrl-C reaches the command too: give it a moment */
+			if (target__spawned(s->target))
+				wait_for_exit(s, EXIT_GRACE_NS);
+			break;
+		}
+	}
+	/* no new records once detached: what is in the buffer is all */
+	trace__detach(s->trace);
+	trace__drain(s->trace);
+	lost_so_far(s);
+	s->info.t_end = now_ns();
+	ledger__finish(s->ledger);
+	if (target__spawned(s->target) && target__exited(s->target)) {
+		s->info.exit_status_known = true;
+		s->info.exit_status = target__exit_status(s->target);
+		s->info.kernel_faults_known = target__kernel_faults(
+			s->target, &s->info.kernel_faults);
+	}
+	if (s->bad_records)
+		log__warn("%llu malformed records ignored",
+			  (unsigned long long)s->bad_records);
+	report__finish(s->report, s->ledger, &s->info);
+	return s->info.exit_status_known ? s->info.exit_status : PT_EXIT_OK;
+}

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "exitcode.h"
+#include "log.h"
+#include "decode.h"
+#include "pagetrace.skel.h"
+#include "trace.h"
+
+/* Linux 6.6 uprobe_multi links, unknown to the system's libbpf 1.1 */
+#define ATTACH_UPROBE_MULTI 48
+#define UPROBE_MULTI_RETURN 1U
+
+struct uprobe_multi_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__aligned_u64 path;
+	__aligned_u64 offsets;
+	__aligned_u64 ref_ctr_offsets;
+	__aligned_u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid;
+	__u32 pad;
+};
+
+struct trace {
+	struct pagetrace_bpf *skel;
+	bool uprobe_multi; /* one link per program instead of per probe */
+	int *multi_fds;
+	size_t multi_fd_count;
+	size_t multi_fd_capacity;
+	struct ring_buffer *ringbuf;
+	struct bpf_link **links; /* perf events and uprobes */
+	size_t link_count;
+	size_t link_capacity;
+	int *perf_fds;
+	size_t perf_fd_count;
+	trace_record_fn on_record;
+	void *ctx;
+	int ncpus;
+};
+
+static int keep_link(struct trace *t, struct bpf_link *link)
+{
+	if (t->link_count == t->link_capacity) {
+		size_t capacity = t->link_capacity ? t->link_capacity * 2 : 32;
+		struct bpf_link **links =
+			realloc(t->links, capacity * sizeof(*links));
+
+		if (!links)
+			return -ENOMEM;
+		t->links = links;
+		t->link_capacity = capacity;
+	}
+	t->links[t->link_count++] = link;
+	return 0;
+}
+
+static int on_ringbuf_record(void *ctx, void *data, size_t size)
+{
+	struct trace *t = ctx;
+
+	t->on_record(t->ctx, data, size);
+	/* never negative: that would stop the ring buffer's consume loop */
+	return 0;
+}
+
+/* "0-3,5" from /sys/devices/system/cpu/online into a bitmap of max CPUs */
+static int read_online_cpus(bool *online, int max)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	int first, last, cpu, count = 0;
+	char sep;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%d", &first) == 1) {
+		last = first;
+		if (fscanf(f, "%c", &sep) == 1 && sep == '-') {
+			if (fscanf(f, "%d", &last) != 1)
+				break;
+			if (fscanf(f, "%c", &sep) != 1)
+				sep = '\n';
+		}
+		for (cpu = first; cpu <= last && cpu < max; cpu++, count++)
+			online[cpu] = true;
+		if (sep != ',')
+			break;
+	}
+	fclose(f);
+	return count ? 0 : -EINVAL;
+}
+
+/*
+ * The kernel fires page-faults-min/maj when handle_mm_fault() has finished
+ * a fault: the closest thing to a fault-exit tracepoint. One event per CPU
+ * and kind, every occurrence sampled, each running fault_done.
+ */
+static int attach_fault_done(struct trace *t)
+{
+	static const unsigned long long kinds[] = {
+		PERF_COUNT_SW_PAGE_FAULTS_MIN,
+		PERF_COUNT_SW_PAGE_FAULTS_MAJ,
+	};
+	int n_cpus = libbpf_num_possible_cpus(), cpu, err;
+	bool *online;
+	size_t k;
+
+	if (n_cpus <= 0)
+		return n_cpus ? n_cpus : -EINVAL;
+	online = calloc(n_cpus, sizeof(*online));
+	t->perf_fds = calloc((size_t)n_cpus * 2, sizeof(int));
+	if (!online || !t->perf_fds) {
+		free(online);
+		return -ENOMEM;
+	}
+	err = read_online_cpus(online, n_cpus);
+	for (cpu = 0; cpu < n_cpus && !err; cpu++) {
+		if (!online[cpu])
+			continue;
+		for (k = 0; k < 2 && !err; k++) {
+			struct perf_event_attr attr = {
+				.type = PERF_TYPE_SOFTWARE,
+				.size = sizeof(attr),
+				.config = kinds[k],
+				.sample_period = 1,
+			};
+			struct bpf_link *link;
+			int fd;
+
+			fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
+				     PERF_FLAG_FD_CLOEXEC);
+			if (fd < 0) {
+				err = -errno;
+				break;
+			}
+			t->perf_fds[t->perf_fd_count++] = fd;
+			link = bpf_program__attach_perf_event(
+				t->skel->progs.fault_done, fd);
+			if (!link) {
+				err = -errno;
+				break;
+			}
+			err = keep_link(t, link);
+		}
+	}
+	free(online);
+	return err;
+}
+
+/*
+ * Detaching a uprobe waits for an RCU grace period (~80 ms here): one
+ * uprobe_multi link per program waits once instead of once per probe.
+ */
+static bool kernel_has_uprobe_multi(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found = false;
+	__s32 id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "bpf_attach_type", BTF_KIND_ENUM);
+	if (id > 0) {
+		const struct btf_type *type = btf__type_by_id(btf, id);
+		const struct btf_enum *values = btf_enum(type);
+		int i;
+
+		for (i = 0; i < btf_vlen(type); i++)
+			if (!strcmp(btf__name_by_offset(btf, values[i].name_off),
+				    "BPF_TRACE_UPROBE_MULTI") &&
+			    values[i].val == ATTACH_UPROBE_MULTI)
+				found = true;
+	}
+	btf__free(btf);
+	return found;
+}
+
+static int load_error(int err)
+{
+	if (err == -EPERM) {
+		log__error("the kernel refused to load BPF programs (%s): run "
+			   "as root, or with CAP_BPF and CAP_PERFMON",
+			   strerror(-err));
+		return PT_EXIT_PRIVILEGE;
+	}
+	log__error("the kernel refused pagetrace's BPF programs (%s): rerun "
+		   "with -v to see the verifier's log",
+		   strerror(-err));
+	return PT_EXIT_KERNEL;
+}
+
+struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
+{
+	struct trace *t = calloc(1, sizeof(*t));
+	int err;
+
+	*exit_code = PT_EXIT_INTERNAL;
+	if (!t) {
+		log__error("out of memory");
+		return NULL;
+	}
+	t->on_record = cfg->on_record;
+	t->ctx = cfg->ctx;
+	t->skel = pagetrace_bpf__open();
+	if (!t->skel) {
+		log__error("cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	t->uprobe_multi = kernel_has_uprobe_multi();
+	if (t->uprobe_multi) {
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_entry,
+						      ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(
+			t->skel->progs.alloc_return, ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(t->skel->progs.free_entry,
+						      ATTACH_UPROBE_MULTI);
+	}
+	t->skel->rodata->targ_min_size = cfg->min_size;
+	/* wake the reader once a quarter of the buffer is in use */
+	t->skel->rodata->targ_wakeup_bytes = cfg->ringbuf_bytes / 4;
+	err = bpf_map__set_max_entries(t->skel->maps.events,
+				       (uint32_t)cfg->ringbuf_bytes);
+	if (err) {
+		log__error("cannot size the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	err = pagetrace_bpf__load(t->skel);
+	if (err) {
+		*exit_code = load_error(err);
+		goto fail;
+	}
+	err = pagetrace_bpf__attach(t->skel);
+	if (err) {
+		log__error("cannot attach to the kernel's tracepoints (%s): "
+			   "rerun with -v for details",
+			   strerror(-err));
+		*exit_code = PT_EXIT_KERNEL;
+		goto fail;
+	}
+	err = attach_fault_done(t);
+	if (err) {
+		log__error("cannot open the page-fault perf events (%s): the "
+			   "kernel needs CONFIG_PERF_EVENTS",
+			   strerror(-err));
+		*exit_code = err == -EACCES || err == -EPERM ?
+				     PT_EXIT_PRIVILEGE :
+				     PT_EXIT_KERNEL;
+		goto fail;
+	}
+	t->ringbuf = ring_buffer__new(bpf_map__fd(t->skel->maps.events),
+				      on_ringbuf_record, t, NULL);
+	if (!t->ringbuf) {
+		log__error("cannot set up the ring buffer: %s",
+			   strerror(errno));
+		goto fail;
+	}
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		log__error("cannot count the CPUs: %s", strerror(-t->ncpus));
+		goto fail;
+	}
+	*exit_code = PT_EXIT_OK;
+	return t;
+fail:
+	trace__free(t);
+	return NULL;
+}
+
+void trace__detach(struct trace *t)
+{
+	size_t i;
+
+	/* uprobes first: the target must not trap into a vanishing program */
+	for (i = t->link_count; i-- > 0;)
+		bpf_link__destroy(t->links[i]);
+	t->link_count = 0;
+	for (i = 0; i < t->multi_fd_count; i++)
+		close(t->multi_fds[i]);
+	t->multi_fd_count = 0;
+	for (i = 0; i < t->perf_fd_count; i++)
+		close(t->perf_fds[i]);
+	t->perf_fd_count = 0;
+	if (t->skel)
+		pagetrace_bpf__detach(t->skel);
+}
+
+void trace__free(struct trace *t)
+{
+	if (!t)
+		return;
+	trace__detach(t);
+	free(t->links);
+	free(t->multi_fds);
+	free(t->perf_fds);
+	ring_buffer__free(t->ringbuf);
+	pagetrace_bpf__destroy(t->skel);
+	free(t);
+}
+
+int trace__add_target(struct trace *t, pid_t tgid)
+{
+	uint32_t key = (uint32_t)tgid, value = 1;
+
+	if (bpf_map__update_elem(t->skel->maps.targets, &key, sizeof(key),
+				 &value, sizeof(value), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static struct bpf_program *uprobe_program(struct trace *t,
+					  enum uprobe_kind kind)
+{
+	switch (kind) {
+	case UPROBE_ALLOC_ENTRY:
+		return t->skel->progs.alloc_entry;
+	case UPROBE_ALLOC_RETURN:
+		return t->skel->progs.alloc_return;
+	default:
+		return t->skel->progs.free_entry;
+	}
+}
+
+static int attach_multi(struct trace *t, pid_t pid, const char *path,
+			enum uprobe_kind kind, const struct uprobe_spec *specs,
+			size_t count)
+{
+	struct uprobe_multi_attr attr;
+	uint64_t *offsets = calloc(count, sizeof(*offsets));
+	uint64_t *cookies = calloc(count, sizeof(*cookies));
+	size_t i;
+	int fd, err = 0;
+
+	if (!offsets || !cookies) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		offsets[i] = specs[i].offset;
+		cookies[i] = specs[i].cookie;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_fd = bpf_program__fd(uprobe_program(t, kind));
+	attr.attach_type = ATTACH_UPROBE_MULTI;
+	attr.path = (uintptr_t)path;
+	attr.offsets = (uintptr_t)offsets;
+	attr.cookies = (uintptr_t)cookies;
+	attr.cnt = (__u32)count;
+	attr.multi_flags = kind == UPROBE_ALLOC_RETURN ? UPROBE_MULTI_RETURN :
+							 0;
+	attr.pid = (__u32)pid;
+	fd = (int)syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (t->multi_fd_count == t->multi_fd_capacity) {
+		size_t capacity = t->multi_fd_capacity ? t->multi_fd_capacity * 2 :
+							 8;
+		int *fds = realloc(t->multi_fds, capacity * sizeof(*fds));
+
+		if (!fds) {
+			close(fd);
+			err = -ENOMEM;
+			goto out;
+		}
+		t->multi_fds = fds;
+		t->multi_fd_capacity = capacity;
+	}
+	t->multi_fds[t->multi_fd_count++] = fd;
+out:
+	free(offsets);
+	free(cookies);
+	return err;
+}
+
+int trace__attach_uprobes(struct trace *t, pid_t pid, const char *path,
+			  enum uprobe_kind kind, const struct uprobe_spec *specs,
+			  size_t count)
+{
+	struct bpf_program *prog = uprobe_program(t, kind);
+	size_t i;
+	int err;
+
+	if (!count)
+		return 0;
+	if (t->uprobe_multi)
+		return attach_multi(t, pid, path, kind, specs, count);
+	for (i = 0; i < count; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts,
+			    .bpf_cookie = specs[i].cookie,
+			    .retprobe = kind == UPROBE_ALLOC_RETURN);
+		struct bpf_link *link = bpf_program__attach_uprobe_opts(
+			prog, pid, path, specs[i].offset, &opts);
+
+		if (!link)
+			return -errno;
+		err = keep_link(t, link);
+		if (err) {
+			bpf_link__destroy(link);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int trace__poll(struct trace *t, int timeout_ms)
+{
+	int polled = ring_buffer__poll(t->ringbuf, timeout_ms);
+	int drained;
+
+	if (polled < 0 && polled != -EINTR)
+		return polled;
+	/* records written without a wake-up are only seen by consuming */
+	drained = trace__drain(t);
+	if (drained < 0)
+		return drained;
+	return drained + (polled > 0 ? polled : 0);
+}
+
+int trace__drain(struct trace *t)
+{
+	return ring_buffer__consume(t->ringbuf);
+}
+
+void trace__lost(const struct trace *t, uint64_t *lost, size_t count)
+{
+	uint64_t *per_cpu = calloc(t->ncpus, sizeof(*per_cpu));
+	uint32_t key;
+	int cpu;
+
+	memset(lost, 0, count * sizeof(*lost));
+	if (!per_cpu)
+		return;
+	for (key = 0; key < count && key < PT_REC__COUNT; key++) {
+		if (bpf_map__lookup_elem(t->skel->maps.lost, &key, sizeof(key),
+					 per_cpu,
+					 sizeof(*per_cpu) * t->ncpus, 0))
+			continue;
+		for (cpu = 0; cpu < t->ncpus; cpu++)
+			lost[key] += per_cpu[cpu];
+	}
+	free(per_cpu);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The BPF side's lifecycle: load the programs, attach tracepoints, the
+ * fault-completion perf events and the allocator uprobes, poll the ring
+ * buffer, read the lost-event counters, detach everything at the end.
+ */
+#ifndef PAGETRACE_TRACE_H
+#define PAGETRACE_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct trace;
+
+typedef void (*trace_record_fn)(void *ctx, const void *data, size_t size);
+
+struct trace_config {
+	uint64_t ringbuf_bytes;
+	uint64_t min_size;
+	trace_record_fn on_record;
+	void *ctx;
+};
+
+enum uprobe_kind {
+	UPROBE_ALLOC_ENTRY,
+	UPROBE_ALLOC_RETURN,
+	UPROBE_FREE_ENTRY,
+};
+
+/* NULL after one error line; *exit_code says what kind of failure. */
+struct trace *trace__new(const struct trace_config *cfg, int *exit_code);
+/* Detach every probe; records already made stay readable. */
+void trace__detach(struct trace *t);
+/* Detaches every probe and frees the BPF objects. */
+void trace__free(struct trace *t);
+
+int trace__add_target(struct trace *t, pid_t tgid);
+struct uprobe_spec {
+	uint64_t offset; /* in the file */
+	uint32_t cookie; /* the program reads it back: enum pt_alloc_fn */
+};
+
+/* Uprobes of one kind on path at the given offsets, for process pid only.
+ * 0 or -errno. */
+int trace__attach_uprobes(struct trace *t, pid_t pid, const char *path,
+			  enum uprobe_kind kind, const struct uprobe_spec *specs,
+			  size_t count);
+/* Wait up to timeout_ms for records, then hand every one to on_record.
+ * Returns the records handled, or -errno. */
+int trace__poll(struct trace *t, int timeout_ms);
+/* Hand over whatever is in the ring buffer now, without waiting. */
+int trace__drain(struct trace *t);
+/* Failed ring-buffer reservations so far, per record type. */
+void trace__lost(const struct trace *t, uint64_t *lost, size_t count);
+
+#endif
