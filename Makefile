@@ -76,12 +76,18 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-# test programs with known memory behaviour: no optimisation may remove
-# a touch, frame pointers for the stacks
-$(OUTPUT)/tests/%: tests/targets/%.c | $(OUTPUT)/tests
+# test programs with known memory behaviour: no builtin may remove or
+# merge an allocation, frame pointers for the stacks
+TARGET_CFLAGS := -O1 -fno-builtin
+$(OUTPUT)/tests/static_target: TARGET_LDFLAGS := -static
+$(OUTPUT)/tests/own_malloc: TARGET_LDFLAGS := -rdynamic
+# the demo needs the compiler's malloc + memset(0) -> calloc
+$(OUTPUT)/tests/demo: TARGET_CFLAGS := -O2
+
+$(OUTPUT)/tests/%: tests/targets/%.c tests/targets/target.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O1 -g \
-		-fno-omit-frame-pointer -fno-builtin -pthread $< -o $@
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(TARGET_CFLAGS) -g \
+		-fno-omit-frame-pointer -pthread $< $(TARGET_LDFLAGS) -o $@
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(LIB) | $(OUTPUT)/unit
 	$(call msg,CC,$@)

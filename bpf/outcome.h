@@ -11,7 +11,8 @@
  *   new anonymous page     anon counter, folio of order 0 (or no folio
  *                          seen: a page reused from the swap cache path)
  *   huge page (THP/mTHP)   anon counter, folio of order > 0
- *   zero page              nothing at all on a read of a missing page
+ *   zero page              nothing at all on a read of a missing page,
+ *                          where the kernel maps the zero page at all
  *   copy of the zero page  write-protect fault, anon counter only (the
  *                          zero page is not counted in rss)
  *   copy of a shared page  write-protect fault and a new folio without an
@@ -25,6 +26,7 @@
 #define PAGETRACE_OUTCOME_H
 
 struct pt_fault_evidence {
+	__u32 zero_page_on_read; /* does this kernel map the zero page */
 	__u32 error_code;
 	__u32 order; /* order of the last movable folio allocated */
 	__u32 alloc_pages; /* pages of all movable folios allocated */
@@ -73,7 +75,7 @@ static inline __u32 pt_classify_fault(const struct pt_fault_evidence *ev,
 			 ev->rss_events[PT_RSS_SHMEM];
 		return PT_OUT_FILE;
 	}
-	if (!prot && !write && !ev->alloc_pages) {
+	if (!prot && !write && !ev->alloc_pages && ev->zero_page_on_read) {
 		*pages = 1;
 		return PT_OUT_ZERO;
 	}

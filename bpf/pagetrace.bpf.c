@@ -22,6 +22,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Knobs set by user space before load. */
 const volatile __u64 targ_min_size = 0; /* smaller allocations are skipped */
 const volatile __u64 targ_wakeup_bytes = 0; /* wake the reader past this */
+const volatile __u32 targ_zero_page_on_read = 1; /* kernel behaviour */
 
 /* Syscalls on x86_64 whose arguments and results the ledger needs. */
 #define NR_MMAP 9
@@ -395,6 +396,7 @@ int fault_done(struct bpf_perf_event_data *ctx)
 
 	if (!ts || !ts->fault.open || ctx->addr != ts->fault.addr)
 		return 0;
+	ev.zero_page_on_read = targ_zero_page_on_read;
 	ev.error_code = ts->fault.error_code;
 	ev.order = ts->fault.order;
 	ev.alloc_pages = ts->fault.alloc_pages;

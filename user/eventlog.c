@@ -185,8 +185,8 @@ void eventlog__fault(struct eventlog *el, const struct pt_rec_fault *rec,
 			      rec->flags & PT_FAULT_KERNEL);
 		json__kv_bool(el->w, "in_call", rec->flags & PT_FAULT_IN_CALL);
 		json__kv_string(el->w, "outcome",
-				decode__outcome_name(rec->outcome));
-		json__kv_u64(el->w, "pages", rec->pages);
+				decode__outcome_name(charge->outcome));
+		json__kv_u64(el->w, "pages", charge->pages);
 		json__kv_u64(el->w, "order", rec->order);
 		json_alloc_id(el, charge->alloc_id);
 		json__key(el->w, "mapping");
@@ -200,10 +200,10 @@ void eventlog__fault(struct eventlog *el, const struct pt_rec_fault *rec,
 	text_prefix(el, &rec->hdr);
 	fprintf(el->out, "fault %-5s 0x%" PRIx64 " ip 0x%" PRIx64 " %s",
 		access_of(rec->error_code), (uint64_t)rec->addr,
-		(uint64_t)rec->ip, decode__outcome_name(rec->outcome));
-	if (rec->pages)
-		fprintf(el->out, " %u page%s", rec->pages,
-			rec->pages == 1 ? "" : "s");
+		(uint64_t)rec->ip, decode__outcome_name(charge->outcome));
+	if (charge->pages)
+		fprintf(el->out, " %" PRIu64 " page%s", charge->pages,
+			charge->pages == 1 ? "" : "s");
 	if (rec->flags & PT_FAULT_KERNEL)
 		fprintf(el->out, " (kernel)");
 	text_charge(el, charge);

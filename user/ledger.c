@@ -640,19 +640,40 @@ static bool fault_pages(struct ledger *l, const struct pt_rec_fault *rec,
 	}
 }
 
-void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
+/* Nothing changed on a read: the zero page only if anonymous memory. */
+static uint32_t refine_outcome(const struct ledger *l,
+			       const struct pt_rec_fault *rec)
+{
+	const struct mapping *map;
+
+	if (rec->outcome != PT_OUT_ZERO)
+		return rec->outcome;
+	map = mappings__find(l->maps, rec->addr);
+	if (map && map->kind != MAPPING_ANON && map->kind != MAPPING_HEAP &&
+	    map->kind != MAPPING_STACK)
+		return PT_OUT_NONE; /* [vvar], a file page mapped meanwhile */
+	return PT_OUT_ZERO;
+}
+
+void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *in,
 		      struct ledger_charge *charge)
 {
+	struct pt_rec_fault refined = *in, *rec = &refined;
 	bool in_call = rec->flags & PT_FAULT_IN_CALL;
-	enum by_kind kind = by_of_outcome(rec->outcome);
 	uint64_t first = first_page_of(rec->addr), count = 0, outside;
 	enum page_state state;
+	enum by_kind kind;
 	struct alloc *owner;
 	struct deferred *d;
 
 	memset(charge, 0, sizeof(*charge));
 	if (rec->outcome >= PT_OUT__COUNT)
 		return;
+	rec->outcome = refine_outcome(l, rec);
+	if (rec->outcome == PT_OUT_NONE)
+		rec->pages = 0;
+	charge->outcome = rec->outcome;
+	kind = by_of_outcome(rec->outcome);
 	l->stats.faults_by_outcome[rec->outcome]++;
 	if (rec->outcome == PT_OUT_ERROR) {
 		l->stats.fault_errors++;

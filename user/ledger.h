@@ -105,6 +105,7 @@ struct ledger_stats {
 
 /* What one event was charged to, for the live event stream. */
 struct ledger_charge {
+	uint32_t outcome; /* the fault's outcome, refined by the mapping */
 	uint64_t alloc_id; /* 0: no allocation */
 	const char *mapping; /* the mapping's name otherwise */
 	bool deferred; /* inside an allocator call: charged on its return */

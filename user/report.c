@@ -69,6 +69,14 @@ static void json_by(struct json_writer *w, const uint64_t *by)
 	json__end_object(w);
 }
 
+/* Never populated by the program: what pages it has, the allocator
+ * itself wrote (a chunk header) or it got them from a freed block. */
+static bool is_lazy(const struct alloc_view *v)
+{
+	return v->end != ALLOC_FAILED && v->first_touch_ns < 0 &&
+	       v->untouched_pages > 0;
+}
+
 static void json_alloc(struct json_writer *w, const struct alloc_view *v)
 {
 	bool failed = v->end == ALLOC_FAILED;
@@ -108,6 +116,7 @@ static void json_alloc(struct json_writer *w, const struct alloc_view *v)
 		json__null(w);
 	json__key(w, "by");
 	json_by(w, v->by);
+	json__kv_bool(w, "lazy", is_lazy(v));
 	json__key(w, "chunk");
 	if (v->chunk_known)
 		json__string(w, v->chunk_mmapped ? "mmap" : "heap");
@@ -163,8 +172,6 @@ static void keep_lazy(struct report *r, const struct alloc_view *v)
 {
 	unsigned int i;
 
-	r->lazy_allocs++;
-	r->lazy_bytes += v->size;
 	if (r->lazy_count == LAZY_LISTED &&
 	    r->lazy_views[LAZY_LISTED - 1].size >= v->size)
 		return;
@@ -188,6 +195,10 @@ void report__alloc(void *report, const struct alloc_view *v)
 	r->resident_pages += v->resident_pages;
 	r->zero_pages += v->zero_pages;
 	r->untouched_pages += v->untouched_pages;
+	if (is_lazy(v)) {
+		r->lazy_allocs++;
+		r->lazy_bytes += v->size;
+	}
 	if (v->end == ALLOC_FREED && !v->released && v->resident_pages) {
 		r->retained_blocks++;
 		r->retained_pages += v->resident_pages;
@@ -195,7 +206,7 @@ void report__alloc(void *report, const struct alloc_view *v)
 	if (r->json)
 		return;
 	keep_top(r, v);
-	if (v->pages && !v->resident_pages && !v->zero_pages)
+	if (is_lazy(v))
 		keep_lazy(r, v);
 }
 
@@ -479,7 +490,7 @@ static void text_report(struct report *r, const struct ledger *l,
 	if (r->lazy_allocs) {
 		fprintf(r->out,
 			"\nlazy: %" PRIu64 " allocation%s, %s allocated, never "
-			"populated\n",
+			"populated by the program\n",
 			r->lazy_allocs, r->lazy_allocs == 1 ? "" : "s",
 			format__bytes(a, sizeof(a), r->lazy_bytes));
 		for (t = 0; t < r->lazy_count; t++)

@@ -36,9 +36,6 @@ struct session {
 	struct eventlog *events;
 	struct run_info info;
 	bool check_allocator; /* after an exec: is glibc where it was? */
-	/* a started command: records before its exec are pagetrace's own
-	 * forked code, not the command's */
-	bool before_exec;
 	uint64_t bad_records;
 	uint64_t lost_warned;
 	uint64_t last_lost_check;
@@ -166,12 +163,11 @@ static void on_record(void *ctx, const void *data, size_t size)
 		s->bad_records++;
 		return;
 	}
+	/* a started command: records from before its exec are pagetrace's
+	 * own forked code (and the exec), not the command's */
+	if (ev.hdr->ts < target__exec_time(s->target))
+		return;
 	s->info.records++;
-	if (s->before_exec) {
-		if (ev.type != PT_REC_TASK || ev.task->kind != PT_TASK_EXEC)
-			return;
-		s->before_exec = false;
-	}
 	switch (ev.type) {
 	case PT_REC_CALL:
 		ledger__on_call(s->ledger, ev.call);
@@ -313,7 +309,6 @@ struct session *session__new(const struct options *opts, FILE *out,
 		goto fail;
 	*exit_code = PT_EXIT_INTERNAL;
 	s->info.pid = target__pid(s->target);
-	s->before_exec = target__spawned(s->target);
 	s->maps = mappings__new(s->info.pid);
 	s->report = report__new(&rcfg);
 	lcfg.pid = s->info.pid;
@@ -330,6 +325,8 @@ struct session *session__new(const struct options *opts, FILE *out,
 		goto fail;
 	}
 	tcfg.ctx = s;
+	tcfg.zero_page_on_read = !s->kernel.zero_page_known ||
+				 s->kernel.zero_page_on_read;
 	s->trace = trace__new(&tcfg, exit_code);
 	if (!s->trace)
 		goto fail;

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "decode.h"
 #include "exitcode.h"
@@ -32,6 +33,7 @@ struct target {
 	int exec_error_fd; /* a spawned child writes errno here if exec fails */
 	const char *command;
 	uint64_t faults_at_exec;
+	uint64_t exec_time;
 };
 
 static int pidfd_open(pid_t pid)
@@ -348,11 +350,22 @@ int target__start(struct target *t, target_ready_fn ready, void *ctx)
 		ptrace(PTRACE_CONT, t->pid, NULL, signal_to_deliver);
 	}
 	t->faults_at_exec = stat_faults(t->pid);
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t->exec_time = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	}
 	err = step_through_loader(t, ready, ctx);
 	if (!t->exited)
 		ptrace(PTRACE_DETACH, t->pid, NULL, 0);
 	t->started = true;
 	return err < 0 ? PT_EXIT_INTERNAL : 0;
+}
+
+uint64_t target__exec_time(const struct target *t)
+{
+	return t->exec_time;
 }
 
 int target__exit_fd(const struct target *t)

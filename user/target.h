@@ -35,6 +35,10 @@ bool target__spawned(const struct target *t);
  */
 int target__start(struct target *t, target_ready_fn ready, void *ctx);
 
+/* CLOCK_MONOTONIC ns at which a spawned command was seen stopped right
+ * after its exec: everything before is pagetrace's own forked code. */
+uint64_t target__exec_time(const struct target *t);
+
 /* Readable once the target has exited. */
 int target__exit_fd(const struct target *t);
 /* Has the target exited? A spawned command is reaped here. */

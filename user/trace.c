@@ -229,6 +229,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 						      ATTACH_UPROBE_MULTI);
 	}
 	t->skel->rodata->targ_min_size = cfg->min_size;
+	t->skel->rodata->targ_zero_page_on_read = cfg->zero_page_on_read;
 	/* wake the reader once a quarter of the buffer is in use */
 	t->skel->rodata->targ_wakeup_bytes = cfg->ringbuf_bytes / 4;
 	err = bpf_map__set_max_entries(t->skel->maps.events,

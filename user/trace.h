@@ -18,6 +18,7 @@ typedef void (*trace_record_fn)(void *ctx, const void *data, size_t size);
 struct trace_config {
 	uint64_t ringbuf_bytes;
 	uint64_t min_size;
+	bool zero_page_on_read; /* the kernel maps the zero page on reads */
 	trace_record_fn on_record;
 	void *ctx;
 };

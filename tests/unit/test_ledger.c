@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The ledger fed with record sequences the kernel side would send. */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include "check.h"
+#include "kernel.h"
+#include "ledger.h"
+#include "mappings.h"
+
+#define TID 100
+#define HEAP 0x1000000ULL
+#define ANON 0x7f0000000000ULL
+#define P 4096ULL
+
+static struct alloc_view views[16];
+static int view_count;
+
+static void keep_view(void *ctx, const struct alloc_view *v)
+{
+	(void)ctx;
+	if (view_count < 16)
+		views[view_count++] = *v;
+}
+
+static const struct alloc_view *view_of_id(uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < view_count; i++)
+		if (views[i].id == id)
+			return &views[i];
+	return NULL;
+}
+
+struct fixture {
+	struct kernel_facts kernel;
+	struct mappings *maps;
+	struct ledger *ledger;
+	uint64_t now;
+};
+
+static void setup(struct fixture *f, bool zero_page)
+{
+	struct ledger_config cfg = { 0 };
+	struct mapping heap = { .start = HEAP, .end = HEAP + 0x1000000,
+				.prot = PROT_READ | PROT_WRITE,
+				.kind = MAPPING_HEAP };
+	struct mapping lib = { .start = 0x500000, .end = 0x600000,
+			       .prot = PROT_READ, .kind = MAPPING_FILE };
+
+	view_count = 0;
+	memset(f, 0, sizeof(*f));
+	f->kernel.zero_page_known = true;
+	f->kernel.zero_page_on_read = zero_page;
+	f->kernel.thp_use_zero_page = true;
+	strcpy(f->kernel.thp_enabled, "madvise");
+	f->maps = mappings__new(0);
+	heap.name = mappings__intern(f->maps, "[heap]");
+	lib.name = mappings__intern(f->maps, "/lib/libx.so");
+	mappings__map(f->maps, &heap);
+	mappings__map(f->maps, &lib);
+	cfg.maps = f->maps;
+	cfg.kernel = &f->kernel;
+	cfg.on_alloc_end = keep_view;
+	f->ledger = ledger__new(&cfg);
+	f->now = 1000;
+}
+
+static void teardown(struct fixture *f)
+{
+	ledger__free(f->ledger);
+	mappings__free(f->maps);
+}
+
+static void hdr(struct fixture *f, struct pt_rec_header *h, __u32 type)
+{
+	h->type = type;
+	h->tid = TID;
+	h->tgid = TID;
+	h->ts = f->now += 1000;
+}
+
+static void call(struct fixture *f, __u32 fn, __u64 a0, __u64 a1, __u64 addr,
+		 __u32 flags)
+{
+	struct pt_rec_call r = { .fn = fn, .args = { a0, a1 }, .addr = addr,
+				 .flags = flags };
+
+	hdr(f, &r.hdr, PT_REC_CALL);
+	r.t_enter = r.hdr.ts - 500;
+	ledger__on_call(f->ledger, &r);
+}
+
+static void free_call(struct fixture *f, __u64 addr, __u32 flags)
+{
+	struct pt_rec_free r = { .addr = addr, .flags = flags };
+
+	hdr(f, &r.hdr, PT_REC_FREE);
+	ledger__on_free(f->ledger, &r);
+}
+
+static struct ledger_charge fault(struct fixture *f, __u64 addr, __u32 err,
+				  __u32 outcome, __u32 pages, __u32 flags)
+{
+	struct pt_rec_fault r = { .addr = addr, .error_code = err | PT_PF_USER,
+				  .outcome = outcome, .pages = pages,
+				  .flags = flags };
+	struct ledger_charge charge;
+
+	hdr(f, &r.hdr, PT_REC_FAULT);
+	r.t_start = r.hdr.ts - 100;
+	ledger__on_fault(f->ledger, &r, &charge);
+	return charge;
+}
+
+static void sys(struct fixture *f, __u32 nr, __u64 a0, __u64 a1, __u64 a2,
+		__u64 a3, __s64 ret, __u32 flags)
+{
+	struct pt_rec_syscall r = { .nr = nr, .args = { a0, a1, a2, a3, -1ULL },
+				    .ret = ret, .flags = flags };
+	struct ledger_charge charge;
+
+	hdr(f, &r.hdr, PT_REC_SYSCALL);
+	ledger__on_syscall(f->ledger, &r, &charge);
+}
+
+#define MMAPPED (PT_CALL_CHUNK_KNOWN | PT_CALL_CHUNK_MMAPPED)
+
+static void test_mmapped_malloc_lifecycle(void)
+{
+	struct fixture f;
+	const struct alloc_view *v;
+	uint64_t base = ANON, size = 64ULL << 20;
+
+	setup(&f, true);
+	/* glibc maps the chunk and writes its header inside malloc() */
+	sys(&f, SYS_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
+	fault(&f, base, PT_PF_WRITE, PT_OUT_ANON, 1, PT_FAULT_IN_CALL);
+	call(&f, PT_FN_MALLOC, size, 0, base + 16, MMAPPED);
+	fault(&f, base + 16 + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	fault(&f, base + 16 + 2 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	free_call(&f, base + 16, MMAPPED);
+	sys(&f, SYS_NR_MUNMAP, base, size + P, 0, 0, 0, PT_SYS_IN_CALL);
+	CHECK_U64(view_count, 1);
+	v = &views[0];
+	CHECK_U64(v->pages, 16385);
+	CHECK_U64(v->resident_pages, 3);
+	CHECK_U64(v->untouched_pages, 16382);
+	CHECK_U64(v->faults, 3);
+	CHECK_U64(v->by[BY_ANON], 3);
+	CHECK_U64(v->end, ALLOC_FREED);
+	CHECK(v->released);
+	CHECK(v->chunk_mmapped);
+	/* first touch: the first fault after the return, not the header */
+	CHECK_U64(v->first_touch_ns, 900);
+	CHECK_U64(ledger__stats(f.ledger)->faults_in_allocs, 3);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 0);
+	teardown(&f);
+}
+
+static void test_zero_then_cow(void)
+{
+	struct fixture f;
+	const struct alloc_view *v;
+
+	setup(&f, true);
+	call(&f, PT_FN_CALLOC, 1, 3 * P, HEAP + 16, PT_CALL_CHUNK_KNOWN);
+	fault(&f, HEAP + P, 0, PT_OUT_ZERO, 1, 0);
+	fault(&f, HEAP + 2 * P, 0, PT_OUT_ZERO, 1, 0);
+	fault(&f, HEAP + P, PT_PF_WRITE | PT_PF_PROT, PT_OUT_COW_ZERO, 1, 0);
+	ledger__finish(f.ledger);
+	v = &views[0];
+	CHECK_U64(v->pages, 4);
+	CHECK_U64(v->by[BY_ZERO], 2);
+	CHECK_U64(v->by[BY_COW], 1);
+	CHECK_U64(v->zero_pages, 1);
+	CHECK_U64(v->resident_pages, 1);
+	CHECK_U64(v->untouched_pages, 2);
+	CHECK_U64(v->end, ALLOC_LIVE);
+	CHECK_U64(v->t_free, 0);
+	teardown(&f);
+}
+
+static void test_zero_outcome_outside_anonymous_memory(void)
+{
+	struct fixture f;
+	struct ledger_charge c;
+
+	setup(&f, true);
+	/* nothing changed on a read of a file page: not the zero page */
+	c = fault(&f, 0x500000, 0, PT_OUT_ZERO, 1, 0);
+	CHECK_U64(c.outcome, PT_OUT_NONE);
+	CHECK_U64(c.pages, 0);
+	CHECK_STR(c.mapping, "/lib/libx.so");
+	CHECK_U64(ledger__stats(f.ledger)->faults_by_outcome[PT_OUT_NONE], 1);
+	teardown(&f);
+}
+
+static void test_realloc_moved_by_mremap(void)
+{
+	struct fixture f;
+	const struct alloc_view *old, *new;
+	uint64_t base = ANON, moved = ANON + (256ULL << 20);
+	uint64_t size = 64ULL << 20;
+	int i;
+
+	setup(&f, true);
+	sys(&f, SYS_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
+	fault(&f, base, PT_PF_WRITE, PT_OUT_ANON, 1, PT_FAULT_IN_CALL);
+	call(&f, PT_FN_MALLOC, size, 0, base + 16, MMAPPED);
+	for (i = 1; i < 3; i++)
+		fault(&f, base + i * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	/* realloc: the chunk moves, then realloc returns */
+	sys(&f, SYS_NR_MREMAP, base, size + P, 2 * size + P, MREMAP_MAYMOVE,
+	    (__s64)moved, PT_SYS_IN_CALL);
+	call(&f, PT_FN_REALLOC, base + 16, 2 * size, moved + 16, MMAPPED);
+	ledger__finish(f.ledger);
+	CHECK_U64(view_count, 2);
+	old = view_of_id(1);
+	new = view_of_id(2);
+	CHECK(old && new);
+	if (!old || !new)
+		goto out;
+	CHECK_U64(old->end, ALLOC_REALLOCATED);
+	CHECK(old->released);
+	CHECK_U64(old->resident_pages, 3);
+	CHECK_U64(old->realloc_to, 2);
+	CHECK_U64(new->realloc_from, 1);
+	CHECK_U64(new->pages, 32769);
+	CHECK_U64(new->resident_pages, 3);
+	CHECK_U64(new->resident_at_alloc, 3);
+	CHECK_U64(new->faults, 0);
+out:
+	teardown(&f);
+}
+
+static void test_populate_counts_transitions_once(void)
+{
+	struct fixture f;
+	uint64_t base = ANON;
+
+	setup(&f, true);
+	sys(&f, SYS_NR_MMAP, 0, 9 * P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
+	fault(&f, base, PT_PF_WRITE, PT_OUT_ANON, 1, PT_FAULT_IN_CALL);
+	call(&f, PT_FN_MALLOC, 8 * P, 0, base + 16, MMAPPED);
+	sys(&f, SYS_NR_MADVISE, base, 8 * P, 23 /* POPULATE_WRITE */, 0, 0, 0);
+	sys(&f, SYS_NR_MADVISE, base, 8 * P, 23, 0, 0, 0);
+	ledger__finish(f.ledger);
+	CHECK_U64(views[0].by[BY_SYSCALL], 7);
+	CHECK_U64(views[0].resident_pages, 8);
+	CHECK_U64(views[0].untouched_pages, 1);
+	CHECK_U64(ledger__stats(f.ledger)->syscall_pages, 7);
+	teardown(&f);
+}
+
+static void test_dontneed_returns_pages(void)
+{
+	struct fixture f;
+
+	setup(&f, true);
+	call(&f, PT_FN_MALLOC, 4 * P, 0, HEAP, PT_CALL_CHUNK_KNOWN);
+	fault(&f, HEAP, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	fault(&f, HEAP + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	sys(&f, SYS_NR_MADVISE, HEAP, 2 * P, MADV_DONTNEED, 0, 0, 0);
+	ledger__finish(f.ledger);
+	CHECK_U64(views[0].resident_pages, 0);
+	CHECK_U64(views[0].by[BY_ANON], 2);
+	CHECK(!views[0].released);
+	teardown(&f);
+}
+
+static void test_neighbours_share_a_page(void)
+{
+	struct fixture f;
+	struct ledger_charge c;
+
+	setup(&f, true);
+	call(&f, PT_FN_MALLOC, 100, 0, HEAP + 16, PT_CALL_CHUNK_KNOWN);
+	call(&f, PT_FN_MALLOC, 100, 0, HEAP + 128, PT_CALL_CHUNK_KNOWN);
+	c = fault(&f, HEAP + 130, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	CHECK_U64(c.alloc_id, 2);
+	free_call(&f, HEAP + 16, PT_CALL_CHUNK_KNOWN);
+	free_call(&f, HEAP + 128, PT_CALL_CHUNK_KNOWN);
+	/* both blocks met the page; the fault belongs to the one hit */
+	CHECK_U64(views[0].by[BY_ANON], 1);
+	CHECK_U64(views[0].faults, 0);
+	CHECK_U64(views[1].faults, 1);
+	/* heap memory stays with the process after free */
+	CHECK(!views[1].released);
+	CHECK_U64(views[1].resident_pages, 1);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 0);
+	teardown(&f);
+}
+
+static void test_faults_outside_go_to_the_mapping(void)
+{
+	struct fixture f;
+	struct ledger_charge c;
+
+	setup(&f, true);
+	c = fault(&f, HEAP + 0x8000, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	CHECK_STR(c.mapping, "[heap]");
+	/* the allocator writing its own bookkeeping, no block returned */
+	c = fault(&f, HEAP + 0x9000, PT_PF_WRITE, PT_OUT_ANON, 1,
+		  PT_FAULT_IN_CALL);
+	CHECK(c.deferred);
+	call(&f, PT_FN_MALLOC, 16, 0, HEAP + 0x100, PT_CALL_CHUNK_KNOWN);
+	CHECK_U64(ledger__group_count(f.ledger), 1);
+	CHECK_STR(ledger__group(f.ledger, 0)->name, "[heap]");
+	CHECK_U64(ledger__group(f.ledger, 0)->faults, 2);
+	CHECK_U64(ledger__group(f.ledger, 0)->pages[BY_ANON], 2);
+	teardown(&f);
+}
+
+static void test_failed_unknown_and_exec(void)
+{
+	struct fixture f;
+	struct pt_rec_task exec = { .kind = PT_TASK_EXEC };
+
+	setup(&f, true);
+	call(&f, PT_FN_MALLOC, 1ULL << 50, 0, 0, 0);
+	CHECK_U64(views[0].end, ALLOC_FAILED);
+	CHECK_U64(ledger__stats(f.ledger)->failed, 1);
+	free_call(&f, HEAP + 4096, 0);
+	CHECK_U64(ledger__stats(f.ledger)->unknown_frees, 1);
+	call(&f, PT_FN_MALLOC, 64, 0, HEAP + 16, 0);
+	hdr(&f, &exec.hdr, PT_REC_TASK);
+	ledger__on_task(f.ledger, &exec);
+	CHECK_U64(view_count, 2);
+	CHECK_U64(views[1].end, ALLOC_EXEC);
+	CHECK_U64(ledger__live_count(f.ledger), 0);
+	teardown(&f);
+}
+
+static void test_missed_free_is_overlapped(void)
+{
+	struct fixture f;
+
+	setup(&f, true);
+	call(&f, PT_FN_MALLOC, 64, 0, HEAP + 16, 0);
+	call(&f, PT_FN_MALLOC, 32, 0, HEAP + 16, 0);
+	CHECK_U64(views[0].end, ALLOC_OVERLAPPED);
+	CHECK_U64(ledger__stats(f.ledger)->overlapped, 1);
+	teardown(&f);
+}
+
+static void test_huge_zero_eligibility(void)
+{
+	struct kernel_facts k = { .zero_page_known = true,
+				  .zero_page_on_read = true,
+				  .thp_use_zero_page = true };
+	struct mapping m = { .start = 0x200000, .end = 0x800000,
+			     .kind = MAPPING_ANON, .flags = MAPPING_HUGEPAGE };
+
+	strcpy(k.thp_enabled, "madvise");
+	CHECK(ledger__huge_zero_eligible(&k, &m, 0x400123, true, true));
+	/* the block must be empty, inside the mapping, THP allowed */
+	CHECK(!ledger__huge_zero_eligible(&k, &m, 0x400123, false, true));
+	CHECK(!ledger__huge_zero_eligible(&k, &m, 0x400123, true, false));
+	m.end = 0x500000;
+	CHECK(!ledger__huge_zero_eligible(&k, &m, 0x400123, true, true));
+	m.end = 0x800000;
+	m.flags = 0;
+	CHECK(!ledger__huge_zero_eligible(&k, &m, 0x400123, true, true));
+	strcpy(k.thp_enabled, "always");
+	CHECK(ledger__huge_zero_eligible(&k, &m, 0x400123, true, true));
+	m.flags = MAPPING_NOHUGEPAGE;
+	CHECK(!ledger__huge_zero_eligible(&k, &m, 0x400123, true, true));
+	m.flags = 0;
+	k.zero_page_on_read = false;
+	CHECK(!ledger__huge_zero_eligible(&k, &m, 0x400123, true, true));
+}
+
+int main(void)
+{
+	RUN(test_mmapped_malloc_lifecycle);
+	RUN(test_zero_then_cow);
+	RUN(test_zero_outcome_outside_anonymous_memory);
+	RUN(test_realloc_moved_by_mremap);
+	RUN(test_populate_counts_transitions_once);
+	RUN(test_dontneed_returns_pages);
+	RUN(test_neighbours_share_a_page);
+	RUN(test_faults_outside_go_to_the_mapping);
+	RUN(test_failed_unknown_and_exec);
+	RUN(test_missed_free_is_overlapped);
+	RUN(test_huge_zero_eligibility);
+	return check_summary();
+}

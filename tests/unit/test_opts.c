@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "check.h"
+#include "opts.h"
+
+static enum opts_result parse(struct options *o, char *error, int argc,
+			      char **argv)
+{
+	return opts__parse(o, argc, argv, error, 256);
+}
+
+static void test_parse_uint(void)
+{
+	uint64_t v = 0;
+
+	CHECK_U64(parse_uint("4096", 0, UINT64_MAX, false, &v), PARSE_OK);
+	CHECK_U64(v, 4096);
+	CHECK_U64(parse_uint("64M", 0, UINT64_MAX, true, &v), PARSE_OK);
+	CHECK_U64(v, 64ULL << 20);
+	CHECK_U64(parse_uint("4KiB", 0, UINT64_MAX, true, &v), PARSE_OK);
+	CHECK_U64(v, 4096);
+	CHECK_U64(parse_uint("abc", 0, 10, false, &v), PARSE_NOT_NUMBER);
+	CHECK_U64(parse_uint("", 0, 10, false, &v), PARSE_EMPTY);
+	CHECK_U64(parse_uint("-5", 0, 10, false, &v), PARSE_NEGATIVE);
+	CHECK_U64(parse_uint("+5", 0, 10, false, &v), PARSE_NOT_NUMBER);
+	CHECK_U64(parse_uint("12x", 0, 100, false, &v), PARSE_NOT_NUMBER);
+	CHECK_U64(parse_uint("12X", 0, UINT64_MAX, true, &v), PARSE_BAD_SUFFIX);
+	CHECK_U64(parse_uint("99999999999999999999", 0, UINT64_MAX, false, &v),
+		  PARSE_RANGE);
+	CHECK_U64(parse_uint("20000000T", 0, UINT64_MAX, true, &v),
+		  PARSE_RANGE);
+	CHECK_U64(parse_uint("0", 1, 10, false, &v), PARSE_RANGE);
+}
+
+static void test_parse_seconds(void)
+{
+	uint64_t ns = 0;
+
+	CHECK_U64(parse_seconds("2", &ns), PARSE_OK);
+	CHECK_U64(ns, 2000000000ULL);
+	CHECK_U64(parse_seconds("0.25", &ns), PARSE_OK);
+	CHECK_U64(ns, 250000000ULL);
+	CHECK_U64(parse_seconds("1.5s", &ns), PARSE_OK);
+	CHECK_U64(ns, 1500000000ULL);
+	CHECK_U64(parse_seconds("0", &ns), PARSE_RANGE);
+	CHECK_U64(parse_seconds("-1", &ns), PARSE_NEGATIVE);
+	CHECK_U64(parse_seconds("abc", &ns), PARSE_NOT_NUMBER);
+	CHECK_U64(parse_seconds("1e3", &ns), PARSE_NOT_NUMBER);
+	CHECK_U64(parse_seconds(".", &ns), PARSE_NOT_NUMBER);
+}
+
+static void test_pid_and_command(void)
+{
+	char error[256] = "";
+	struct options o;
+	char *pid_args[] = { "pagetrace", "-p", "1234", "--json", NULL };
+	char *cmd_args[] = { "pagetrace", "-e", "--", "ls", "-l", NULL };
+
+	CHECK_U64(parse(&o, error, 4, pid_args), OPTS_RUN);
+	CHECK_U64(o.pid, 1234);
+	CHECK(o.json);
+	CHECK(o.command == NULL);
+	CHECK_U64(parse(&o, error, 5, cmd_args), OPTS_RUN);
+	CHECK(o.events);
+	CHECK_STR(o.command[0], "ls");
+	CHECK_STR(o.command[1], "-l");
+}
+
+static void test_bad_values_name_the_option(void)
+{
+	char error[256] = "";
+	struct options o;
+	char *pid_abc[] = { "pagetrace", "-p", "abc", NULL };
+	char *ring[] = { "pagetrace", "--ringbuf-size", "5000", "--", "x", NULL };
+	char *both[] = { "pagetrace", "-p", "1", "--", "x", NULL };
+	char *none[] = { "pagetrace", "-v", NULL };
+	char *unknown[] = { "pagetrace", "--frobnicate", NULL };
+	char *missing[] = { "pagetrace", "-p", NULL };
+
+	CHECK_U64(parse(&o, error, 3, pid_abc), OPTS_ERROR);
+	CHECK_STR(error, "invalid --pid 'abc': not a number (expected a "
+			 "process id, see ps)");
+	CHECK_U64(parse(&o, error, 5, ring), OPTS_ERROR);
+	CHECK(strstr(error, "--ringbuf-size") != NULL);
+	CHECK_U64(parse(&o, error, 5, both), OPTS_ERROR);
+	CHECK_STR(error, "give either -p PID or -- COMMAND, not both");
+	CHECK_U64(parse(&o, error, 2, none), OPTS_ERROR);
+	CHECK(strstr(error, "nothing to trace") != NULL);
+	CHECK_U64(parse(&o, error, 2, unknown), OPTS_ERROR);
+	CHECK_STR(error, "unknown option --frobnicate (see --help)");
+	CHECK_U64(parse(&o, error, 2, missing), OPTS_ERROR);
+	CHECK_STR(error, "option -p needs a value (see --help)");
+}
+
+static void test_defaults(void)
+{
+	char error[256];
+	struct options o;
+	char *args[] = { "pagetrace", "true", NULL };
+
+	CHECK_U64(parse(&o, error, 2, args), OPTS_RUN);
+	CHECK_U64(o.ringbuf_bytes, 16ULL << 20);
+	CHECK_U64(o.top, 10);
+	CHECK_U64(o.min_size, 0);
+	CHECK_U64(o.duration_ns, 0);
+}
+
+int main(void)
+{
+	RUN(test_parse_uint);
+	RUN(test_parse_seconds);
+	RUN(test_pid_and_command);
+	RUN(test_bad_values_name_the_option);
+	RUN(test_defaults);
+	return check_summary();
+}
