@@ -21,8 +21,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) \
 	-Wno-unused-parameter -Ivmlinux -Ibpf
 LDLIBS := -lbpf -lelf -lz
 
-DEBIAN_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-	gcc make jq libc6-dev
+# build: clang, bpftool, libbpf, libelf, zlib, gcc; tests: jq, the static
+# libc (a statically linked target), setpriv, numpy (numpy's story)
+DEBIAN_PACKAGES := clang libbpf-dev bpftool libelf-dev zlib1g-dev gcc make \
+	libc6-dev jq util-linux python3-numpy
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
@@ -48,7 +50,7 @@ endif
 .DELETE_ON_ERROR:
 # keep the BPF objects and skeletons between builds
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all test unit integration demo deps vmlinux clean format
+.PHONY: all test unit integration demo deps vmlinux clean format programs
 
 all: pagetrace
 
@@ -95,21 +97,31 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB) | $(OUTPUT)/unit
 
 unit: $(UNITS)
 integration: pagetrace $(TARGETS)
+programs: pagetrace $(TARGETS) $(UNITS)
 
-test: pagetrace $(TARGETS) $(UNITS)
+# test and demo first install what is missing, then build, then run:
+# on a fresh Debian machine "sudo make test" is the whole set-up
+test:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory programs
 	$(Q)bash tests/run.sh
 
-demo: pagetrace $(OUTPUT)/tests/demo
+demo:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory pagetrace $(OUTPUT)/tests/demo
 	$(Q)bash tests/demo.sh
 
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "missing Debian packages:$$missing; run 'sudo make deps'" >&2; \
+			exit 1; fi; \
 		echo "installing:$$missing"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y --no-install-recommends $$missing; \
-	else echo "all build and test packages are installed"; fi
+	fi
 
 vmlinux:
 	$(call msg,GEN,vmlinux/vmlinux.h)

@@ -203,7 +203,7 @@ static uint64_t overlap(uint64_t a_first, uint64_t a_count, uint64_t b_first,
 
 static struct outside_group *group_for(struct ledger *l, uint64_t addr)
 {
-	const struct mapping *map = mappings__find(l->maps, addr);
+	const struct mapping *map = mappings__lookup(l->maps, addr);
 	const char *name = map ? map->name : "[unmapped]";
 	size_t i;
 
@@ -640,6 +640,13 @@ static bool fault_pages(struct ledger *l, const struct pt_rec_fault *rec,
 	}
 }
 
+static bool in_special_mapping(struct ledger *l, uint64_t addr)
+{
+	const struct mapping *map = mappings__lookup(l->maps, addr);
+
+	return map && map->kind == MAPPING_SPECIAL;
+}
+
 /* Nothing changed on a read: the zero page only if anonymous memory. */
 static uint32_t refine_outcome(const struct ledger *l,
 			       const struct pt_rec_fault *rec)
@@ -709,9 +716,11 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *in,
 			charge_group(l, rec->addr, false, kind, outside, NULL);
 		return;
 	}
-	if (in_call && (d = calloc(1, sizeof(*d)))) {
-		/* the allocator is writing the header of a block it has not
-		 * returned yet: charged when it returns */
+	/* the allocator writing the header of a block it has not returned
+	 * yet: charged when it returns. Not the uretprobe trampoline's
+	 * page ([uprobes], special): that fault is the tracer's own. */
+	if (in_call && !in_special_mapping(l, rec->addr) &&
+	    (d = calloc(1, sizeof(*d)))) {
 		d->tid = rec->hdr.tid;
 		d->addr = rec->addr;
 		d->first_page = first;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include "mappings.h"
 
@@ -22,6 +23,7 @@ struct mappings {
 	size_t count;
 	size_t capacity;
 	uint64_t start_brk; /* 0 until known */
+	uint64_t last_reload_ns;
 	struct interned *names;
 };
 
@@ -338,7 +340,8 @@ static uint64_t read_start_brk(pid_t pid)
 	return value;
 }
 
-int mappings__load(struct mappings *m)
+/* Read /proc/PID/maps: replace everything, or only fill the holes. */
+static int read_proc_maps(struct mappings *m, bool replace)
 {
 	char path[64], *line = NULL;
 	size_t line_size = 0;
@@ -350,15 +353,55 @@ int mappings__load(struct mappings *m)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	m->count = 0;
-	m->start_brk = read_start_brk(m->pid);
+	if (replace) {
+		m->count = 0;
+		m->start_brk = read_start_brk(m->pid);
+	}
 	while (!err && getline(&line, &line_size, f) > 0) {
-		if (mappings__parse_line(m, line, &map))
+		if (!mappings__parse_line(m, line, &map))
+			continue;
+		if (replace)
 			err = insert_at(m, m->count, &map);
+		else if (lower_index(m, map.start) == m->count ||
+			 m->items[lower_index(m, map.start)].start >= map.end)
+			err = insert_at(m, lower_index(m, map.start), &map);
 	}
 	free(line);
 	fclose(f);
 	return err;
+}
+
+int mappings__load(struct mappings *m)
+{
+	return read_proc_maps(m, true);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+const struct mapping *mappings__lookup(struct mappings *m, uint64_t addr)
+{
+	const struct mapping *map = mappings__find(m, addr);
+	uint64_t now;
+
+	if (map || !m->pid)
+		return map;
+	now = monotonic_ns();
+	if (now - m->last_reload_ns < 100000000ULL)
+		return NULL;
+	m->last_reload_ns = now;
+	/*
+	 * /proc shows the process as it is now, ahead of the events still
+	 * being read: take from it only what nothing known covers.
+	 */
+	if (read_proc_maps(m, false))
+		return NULL;
+	return mappings__find(m, addr);
 }
 
 const char *mappings__file_name(struct mappings *m, uint64_t addr)

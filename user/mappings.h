@@ -48,6 +48,10 @@ bool mappings__parse_line(struct mappings *m, const char *line,
 			  struct mapping *out);
 
 const struct mapping *mappings__find(const struct mappings *m, uint64_t addr);
+/* Like find, but an address no mapping holds rereads /proc (at most every
+ * 100 ms) for mappings made without a followed syscall ([uprobes], shmat);
+ * only holes are filled. */
+const struct mapping *mappings__lookup(struct mappings *m, uint64_t addr);
 /* Mappings in address order, NULL past the end. */
 const struct mapping *mappings__at(const struct mappings *m, size_t index);
 size_t mappings__count(const struct mappings *m);

@@ -70,11 +70,12 @@ static void json_by(struct json_writer *w, const uint64_t *by)
 }
 
 /* Never populated by the program: what pages it has, the allocator
- * itself wrote (a chunk header) or it got them from a freed block. */
+ * itself wrote (a chunk header) or it got them from a freed block. A
+ * realloc'd block is not: its pages came with it. */
 static bool is_lazy(const struct alloc_view *v)
 {
 	return v->end != ALLOC_FAILED && v->first_touch_ns < 0 &&
-	       v->untouched_pages > 0;
+	       v->untouched_pages > 0 && !v->realloc_from;
 }
 
 static void json_alloc(struct json_writer *w, const struct alloc_view *v)

@@ -406,6 +406,7 @@ int session__run(struct session *s)
 	if (err)
 		return err;
 	read_comm(s->info.pid, s->info.comm, sizeof(s->info.comm));
+	log__info("tracing process %d (%s)", s->info.pid, s->info.comm);
 	if (s->opts->duration_ns)
 		deadline = now_ns() + s->opts->duration_ns;
 	for (;;) {

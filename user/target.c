@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "decode.h"
+#include "elfsym.h"
 #include "exitcode.h"
 #include "log.h"
 #include "target.h"
@@ -272,6 +273,22 @@ static bool mapping_range(pid_t pid, uint64_t addr, uint64_t *start,
 	return found;
 }
 
+/* A statically linked program has no loader to wait for. */
+static bool needs_loader(pid_t pid)
+{
+	struct elf_file *exe;
+	char path[64];
+	bool dynamic;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	exe = elf_file__open(path);
+	if (!exe)
+		return false;
+	dynamic = elf_file__is_dynamic(exe);
+	elf_file__free(exe);
+	return dynamic;
+}
+
 /*
  * Follow the loader's system calls: after each executable mmap ask
  * ready() whether the allocator is there. Stop when it is, or when a
@@ -287,7 +304,8 @@ static int step_through_loader(struct target *t, target_ready_fn ready,
 	bool pending_exec_mmap = false;
 	int status, signal_to_deliver = 0, verdict = 0;
 
-	if (ptrace(PTRACE_GETREGS, t->pid, NULL, &regs) ||
+	if (!needs_loader(t->pid) ||
+	    ptrace(PTRACE_GETREGS, t->pid, NULL, &regs) ||
 	    !mapping_range(t->pid, regs.rip, &loader_start, &loader_end))
 		return 0;
 	while (verdict == 0) {

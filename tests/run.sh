@@ -1,0 +1,591 @@
+#!/usr/bin/env bash
+# pagetrace tests: the unit tests, then integration tests that run the real
+# binary as root with real BPF on the targets in tests/targets, asserting
+# exact figures. Ends with "N passed, N failed".
+#
+#   bash tests/run.sh [PATTERN]   run the tests whose name contains PATTERN
+set -u
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+PT=$ROOT/pagetrace
+T=$ROOT/build/tests
+FILTER=${1:-}
+TMP=$(mktemp -d /tmp/pagetrace-tests.XXXXXX)
+chmod 755 "$TMP"
+PIDS_TO_KILL=()
+
+passed=0
+failed=0
+skipped=0
+failures=()
+skip_reasons=()
+
+cleanup() {
+	local pid
+	for pid in "${PIDS_TO_KILL[@]}"; do
+		kill -9 "$pid" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+MiB=1048576
+
+# ---- assertions: each test collects its errors ----------------------
+
+errors=()
+
+expect() { # what actual expected
+	if [ "$2" != "$3" ]; then
+		errors+=("$1: got '$2', expected '$3'")
+	fi
+}
+
+expect_match() { # what text regex
+	if ! [[ $2 =~ $3 ]]; then
+		errors+=("$1: '$2' does not match /$3/")
+	fi
+}
+
+expect_true() { # what condition-result(0/1)
+	if [ "$2" != 0 ]; then
+		errors+=("$1")
+	fi
+}
+
+# one field of the single alloc record of the given size
+alloc() { # file size jq-expression
+	local n
+	n=$(jq -c "select(.type==\"alloc\" and .size==$2)" "$1" | wc -l)
+	if [ "$n" != 1 ]; then
+		echo "<$n records of size $2>"
+		return
+	fi
+	jq -r "select(.type==\"alloc\" and .size==$2) | $3" "$1"
+}
+
+summary() { # file jq-expression
+	jq -r "select(.type==\"summary\") | $2" "$1"
+}
+
+outside() { # file mapping jq-expression
+	jq -r "select(.type==\"outside\" and .mapping==\"$2\") | $3" "$1"
+}
+
+# run pagetrace, keep stdout, stderr and the exit code
+run_pt() { # name args...
+	local name=$1
+	shift
+	"$PT" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	echo $? >"$TMP/$name.rc"
+}
+
+rc_of() { cat "$TMP/$1.rc"; }
+err_of() { cat "$TMP/$1.err"; }
+err_lines() { wc -l <"$TMP/$1.err" | tr -d ' '; }
+
+wait_for_file() { # path timeout-seconds
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+wait_for_text() { # file text timeout-seconds
+	local i
+	for ((i = 0; i < $3 * 20; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# ---- running tests ---------------------------------------------------
+
+run_test() { # name
+	local name=$1 e
+	[ -n "$FILTER" ] && [[ $name != *"$FILTER"* ]] && return
+	errors=()
+	SKIP_REASON=""
+	"t_$name"
+	if [ -n "$SKIP_REASON" ]; then
+		skipped=$((skipped + 1))
+		skip_reasons+=("$name: $SKIP_REASON")
+		printf 'skip %s (%s)\n' "$name" "$SKIP_REASON"
+	elif [ ${#errors[@]} -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'ok   %s\n' "$name"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		printf 'FAIL %s\n' "$name"
+		for e in "${errors[@]}"; do
+			printf '       %s\n' "$e"
+		done
+	fi
+}
+
+run_unit_tests() {
+	local t out line p f
+	for t in build/unit/test_*; do
+		[[ $t == *.d ]] && continue
+		[ -n "$FILTER" ] && [[ $t != *"$FILTER"* ]] && continue
+		out=$("$t")
+		line=$(tail -n 1 <<<"$out")
+		p=${line%% passed*}
+		f=${line#*, }
+		f=${f%% failed*}
+		if ! [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]]; then
+			p=0
+			f=1
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		grep -v '^ok ' <<<"$out" | grep -v 'passed, ' | sed 's/^/  /'
+		printf '%-4s %s (%s)\n' "$([ "$f" = 0 ] && echo ok || echo FAIL)" \
+			"${t##*/}" "$line"
+		[ "$f" = 0 ] || failures+=("${t##*/}")
+	done
+}
+
+# ---- integration tests -------------------------------------------------
+
+ZERO_PAGE=$("$T/zero_probe" 2>/dev/null || echo unknown)
+
+t_malloc_write_every_page() {
+	run_pt mw --json -- "$T/alloc_write"
+	local f=$TMP/mw.out s=$((64 * MiB))
+	expect "exit code" "$(rc_of mw)" 0
+	expect "fn" "$(alloc "$f" $s .fn)" malloc
+	# 16385 pages: the block starts 16 bytes into its mapping
+	expect "pages" "$(alloc "$f" $s .pages)" 16385
+	expect "resident" "$(alloc "$f" $s .resident_pages)" 16385
+	expect "zero" "$(alloc "$f" $s .zero_pages)" 0
+	expect "untouched" "$(alloc "$f" $s .untouched_pages)" 0
+	# glibc writes the header page inside malloc: 1 + 16384 faults
+	expect "faults" "$(alloc "$f" $s .faults)" 16385
+	expect "by.anon" "$(alloc "$f" $s .by.anon)" 16385
+	expect "by.zero+cow+thp" "$(alloc "$f" $s '.by.zero+.by.cow+.by.thp')" 0
+	expect "resident at return" "$(alloc "$f" $s .resident_at_alloc)" 1
+	expect "chunk" "$(alloc "$f" $s .chunk)" mmap
+	expect "end" "$(alloc "$f" $s '.end')" free
+	expect "released" "$(alloc "$f" $s .released)" true
+	expect "first touch known" "$(alloc "$f" $s '.first_touch_ns > 0')" true
+	expect "complete" "$(summary "$f" .complete)" true
+	expect "faults = kernel's count" "$(summary "$f" '.faults == .kernel_faults')" true
+}
+
+t_calloc_read_every_page() {
+	run_pt cr --json -- "$T/calloc_touch" read
+	local f=$TMP/cr.out s=$((64 * MiB))
+	expect "exit code" "$(rc_of cr)" 0
+	expect "fn" "$(alloc "$f" $s .fn)" calloc
+	expect "faults" "$(alloc "$f" $s .faults)" 16385
+	expect "kernel facts agree" "$(summary "$f" .kernel.zero_page_on_read)" \
+		"$([ "$ZERO_PAGE" = zero ] && echo true || echo false)"
+	if [ "$ZERO_PAGE" = zero ]; then
+		# reads map the shared zero page: no memory but the header
+		expect "by.zero" "$(alloc "$f" $s .by.zero)" 16384
+		expect "by.anon" "$(alloc "$f" $s .by.anon)" 1
+		expect "zero pages" "$(alloc "$f" $s .zero_pages)" 16384
+		expect "resident" "$(alloc "$f" $s .resident_pages)" 1
+	else
+		# this kernel allocates a private page on each read fault
+		expect "by.zero" "$(alloc "$f" $s .by.zero)" 0
+		expect "by.anon" "$(alloc "$f" $s .by.anon)" 16385
+		expect "zero pages" "$(alloc "$f" $s .zero_pages)" 0
+		expect "resident" "$(alloc "$f" $s .resident_pages)" 16385
+	fi
+}
+
+t_calloc_read_then_write() {
+	run_pt crw --json -- "$T/calloc_touch" readwrite
+	local f=$TMP/crw.out s=$((64 * MiB))
+	expect "exit code" "$(rc_of crw)" 0
+	expect "resident" "$(alloc "$f" $s .resident_pages)" 16385
+	expect "zero pages" "$(alloc "$f" $s .zero_pages)" 0
+	if [ "$ZERO_PAGE" = zero ]; then
+		# each write copies the zero page: counted in zero and in cow
+		expect "by.zero" "$(alloc "$f" $s .by.zero)" 16384
+		expect "by.cow" "$(alloc "$f" $s .by.cow)" 16384
+		expect "faults" "$(alloc "$f" $s .faults)" 32769
+	else
+		# pages already private after the reads: writes do not fault
+		expect "by.anon" "$(alloc "$f" $s .by.anon)" 16385
+		expect "by.cow" "$(alloc "$f" $s .by.cow)" 0
+		expect "faults" "$(alloc "$f" $s .faults)" 16385
+	fi
+}
+
+t_cow_of_zero_page() {
+	# userfaultfd maps the zero page into pages 1..16383, then all are
+	# written: 16383 copies of the zero page, whatever the kernel's read
+	# faults do
+	run_pt zc --json -- "$T/zero_cow"
+	local f=$TMP/zc.out s=$((64 * MiB))
+	expect "exit code" "$(rc_of zc)" 0
+	expect "by.cow" "$(alloc "$f" $s .by.cow)" 16383
+	expect "by.anon (header, last page)" "$(alloc "$f" $s .by.anon)" 2
+	expect "faults" "$(alloc "$f" $s .faults)" 16385
+	expect "resident" "$(alloc "$f" $s .resident_pages)" 16385
+	expect "cow_zero faults" "$(summary "$f" .faults_by_outcome.cow_zero)" 16383
+}
+
+t_malloc_never_touched_is_lazy() {
+	run_pt lz --json -- "$T/lazy"
+	local f=$TMP/lz.out s=$((64 * MiB))
+	expect "exit code" "$(rc_of lz)" 0
+	expect "lazy" "$(alloc "$f" $s .lazy)" true
+	expect "untouched" "$(alloc "$f" $s .untouched_pages)" 16384
+	expect "resident (the header page)" "$(alloc "$f" $s .resident_pages)" 1
+	expect "faults (in malloc)" "$(alloc "$f" $s .faults)" 1
+	expect "first touch" "$(alloc "$f" $s .first_touch_ns)" null
+	expect "end" "$(alloc "$f" $s '.end')" live
+	expect "t_free" "$(alloc "$f" $s .t_free_ns)" null
+	expect "freed" "$(alloc "$f" $s .freed)" false
+	expect "lazy bytes" "$(summary "$f" .lazy_bytes)" $s
+	run_pt lzt -- "$T/lazy"
+	expect "text report" \
+		"$(grep -c '^lazy: 1 allocation, 64.0 MiB allocated, never populated by the program$' "$TMP/lzt.out")" 1
+}
+
+t_populate_syscalls_without_faults() {
+	run_pt pop --json -- "$T/populate"
+	local f=$TMP/pop.out a=$((64 * MiB)) b=$((48 * MiB))
+	expect "exit code" "$(rc_of pop)" 0
+	# MADV_POPULATE_WRITE over pages 0..16383, page 0 was the header's
+	expect "A by.syscall" "$(alloc "$f" $a .by.syscall)" 16383
+	expect "A faults" "$(alloc "$f" $a .faults)" 1
+	expect "A resident" "$(alloc "$f" $a .resident_pages)" 16384
+	expect "A untouched" "$(alloc "$f" $a .untouched_pages)" 1
+	# MAP_FIXED | MAP_POPULATE over pages 1..12287
+	expect "B by.syscall" "$(alloc "$f" $b .by.syscall)" 12287
+	expect "B faults" "$(alloc "$f" $b .faults)" 1
+	expect "B resident" "$(alloc "$f" $b .resident_pages)" 12288
+	# 16 MiB MAP_POPULATE outside any allocation
+	expect "outside by.syscall" "$(outside "$f" '[anon]' .by.syscall)" 4096
+	expect "syscall pages" "$(summary "$f" .syscall_pages)" $((16383 + 12287 + 4096))
+	# the kernel counts a fault for each populated page, no event fires
+	expect "kernel faults - seen" "$(summary "$f" '.kernel_faults - .faults')" \
+		$((16383 + 12287 + 4096))
+}
+
+t_hugepage_region() {
+	local thp
+	thp=$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+	if [ "$thp" = never ] || [ -z "$thp" ]; then
+		SKIP_REASON="transparent huge pages are off ($thp)"
+		return
+	fi
+	run_pt thp --json -- "$T/thp"
+	local f=$TMP/thp.out s=$((8 * MiB))
+	expect "exit code" "$(rc_of thp)" 0
+	expect "fn" "$(alloc "$f" $s .fn)" posix_memalign
+	expect "pages" "$(alloc "$f" $s .pages)" 2048
+	expect "by.thp" "$(alloc "$f" $s .by.thp)" 2048
+	expect "resident" "$(alloc "$f" $s .resident_pages)" 2048
+	# four huge-page faults, and the header written before the block
+	expect "faults" "$(alloc "$f" $s .faults)" 5
+	expect "thp faults" "$(summary "$f" .faults_by_outcome.thp)" 4
+}
+
+t_realloc_moves_pages_with_mremap() {
+	run_pt rg --json -o "$TMP/rg.json" -- "$T/realloc_grow"
+	local f=$TMP/rg.json old=$((64 * MiB)) new=$((128 * MiB))
+	expect "exit code" "$(rc_of rg)" 0
+	expect "old end" "$(alloc "$f" $old '.end')" realloc
+	expect "old resident" "$(alloc "$f" $old .resident_pages)" 16385
+	expect "new from old" "$(alloc "$f" $new .realloc_from)" "$(alloc "$f" $old .id)"
+	expect "old to new" "$(alloc "$f" $old .realloc_to)" "$(alloc "$f" $new .id)"
+	# the populated pages came along: resident, no fault, no by-count
+	expect "new resident" "$(alloc "$f" $new .resident_pages)" 16385
+	expect "new resident at return" "$(alloc "$f" $new .resident_at_alloc)" 16385
+	expect "new untouched" "$(alloc "$f" $new .untouched_pages)" 16384
+	expect "new faults" "$(alloc "$f" $new .faults)" 0
+	expect "new by.anon" "$(alloc "$f" $new .by.anon)" 0
+	expect "new not lazy" "$(alloc "$f" $new .lazy)" false
+	expect "target said" "$(cat "$TMP/rg.out")" moved
+}
+
+t_allocated_in_one_thread_touched_in_another() {
+	run_pt th --json -e -- "$T/threads"
+	local f=$TMP/th.out s=$((16 * MiB)) id pid
+	expect "exit code" "$(rc_of th)" 0
+	id=$(alloc "$f" $s .id)
+	pid=$(summary "$f" .pid)
+	expect "allocating thread" "$(alloc "$f" $s .tid)" "$pid"
+	# the header page in malloc, by the allocating thread, and every
+	# page after by the other thread
+	expect "faults" "$(alloc "$f" $s .faults)" 4097
+	expect "faults by the other thread" \
+		"$(jq -c "select(.type==\"fault\" and .alloc_id==$id and (.in_call|not) and .tid!=$pid)" "$f" | wc -l)" 4096
+}
+
+t_attach_to_running_process() {
+	local ready=$TMP/attach.ready target pt rc f=$TMP/attach.json
+	"$T/attach_wait" "$ready" &
+	target=$!
+	PIDS_TO_KILL+=("$target")
+	wait_for_file "$ready" 10 || errors+=("target never got ready")
+	"$PT" -v -p "$target" --json -o "$f" 2>"$TMP/attach.err" &
+	pt=$!
+	wait_for_text "$TMP/attach.err" "tracing process $target" 20 ||
+		errors+=("pagetrace never said it was tracing")
+	kill -USR1 "$target"
+	wait "$pt"
+	rc=$?
+	wait "$target" 2>/dev/null
+	local s=$((64 * MiB))
+	expect "exit code" "$rc" 0
+	expect "stop" "$(summary "$f" .stop)" exit
+	expect "resident" "$(alloc "$f" $s .resident_pages)" 16385
+	expect "faults" "$(alloc "$f" $s .faults)" 16385
+	expect "by.anon" "$(alloc "$f" $s .by.anon)" 16385
+	# the 1 MiB block was allocated before pagetrace came
+	expect "unknown frees" "$(summary "$f" .unknown_frees)" 1
+	expect "allocs" "$(summary "$f" .allocs)" 1
+}
+
+t_min_size_filters_in_kernel() {
+	run_pt ms --json -e --min-size 1M -- "$T/min_size"
+	local f=$TMP/ms.out
+	expect "exit code" "$(rc_of ms)" 0
+	expect "allocs" "$(summary "$f" .allocs)" 2
+	expect "frees" "$(summary "$f" .frees)" 2
+	# the small calls never left the kernel
+	expect "call events" "$(jq -c 'select(.type=="call")' "$f" | wc -l)" 2
+	expect "free events" "$(jq -c 'select(.type=="free")' "$f" | wc -l)" 2
+	run_pt msall --json -- "$T/min_size"
+	expect "without --min-size" \
+		"$(jq -c 'select(.type=="alloc" and .size==100)' "$TMP/msall.out" | wc -l)" 1000
+}
+
+t_ctrl_c_drains_and_reports() {
+	local ready=$TMP/sleeper.ready pt rc target f=$TMP/sleeper.json
+	"$PT" --json -o "$f" -- "$T/sleeper" "$ready" 2>"$TMP/sleeper.err" &
+	pt=$!
+	wait_for_file "$ready" 20 || errors+=("target never got ready")
+	target=$(cat "$ready")
+	PIDS_TO_KILL+=("$target")
+	kill -INT "$pt"
+	wait "$pt"
+	rc=$?
+	local s=$((64 * MiB))
+	expect "exit code" "$rc" 0
+	expect "stop" "$(summary "$f" .stop)" signal
+	expect "resident" "$(alloc "$f" $s .resident_pages)" 16385
+	expect "faults" "$(alloc "$f" $s .faults)" 16385
+	expect "end" "$(alloc "$f" $s '.end')" live
+	# the target was only observed: it keeps running, untraced
+	kill -0 "$target" 2>/dev/null
+	expect_true "target still running" $?
+	kill "$target" 2>/dev/null
+	expect "stderr" "$(err_of sleeper)" ""
+}
+
+t_tiny_ring_buffer_counts_lost_events() {
+	run_pt rb --json --ringbuf-size 4096 -- "$T/fault_loop"
+	local f=$TMP/rb.out
+	expect "exit code" "$(rc_of rb)" 0
+	expect "events were lost" "$(summary "$f" '.lost.fault > 0')" true
+	# every fault the kernel counted was either received or counted lost
+	expect "received + lost = kernel's count" \
+		"$(summary "$f" '.faults + .lost.fault - .kernel_faults')" 0
+	expect "lost total" "$(summary "$f" '.lost_events == (.lost | add)')" true
+	expect "complete" "$(summary "$f" .complete)" false
+	expect "incomplete" "$(summary "$f" '.incomplete | index("faults") != null')" true
+	run_pt rbt --ringbuf-size 4096 -- "$T/fault_loop"
+	expect_match "text report" "$(grep '^events:' "$TMP/rbt.out")" \
+		'^events: [0-9]+ received, [0-9]+ LOST \(fault [0-9]+\): INCOMPLETE'
+}
+
+t_exit_status_of_the_command() {
+	run_pt st -- /bin/sh -c 'exit 7'
+	expect "exit code" "$(rc_of st)" 7
+	run_pt sig -- /bin/sh -c 'kill -TERM $$'
+	expect "killed by SIGTERM" "$(rc_of sig)" 143
+}
+
+t_static_binary_keeps_tracing_faults() {
+	run_pt sb --json -e -- "$T/static_target"
+	local f=$TMP/sb.out start
+	expect "exit code" "$(rc_of sb)" 0
+	expect_match "warning" "$(err_of sb)" \
+		'^pagetrace: warning: process [0-9]+ has no glibc malloc \(statically linked, or another libc\): allocation calls are not traced \(faults and syscalls are\)$'
+	expect "allocator" "$(summary "$f" .allocator)" null
+	expect "allocs" "$(summary "$f" .allocs)" 0
+	# every page of its 4 MiB mapping faulted once
+	start=$(jq -r 'select(.type=="syscall" and .name=="mmap" and .args[1]==4194304) | .ret' "$f")
+	expect "faults in the 4 MiB mapping" \
+		"$(jq -r 'select(.type=="fault") | .addr' "$f" |
+			while read -r a; do
+				((a >= start && a < start + 4194304)) && echo x
+			done | wc -l)" 1024
+	expect "incomplete" "$(summary "$f" '.incomplete | index("allocations") != null')" true
+}
+
+t_own_allocator_is_named() {
+	run_pt om --json -- "$T/own_malloc"
+	local f=$TMP/om.out
+	expect "exit code" "$(rc_of om)" 0
+	expect_match "warning" "$(err_of om)" \
+		"^pagetrace: warning: $T/own_malloc defines its own malloc: calls that reach it are not traced \(faults and syscalls still are\)$"
+	expect "allocs" "$(summary "$f" .allocs)" 0
+	expect "[anon] faults" "$(outside "$f" '[anon]' '.faults >= 1024')" true
+}
+
+bad_input() { # name expected-rc stderr-regex args...
+	local name=$1 rc=$2 re=$3
+	shift 3
+	run_pt "$name" "$@"
+	expect "$name exit code" "$(rc_of "$name")" "$rc"
+	expect "$name stderr lines" "$(err_lines "$name")" 1
+	expect_match "$name message" "$(err_of "$name")" "$re"
+	expect "$name stdout" "$(cat "$TMP/$name.out")" ""
+}
+
+t_bad_options() {
+	bad_input pabc 64 "^pagetrace: invalid --pid 'abc': not a number \(expected a process id, see ps\)$" -p abc
+	bad_input pneg 64 "^pagetrace: invalid --pid '-5': negative value" -p -5
+	bad_input pbig 64 "^pagetrace: invalid --pid '99999999999999999999': out of range" -p 99999999999999999999
+	bad_input pzero 64 "^pagetrace: invalid --pid '0': out of range" -p 0
+	bad_input dabc 64 "^pagetrace: invalid --duration 'abc': not a number \(expected seconds" -d abc -- true
+	bad_input dneg 64 "^pagetrace: invalid --duration '-1': negative value" -d -1 -- true
+	bad_input msx 64 "^pagetrace: invalid --min-size '12X': unknown suffix" --min-size 12X -- true
+	bad_input rbs 64 "^pagetrace: invalid --ringbuf-size '5000': out of range \(expected a power of two from 4K to 1G\)$" --ringbuf-size 5000 -- true
+	bad_input both 64 "^pagetrace: give either -p PID or -- COMMAND, not both$" -p 1 -- true
+	bad_input none 64 "^pagetrace: nothing to trace: give -p PID or -- COMMAND \(see --help\)$"
+	bad_input unk 64 "^pagetrace: unknown option --frobnicate \(see --help\)$" --frobnicate
+	bad_input out 73 "^pagetrace: cannot write /nonexistent/dir/out: No such file or directory$" -o /nonexistent/dir/out -- true
+}
+
+t_bad_targets() {
+	local gone zpid zombie_parent
+	/bin/true &
+	gone=$!
+	wait "$gone"
+	bad_input nopid 65 "^pagetrace: no process with pid $gone: check the pid with ps or pgrep$" -p "$gone"
+	"$T/zombie" >"$TMP/zombie.pid" &
+	zombie_parent=$!
+	PIDS_TO_KILL+=("$zombie_parent")
+	wait_for_file "$TMP/zombie.pid" 10
+	zpid=$(cat "$TMP/zombie.pid")
+	bad_input zombie 66 "^pagetrace: process $zpid has already exited \(it is a zombie waiting for its parent\): nothing to trace$" -p "$zpid"
+	kill "$zombie_parent"
+	bad_input kthread 65 "^pagetrace: process 2 is a kernel thread: it has no user memory to trace$" -p 2
+	bad_input notfound 127 "^pagetrace: cannot execute '/nonexistent/cmd': No such file or directory \(check the name and \\\$PATH\)$" -- /nonexistent/cmd
+	printf 'not a program\n' >"$TMP/notexec"
+	chmod 644 "$TMP/notexec"
+	bad_input notexec 126 "^pagetrace: cannot execute '$TMP/notexec': Permission denied$" -- "$TMP/notexec"
+}
+
+t_missing_privilege() {
+	if ! command -v setpriv >/dev/null; then
+		SKIP_REASON="setpriv (util-linux) is not installed"
+		return
+	fi
+	local name=nopriv
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$PT" -- /bin/true >"$TMP/$name.out" 2>"$TMP/$name.err"
+	echo $? >"$TMP/$name.rc"
+	expect "exit code" "$(rc_of $name)" 77
+	expect "stderr lines" "$(err_lines $name)" 1
+	expect "message" "$(err_of $name)" \
+		"pagetrace: missing privilege: CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE, CAP_SYS_ADMIN; run as root (sudo pagetrace ...) or grant the capabilities"
+}
+
+t_missing_btf_or_tracepoint() {
+	PAGETRACE_KERNEL_BTF=/nonexistent/vmlinux run_pt nobtf -- /bin/true
+	expect "no BTF exit code" "$(rc_of nobtf)" 69
+	expect "no BTF message" "$(err_of nobtf)" \
+		"pagetrace: no kernel BTF at /nonexistent/vmlinux (No such file or directory): pagetrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+	# a BTF that lacks the kernel's tracepoints: our own BPF object's
+	PAGETRACE_KERNEL_BTF=$ROOT/build/pagetrace.bpf.o run_pt notp -- /bin/true
+	expect "no tracepoint exit code" "$(rc_of notp)" 69
+	expect_match "no tracepoint message" "$(err_of notp)" \
+		"^pagetrace: this kernel has no page_fault_user tracepoint"
+	expect "one line" "$(err_lines notp)" 1
+}
+
+t_text_report_and_events() {
+	run_pt txt -e -- "$T/alloc_write"
+	local out=$TMP/txt.out
+	expect "exit code" "$(rc_of txt)" 0
+	expect_match "header" "$(grep '^pagetrace: process' "$out")" \
+		'^pagetrace: process [0-9]+ \(alloc_write\), traced for .*, exited with status 0$'
+	expect "malloc event" "$(grep -cE '^ +[0-9.]+ [0-9]+/[0-9]+ +malloc\(67108864\) = 0x[0-9a-f]+  #1$' "$out")" 1
+	expect "free event" "$(grep -cE ' free\(0x[0-9a-f]+\)  #1$' "$out")" 1
+	expect "fault events of #1" "$(grep -cE ' fault write 0x[0-9a-f]+ ip 0x[0-9a-f]+ anon 1 page  #1$' "$out")" 16384
+	# glibc's first malloc sets up the heap, then writes the header
+	expect "in-call faults" "$(grep -cE ' fault write .* anon 1 page  \(inside the allocator call\)$' "$out")" 2
+	expect "uretprobe trampoline" "$(grep -cE ' fault exec .* \[uprobes\]$' "$out")" 1
+	expect_match "top row" "$(grep -E '^ +1  malloc' "$out" | head -1)" \
+		'^ +1  malloc +64\.0 MiB +64\.0 MiB +0 B +0 B +16385 +[0-9.]+ [mun]?s +free$'
+	expect_match "events line" "$(grep '^events:' "$out")" '^events: [0-9]+ received, none lost$'
+}
+
+t_numpy_zeros_versus_ones() {
+	if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+		SKIP_REASON="python3-numpy is not installed (make deps installs it)"
+		return
+	fi
+	run_pt np --json --min-size 64M -- /usr/bin/python3 -c \
+		'import numpy as np; a = np.zeros(1 << 23); b = np.ones(1 << 23)'
+	local f=$TMP/np.out s=$((64 * MiB))
+	expect "exit code" "$(rc_of np)" 0
+	expect "records" "$(jq -c 'select(.type=="alloc")' "$f" | wc -l)" 2
+	# zeros: calloc, nothing populated but glibc's header page
+	expect "zeros fn" "$(jq -r 'select(.type=="alloc" and .id==1) | .fn' "$f")" calloc
+	expect "zeros lazy" "$(jq -r 'select(.type=="alloc" and .id==1) | .lazy' "$f")" true
+	expect "zeros resident" "$(jq -r 'select(.type=="alloc" and .id==1) | .resident_pages' "$f")" 1
+	# ones: malloc and a fill that populates every page
+	expect "ones fn" "$(jq -r 'select(.type=="alloc" and .id==2) | .fn' "$f")" malloc
+	expect "ones resident" "$(jq -r 'select(.type=="alloc" and .id==2) | .resident_pages' "$f")" 16385
+}
+
+t_no_probe_left_behind() {
+	# every program pagetrace loaded is gone once it exits
+	local left
+	left=$(bpftool prog show 2>/dev/null | grep -cE ' name (alloc_entry|alloc_return|free_entry|fault_done|fault_user|page_alloc|rss_stat|sys_enter|sys_exit|proc_exit)( |$)')
+	expect "pagetrace programs still loaded" "$left" 0
+}
+
+# ---- main --------------------------------------------------------------
+
+echo "unit tests"
+run_unit_tests
+
+echo "integration tests (real BPF, as root)"
+if [ "$(id -u)" != 0 ]; then
+	skipped=$((skipped + 1))
+	skip_reasons+=("integration: must run as root (sudo make test)")
+	echo "skip integration tests: not root"
+else
+	for t in malloc_write_every_page calloc_read_every_page \
+		calloc_read_then_write cow_of_zero_page \
+		malloc_never_touched_is_lazy populate_syscalls_without_faults \
+		hugepage_region realloc_moves_pages_with_mremap \
+		allocated_in_one_thread_touched_in_another \
+		attach_to_running_process min_size_filters_in_kernel \
+		ctrl_c_drains_and_reports tiny_ring_buffer_counts_lost_events \
+		exit_status_of_the_command static_binary_keeps_tracing_faults \
+		own_allocator_is_named bad_options bad_targets \
+		missing_privilege missing_btf_or_tracepoint \
+		text_report_and_events numpy_zeros_versus_ones \
+		no_probe_left_behind; do
+		run_test "$t"
+	done
+fi
+
+echo
+if [ ${#skip_reasons[@]} -gt 0 ]; then
+	echo "skipped: ${#skip_reasons[@]}"
+	printf '  %s\n' "${skip_reasons[@]}"
+fi
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
