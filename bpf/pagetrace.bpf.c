@@ -263,8 +263,14 @@ int alloc_return(struct pt_regs *ctx)
 		    targ_min_size) {
 			if (!old_tracked)
 				return 0;
-		} else if (addr) {
-			bpf_map_update_elem(&tracked, &addr, &one, BPF_ANY);
+		} else if (addr &&
+			   bpf_map_update_elem(&tracked, &addr, &one, BPF_ANY)) {
+			/* the set is full: this block's free will be missed */
+			__u32 key = PT_REC_FREE;
+			__u64 *count = bpf_map_lookup_elem(&lost, &key);
+
+			if (count)
+				(*count)++;
 		}
 	}
 	rec = reserve(sizeof(*rec), PT_REC_CALL);
@@ -374,13 +380,17 @@ SEC("tp_btf/page_fault_kernel")
 int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *user_regs;
 
-	/* kernel addresses live in the upper half */
-	if (address >> 63 || !is_target())
+	/*
+	 * Kernel addresses live in the upper half. With page faults disabled
+	 * the access is a nofault one (ours too: bpf_probe_read_user) that
+	 * fails at once instead of populating anything.
+	 */
+	if (address >> 63 || task->pagefault_disabled || !is_target())
 		return 0;
-	user_regs = (struct pt_regs *)bpf_task_pt_regs(
-		bpf_get_current_task_btf());
+	user_regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	fault_enter(address, BPF_CORE_READ(user_regs, ip), error_code,
 		    PT_FAULT_KERNEL);
 	return 0;

@@ -396,6 +396,8 @@ t_tiny_ring_buffer_counts_lost_events() {
 	expect "lost total" "$(summary "$f" '.lost_events == (.lost | add)')" true
 	expect "complete" "$(summary "$f" .complete)" false
 	expect "incomplete" "$(summary "$f" '.incomplete | index("faults") != null')" true
+	expect_match "live warning" "$(head -1 "$TMP/rb.err")" \
+		'^pagetrace: warning: [0-9]+ events lost so far \(the ring buffer was full\): the report will be incomplete; raise --ringbuf-size$' 
 	run_pt rbt --ringbuf-size 4096 -- "$T/fault_loop"
 	expect_match "text report" "$(grep '^events:' "$TMP/rbt.out")" \
 		'^events: [0-9]+ received, [0-9]+ LOST \(fault [0-9]+\): INCOMPLETE'
@@ -434,6 +436,112 @@ t_own_allocator_is_named() {
 		"^pagetrace: warning: $T/own_malloc defines its own malloc: calls that reach it are not traced \(faults and syscalls still are\)$"
 	expect "allocs" "$(summary "$f" .allocs)" 0
 	expect "[anon] faults" "$(outside "$f" '[anon]' '.faults >= 1024')" true
+}
+
+t_failed_allocations_are_reported() {
+	run_pt fa --json -- "$T/failed_alloc"
+	local f=$TMP/fa.out
+	expect "exit code" "$(rc_of fa)" 0
+	expect "failed" "$(summary "$f" .failed)" 3
+	expect "failed records" \
+		"$(jq -r 'select(.type=="alloc" and .failed and .end=="failed" and .addr==null) | .fn' "$f" | tr '\n' ' ')" \
+		"malloc calloc posix_memalign "
+	expect "allocs" "$(summary "$f" .allocs)" 0
+}
+
+t_dontneed_returns_pages() {
+	run_pt dn --json -- "$T/dontneed"
+	local f=$TMP/dn.out s=$((64 * MiB))
+	expect "exit code" "$(rc_of dn)" 0
+	expect "faults" "$(alloc "$f" $s .faults)" 16385
+	expect "by.anon" "$(alloc "$f" $s .by.anon)" 16385
+	# 8192 pages went back to the kernel before the free
+	expect "resident" "$(alloc "$f" $s .resident_pages)" 8193
+	expect "untouched" "$(alloc "$f" $s .untouched_pages)" 8192
+	expect "fault errors" "$(summary "$f" .fault_errors)" 0
+}
+
+t_file_pages_outside_allocations() {
+	local file=$TMP/data.bin f=$TMP/fr.out
+	head -c $((256 * 1024)) /dev/urandom >"$file"
+	run_pt fr --json -e -- "$T/file_read" "$file"
+	expect "exit code" "$(rc_of fr)" 0
+	# the full path while the process lives, else the kernel's file name
+	local name
+	name=$(jq -r 'select(.type=="outside" and (.mapping|endswith("data.bin"))) | .mapping' "$f")
+	expect_match "mapping group" "$name" "^($file|data\.bin)\$"
+	# fault-around maps several file pages per fault, never more than 64
+	expect "faults" "$(outside "$f" "$name" '.faults >= 1 and .faults <= 64')" true
+	expect "outcomes" "$(jq -r "select(.type==\"fault\" and .mapping==\"$name\") | .outcome" "$f" | sort -u)" file
+}
+
+t_cow_after_fork() {
+	run_pt fc --json -- "$T/fork_cow"
+	local f=$TMP/fc.out s=$((4 * MiB))
+	expect "exit code" "$(rc_of fc)" 0
+	expect "by.anon" "$(alloc "$f" $s .by.anon)" 1025
+	# every page shared with the child is copied on the second write
+	expect "by.cow" "$(alloc "$f" $s .by.cow)" 1025
+	expect "faults" "$(alloc "$f" $s .faults)" 2050
+	expect "resident" "$(alloc "$f" $s .resident_pages)" 1025
+	expect "faults = kernel's count" "$(summary "$f" '.faults - .kernel_faults')" 0
+}
+
+t_freed_heap_block_stays_resident() {
+	run_pt hf --json -o "$TMP/hf.json" -- "$T/heap_free"
+	local f=$TMP/hf.json s=102400 addr pages
+	expect "exit code" "$(rc_of hf)" 0
+	addr=$(cat "$TMP/hf.out")
+	pages=$(((addr + s - 1) / 4096 - addr / 4096 + 1))
+	expect "addr" "$(alloc "$f" $s .addr)" "$addr"
+	expect "chunk" "$(alloc "$f" $s .chunk)" heap
+	expect "end" "$(alloc "$f" $s '.end')" free
+	expect "released" "$(alloc "$f" $s .released)" false
+	expect "resident" "$(alloc "$f" $s .resident_pages)" "$pages"
+	expect "retained" "$(summary "$f" .retained_pages)" "$pages"
+	run_pt hft -- "$T/heap_free"
+	expect "text" "$(grep -c "^freed heap blocks: 1 left $pages pages .* resident, kept by the allocator for reuse$" "$TMP/hft.out")" 1
+}
+
+t_other_processes_stay_out() {
+	local busy
+	"$T/fault_loop" &
+	busy=$!
+	run_pt iso --json -- "$T/alloc_write"
+	wait "$busy"
+	# another process faulting at the same time adds nothing
+	expect "faults = kernel's count" "$(summary "$TMP/iso.out" '.faults - .kernel_faults')" 0
+	expect "allocs" "$(summary "$TMP/iso.out" .allocs)" 1
+}
+
+t_duration_and_sigterm() {
+	local ready=$TMP/dur.ready target pt rc
+	run_pt dur --json -d 0.5 -p $$
+	expect "duration exit code" "$(rc_of dur)" 0
+	expect "duration stop" "$(summary "$TMP/dur.out" .stop)" duration
+	expect "duration" "$(summary "$TMP/dur.out" '.duration_ns >= 500000000 and .duration_ns < 3000000000')" true
+	"$PT" --json -o "$TMP/term.json" -- "$T/sleeper" "$ready" 2>/dev/null &
+	pt=$!
+	wait_for_file "$ready" 20 || errors+=("target never got ready")
+	target=$(cat "$ready")
+	PIDS_TO_KILL+=("$target")
+	kill -TERM "$pt"
+	wait "$pt"
+	rc=$?
+	expect "SIGTERM exit code" "$rc" 0
+	expect "SIGTERM stop" "$(summary "$TMP/term.json" .stop)" signal
+	kill -0 "$target" 2>/dev/null
+	expect_true "target still running" $?
+	kill "$target" 2>/dev/null
+}
+
+t_help_and_version() {
+	run_pt help --help
+	expect "help exit code" "$(rc_of help)" 0
+	expect "usage line" "$(head -1 "$TMP/help.out")" "Usage: pagetrace [OPTIONS] -p PID"
+	expect "examples" "$(grep -c '^Examples:$' "$TMP/help.out")" 1
+	run_pt version --version
+	expect "version" "$(cat "$TMP/version.out")" "pagetrace 0.1.0"
 }
 
 bad_input() { # name expected-rc stderr-regex args...
@@ -571,7 +679,11 @@ else
 		attach_to_running_process min_size_filters_in_kernel \
 		ctrl_c_drains_and_reports tiny_ring_buffer_counts_lost_events \
 		exit_status_of_the_command static_binary_keeps_tracing_faults \
-		own_allocator_is_named bad_options bad_targets \
+		own_allocator_is_named failed_allocations_are_reported \
+		dontneed_returns_pages file_pages_outside_allocations \
+		cow_after_fork freed_heap_block_stays_resident \
+		other_processes_stay_out duration_and_sigterm help_and_version \
+		bad_options bad_targets \
 		missing_privilege missing_btf_or_tracepoint \
 		text_report_and_events numpy_zeros_versus_ones \
 		no_probe_left_behind; do

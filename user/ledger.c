@@ -60,6 +60,7 @@ struct deferred {
 
 struct ledger {
 	pid_t pid;
+	uint64_t min_size;
 	struct mappings *maps;
 	const struct kernel_facts *kernel;
 	ledger_alloc_fn on_alloc_end;
@@ -112,6 +113,7 @@ struct ledger *ledger__new(const struct ledger_config *cfg)
 	if (!l)
 		return NULL;
 	l->pid = cfg->pid;
+	l->min_size = cfg->min_size;
 	l->maps = cfg->maps;
 	l->kernel = cfg->kernel;
 	l->on_alloc_end = cfg->on_alloc_end;
@@ -520,7 +522,12 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec)
 		/* the id the new block will take */
 		old_id = old->id;
 		end_alloc(l, old, ALLOC_REALLOCATED, rec->hdr.ts,
-			  rec->hdr.tid, l->next_id);
+			  rec->hdr.tid, size < l->min_size ? 0 : l->next_id);
+	}
+	if (size < l->min_size) {
+		/* shrunk below --min-size: the kernel will not report its free */
+		settle_deferred(l, rec->hdr.tid, NULL);
+		return;
 	}
 	a = new_alloc(l, rec, size);
 	if (!a) {
@@ -855,6 +862,13 @@ static void populate_mapped(struct ledger *l, uint64_t start, uint64_t end,
 	}
 }
 
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 		    struct ledger_charge *charge)
 {
@@ -868,6 +882,10 @@ static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 		.prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
 		.flags = shared ? MAPPING_SHARED : 0,
 	};
+	const struct mapping *before = mappings__find(l->maps, start);
+	const char *known = before && before->kind == MAPPING_FILE ?
+				    before->name :
+				    NULL;
 
 	release_range(l, map.start, map.end, true);
 	if (anonymous) {
@@ -877,7 +895,11 @@ static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 	} else {
 		map.kind = MAPPING_FILE;
 		map.name = mappings__file_name(l->maps, start);
-		/* unmapped again before we looked: the name the kernel saw */
+		/* gone before we looked: the full path known for this place
+		 * (/proc read ahead of the events), else the kernel's name */
+		if (!map.name && known && rec->file[0] &&
+		    !strcmp(base_name(known), rec->file))
+			map.name = known;
 		if (!map.name)
 			map.name = mappings__intern(
 				l->maps, rec->file[0] ? rec->file : "[file]");

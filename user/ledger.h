@@ -116,6 +116,7 @@ typedef void (*ledger_alloc_fn)(void *ctx, const struct alloc_view *view);
 
 struct ledger_config {
 	pid_t pid;
+	uint64_t min_size; /* --min-size: smaller blocks are not followed */
 	struct mappings *maps;
 	const struct kernel_facts *kernel;
 	ledger_alloc_fn on_alloc_end;

@@ -38,7 +38,7 @@ struct session {
 	bool check_allocator; /* after an exec: is glibc where it was? */
 	uint64_t bad_records;
 	uint64_t lost_warned;
-	uint64_t last_lost_check;
+	uint64_t last_lost_warning;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -312,6 +312,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 	s->maps = mappings__new(s->info.pid);
 	s->report = report__new(&rcfg);
 	lcfg.pid = s->info.pid;
+	lcfg.min_size = opts->min_size;
 	lcfg.maps = s->maps;
 	lcfg.kernel = &s->kernel;
 	lcfg.on_alloc_end = report__alloc;
@@ -371,20 +372,19 @@ static uint64_t lost_so_far(struct session *s)
 	return total;
 }
 
+/* Say so as soon as events are lost, then at most once a second. */
 static void warn_if_losing(struct session *s, uint64_t now)
 {
-	uint64_t lost;
+	uint64_t lost = lost_so_far(s);
 
-	if (now - s->last_lost_check < LOST_WARNING_NS)
+	if (lost <= s->lost_warned ||
+	    (s->lost_warned && now - s->last_lost_warning < LOST_WARNING_NS))
 		return;
-	s->last_lost_check = now;
-	lost = lost_so_far(s);
-	if (lost > s->lost_warned) {
-		log__warn("%llu events lost so far (the ring buffer was full): "
-			  "the report will be incomplete; raise --ringbuf-size",
-			  (unsigned long long)lost);
-		s->lost_warned = lost;
-	}
+	log__warn("%llu events lost so far (the ring buffer was full): the "
+		  "report will be incomplete; raise --ringbuf-size",
+		  (unsigned long long)lost);
+	s->lost_warned = lost;
+	s->last_lost_warning = now;
 }
 
 /* Keep draining while the target takes up to grace_ns to exit. */

@@ -34,6 +34,7 @@ struct target {
 	int exec_error_fd; /* a spawned child writes errno here if exec fails */
 	const char *command;
 	uint64_t faults_at_exec;
+	uint64_t faults_at_exit;
 	uint64_t exec_time;
 };
 
@@ -399,8 +400,16 @@ bool target__exited(struct target *t)
 	if (t->exited)
 		return true;
 	if (t->spawned) {
-		pid_t got = wait4(t->pid, &status, WNOHANG | __WALL, &t->usage);
+		siginfo_t info = { 0 };
+		pid_t got;
 
+		/* before reaping: the zombie's own fault counts, which unlike
+		 * wait4's leave out its children */
+		if (waitid(P_PID, t->pid, &info, WEXITED | WNOHANG | WNOWAIT) ||
+		    info.si_pid != t->pid)
+			return false;
+		t->faults_at_exit = stat_faults(t->pid);
+		got = wait4(t->pid, &status, WNOHANG | __WALL, &t->usage);
 		if (got == t->pid && (WIFEXITED(status) || WIFSIGNALED(status)))
 			record_exit(t, status);
 		return t->exited;
@@ -425,13 +434,9 @@ int target__exit_status(const struct target *t)
 
 bool target__kernel_faults(const struct target *t, uint64_t *faults)
 {
-	uint64_t total;
-
-	if (!t->spawned || !t->exited || !t->started)
+	if (!t->spawned || !t->exited || !t->started || !t->faults_at_exit ||
+	    t->faults_at_exit < t->faults_at_exec)
 		return false;
-	total = (uint64_t)t->usage.ru_minflt + (uint64_t)t->usage.ru_majflt;
-	if (total < t->faults_at_exec)
-		return false;
-	*faults = total - t->faults_at_exec;
+	*faults = t->faults_at_exit - t->faults_at_exec;
 	return true;
 }
