@@ -54,7 +54,8 @@ static inline __u32 pt_classify_fault(const struct pt_fault_evidence *ev,
 			return PT_OUT_COW;
 		}
 		if (anon) {
-			/* order 9 here is the huge zero page replaced by a THP */
+			/* order 9 here is the huge zero page replaced by a THP
+			 */
 			*pages = folio;
 			return PT_OUT_COW_ZERO;
 		}

@@ -256,15 +256,15 @@ int alloc_return(struct pt_regs *ctx)
 		if (ts->call.fn == PT_FN_REALLOC ||
 		    ts->call.fn == PT_FN_REALLOCARRAY) {
 			old = ts->call.args[0];
-			old_tracked = old && bpf_map_delete_elem(&tracked,
-								 &old) == 0;
+			old_tracked =
+				old && bpf_map_delete_elem(&tracked, &old) == 0;
 		}
 		if (requested_size(ts->call.fn, ts->call.args) <
 		    targ_min_size) {
 			if (!old_tracked)
 				return 0;
-		} else if (addr &&
-			   bpf_map_update_elem(&tracked, &addr, &one, BPF_ANY)) {
+		} else if (addr && bpf_map_update_elem(&tracked, &addr, &one,
+						       BPF_ANY)) {
 			/* the set is full: this block's free will be missed */
 			__u32 key = PT_REC_FREE;
 			__u64 *count = bpf_map_lookup_elem(&lost, &key);
@@ -361,8 +361,7 @@ static __always_inline void fault_enter(__u64 addr, __u64 ip, __u64 error_code,
 	ts->fault.flags = flags;
 	ts->fault.order = 0;
 	ts->fault.alloc_pages = 0;
-	__builtin_memset(ts->fault.rss_events, 0,
-			 sizeof(ts->fault.rss_events));
+	__builtin_memset(ts->fault.rss_events, 0, sizeof(ts->fault.rss_events));
 	ts->fault.open = 1;
 }
 

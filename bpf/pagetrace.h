@@ -14,7 +14,8 @@ enum pt_rec_type {
 	PT_REC_CALL = 1, /* an allocator call returned */
 	PT_REC_FREE, /* free() entered */
 	PT_REC_FAULT, /* a page fault finished (or was abandoned) */
-	PT_REC_SYSCALL, /* an mm syscall returned, or any syscall populated pages */
+	PT_REC_SYSCALL, /* an mm syscall returned, or any syscall populated
+			   pages */
 	PT_REC_TASK, /* exec, fork or exit of a traced process */
 	PT_REC__COUNT,
 };
@@ -40,7 +41,8 @@ enum pt_outcome {
 	PT_OUT_ZERO, /* the shared zero page was mapped */
 	PT_OUT_ANON, /* a new private anonymous page */
 	PT_OUT_THP, /* a huge or multi-size THP folio (order > 0) */
-	PT_OUT_COW_ZERO, /* write to the zero page: copied into a private page */
+	PT_OUT_COW_ZERO, /* write to the zero page: copied into a private page
+			  */
 	PT_OUT_COW, /* write to a shared page (fork, file): copied */
 	PT_OUT_FILE, /* file or shmem page(s) mapped */
 	PT_OUT_SWAP, /* swapped-in page */
@@ -62,7 +64,8 @@ enum pt_outcome {
 #define PT_RSS__COUNT 4
 
 /* pt_rec_fault.flags */
-#define PT_FAULT_KERNEL 0x1 /* taken in kernel mode (uaccess on user memory) */
+#define PT_FAULT_KERNEL 0x1 /* taken in kernel mode (uaccess on user memory) \
+			     */
 #define PT_FAULT_IN_CALL 0x2 /* taken inside an allocator call */
 #define PT_FAULT_MAJOR 0x4 /* reported as a major fault */
 
@@ -101,7 +104,8 @@ struct pt_rec_call {
 	__u64 ret; /* raw return value (rax) */
 	__u64 addr; /* the block returned, 0 if the call failed */
 	__u64 caller; /* return address at entry: the allocating call site */
-	__u64 chunk_size; /* glibc chunk size field (flags masked), 0 if unknown */
+	__u64 chunk_size; /* glibc chunk size field (flags masked), 0 if unknown
+			   */
 };
 
 struct pt_rec_free {

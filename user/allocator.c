@@ -126,8 +126,8 @@ static void find_interposers(struct allocator *a, const struct mappings *maps)
 		char open_path[PATH_MAX];
 		struct elf_file *ef;
 
-		if (!first_exec_mapping(maps, i) || !strcmp(map->name, a->path) ||
-		    is_loader(map->name))
+		if (!first_exec_mapping(maps, i) ||
+		    !strcmp(map->name, a->path) || is_loader(map->name))
 			continue;
 		mapped_file_path(a->pid, map, open_path, sizeof(open_path));
 		ef = elf_file__open(open_path);
@@ -216,18 +216,18 @@ int allocator__attach(struct allocator *a, struct trace *t)
 		if (alias)
 			continue;
 		if (fn == PT_FN_FREE)
-			frees[free_count++] = (struct uprobe_spec){
-				.offset = a->offsets[fn], .cookie = fn
-			};
+			frees[free_count++] =
+				(struct uprobe_spec){ .offset = a->offsets[fn],
+						      .cookie = fn };
 		else
-			allocs[alloc_count++] = (struct uprobe_spec){
-				.offset = a->offsets[fn], .cookie = fn
-			};
+			allocs[alloc_count++] =
+				(struct uprobe_spec){ .offset = a->offsets[fn],
+						      .cookie = fn };
 		log__debug("uprobe on %s at %s+0x%" PRIx64, fn_symbols[fn],
 			   a->path, a->offsets[fn]);
 	}
-	err = trace__attach_uprobes(t, a->pid, a->open_path,
-				    UPROBE_ALLOC_ENTRY, allocs, alloc_count);
+	err = trace__attach_uprobes(t, a->pid, a->open_path, UPROBE_ALLOC_ENTRY,
+				    allocs, alloc_count);
 	if (!err)
 		err = trace__attach_uprobes(t, a->pid, a->open_path,
 					    UPROBE_ALLOC_RETURN, allocs,

@@ -45,14 +45,10 @@ const char *decode__fn_name(uint32_t fn)
 const char *decode__outcome_name(uint32_t outcome)
 {
 	static const char *const names[PT_OUT__COUNT] = {
-		[PT_OUT_NONE] = "none",
-		[PT_OUT_ZERO] = "zero",
-		[PT_OUT_ANON] = "anon",
-		[PT_OUT_THP] = "thp",
-		[PT_OUT_COW_ZERO] = "cow_zero",
-		[PT_OUT_COW] = "cow",
-		[PT_OUT_FILE] = "file",
-		[PT_OUT_SWAP] = "swap",
+		[PT_OUT_NONE] = "none",		[PT_OUT_ZERO] = "zero",
+		[PT_OUT_ANON] = "anon",		[PT_OUT_THP] = "thp",
+		[PT_OUT_COW_ZERO] = "cow_zero", [PT_OUT_COW] = "cow",
+		[PT_OUT_FILE] = "file",		[PT_OUT_SWAP] = "swap",
 		[PT_OUT_ERROR] = "error",
 	};
 

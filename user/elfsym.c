@@ -81,7 +81,8 @@ static int search_table(struct elf_file *ef, Elf64_Word table_type,
 			if (exported_only && bind != STB_GLOBAL &&
 			    bind != STB_WEAK)
 				continue;
-			sym_name = elf_strptr(ef->elf, shdr.sh_link, sym.st_name);
+			sym_name =
+				elf_strptr(ef->elf, shdr.sh_link, sym.st_name);
 			if (sym_name && !strcmp(sym_name, name)) {
 				*vaddr = sym.st_value;
 				return 0;

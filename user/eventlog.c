@@ -124,8 +124,9 @@ void eventlog__call(struct eventlog *el, const struct pt_rec_call *rec,
 	text_prefix(el, &rec->hdr);
 	fprintf(el->out, "%s(", decode__fn_name(rec->fn));
 	for (i = 0; i < n; i++)
-		fprintf(el->out, arg_is_pointer(rec->fn, i) ? "%s0x%" PRIx64 :
-							      "%s%" PRIu64,
+		fprintf(el->out,
+			arg_is_pointer(rec->fn, i) ? "%s0x%" PRIx64 :
+						     "%s%" PRIu64,
 			i ? ", " : "", (uint64_t)rec->args[i]);
 	if (rec->addr)
 		fprintf(el->out, ") = 0x%" PRIx64, (uint64_t)rec->addr);

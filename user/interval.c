@@ -143,8 +143,8 @@ struct interval_node *interval_index__find(const struct interval_index *idx,
 }
 
 struct interval_node *
-interval_index__first_overlap(const struct interval_index *idx,
-			      uint64_t start, uint64_t end)
+interval_index__first_overlap(const struct interval_index *idx, uint64_t start,
+			      uint64_t end)
 {
 	struct interval_node *n = floor_node(idx->root, start);
 

@@ -40,8 +40,8 @@ struct interval_node *interval_index__find(const struct interval_index *idx,
 					   uint64_t addr);
 /* The lowest range that intersects [start, end), or NULL. */
 struct interval_node *
-interval_index__first_overlap(const struct interval_index *idx,
-			      uint64_t start, uint64_t end);
+interval_index__first_overlap(const struct interval_index *idx, uint64_t start,
+			      uint64_t end);
 /* The range after node in address order, or NULL. */
 struct interval_node *interval_index__next(const struct interval_index *idx,
 					   const struct interval_node *node);

@@ -68,8 +68,9 @@ int kernel__check_btf(void)
 {
 	/* the tracepoints pagetrace attaches to, as the BTF names them */
 	static const char *const tracepoints[] = {
-		"page_fault_user", "page_fault_kernel", "mm_page_alloc",
-		"rss_stat",	   "sys_enter",		"sys_exit",
+		"page_fault_user",    "page_fault_kernel",
+		"mm_page_alloc",      "rss_stat",
+		"sys_enter",	      "sys_exit",
 		"sched_process_exec", "sched_process_fork",
 		"sched_process_exit",
 	};
@@ -95,11 +96,12 @@ int kernel__check_btf(void)
 
 		snprintf(name, sizeof(name), "btf_trace_%s", tracepoints[i]);
 		if (btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) < 0) {
-			log__error("this kernel has no %s tracepoint (not in %s): "
-				   "pagetrace needs an x86_64 kernel with "
-				   "tracepoints for page faults, kmem, syscalls "
-				   "and sched",
-				   tracepoints[i], path);
+			log__error(
+				"this kernel has no %s tracepoint (not in %s): "
+				"pagetrace needs an x86_64 kernel with "
+				"tracepoints for page faults, kmem, syscalls "
+				"and sched",
+				tracepoints[i], path);
 			btf__free(btf);
 			return PT_EXIT_KERNEL;
 		}
@@ -117,7 +119,8 @@ static void read_word(const char *path, char *buf, size_t size)
 	if (!f)
 		return;
 	if (fgets(line, sizeof(line), f)) {
-		/* "always [madvise] never": the bracketed word is the setting */
+		/* "always [madvise] never": the bracketed word is the setting
+		 */
 		open = strchr(line, '[');
 		close = open ? strchr(open, ']') : NULL;
 		if (open && close) {
@@ -147,9 +150,10 @@ static void probe_zero_page(struct kernel_facts *kf)
 	sink = page[0];
 	(void)sink;
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && pread(fd, &entry, sizeof(entry),
-			     (uintptr_t)page / page_size * sizeof(entry)) ==
-				     sizeof(entry) &&
+	if (fd >= 0 &&
+	    pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)page / page_size * sizeof(entry)) ==
+		    sizeof(entry) &&
 	    (entry & PM_PRESENT)) {
 		kf->zero_page_known = true;
 		/* the zero page is never exclusively mapped */

@@ -79,8 +79,9 @@ struct ledger {
 const char *ledger__by_name(enum by_kind kind)
 {
 	static const char *const names[BY__COUNT] = {
-		[BY_ZERO] = "zero", [BY_ANON] = "anon", [BY_THP] = "thp",
-		[BY_COW] = "cow",   [BY_FILE] = "file", [BY_SWAP] = "swap",
+		[BY_ZERO] = "zero",	  [BY_ANON] = "anon",
+		[BY_THP] = "thp",	  [BY_COW] = "cow",
+		[BY_FILE] = "file",	  [BY_SWAP] = "swap",
 		[BY_SYSCALL] = "syscall",
 	};
 
@@ -214,7 +215,8 @@ static struct outside_group *group_for(struct ledger *l, uint64_t addr)
 		if (l->groups[i].name == name)
 			return &l->groups[i];
 	if (l->group_count == l->group_capacity) {
-		size_t capacity = l->group_capacity ? l->group_capacity * 2 : 16;
+		size_t capacity =
+			l->group_capacity ? l->group_capacity * 2 : 16;
 		struct outside_group *groups =
 			realloc(l->groups, capacity * sizeof(*groups));
 
@@ -272,8 +274,8 @@ static uint64_t charge_allocs(struct ledger *l, uint64_t first_page,
 		uint64_t a_first = first_page_of(a->addr);
 		uint64_t a_pages = page_count(a->addr, a->size);
 		uint64_t mine = overlap(a_first, a_pages, first_page, count);
-		uint64_t new_from = a_first > covered_until ? a_first :
-							      covered_until;
+		uint64_t new_from =
+			a_first > covered_until ? a_first : covered_until;
 
 		a->by[kind] += mine;
 		if (mine && !in_call && !a->first_touch)
@@ -326,11 +328,11 @@ static void view_of(const struct ledger *l, const struct alloc *a,
 	v->untouched_pages = v->pages - v->resident_pages - v->zero_pages;
 	v->resident_at_alloc = a->resident_at_alloc;
 	v->faults = a->faults;
-	v->first_touch_ns = a->first_touch ?
-				    (int64_t)(a->first_touch > a->t_alloc ?
-						      a->first_touch - a->t_alloc :
-						      0) :
-				    -1;
+	v->first_touch_ns =
+		a->first_touch ? (int64_t)(a->first_touch > a->t_alloc ?
+						   a->first_touch - a->t_alloc :
+						   0) :
+				 -1;
 	for (k = 0; k < BY__COUNT; k++)
 		v->by[k] = a->by[k];
 	v->realloc_from = a->realloc_from;
@@ -378,8 +380,7 @@ static void report_failed(struct ledger *l, const struct pt_rec_call *rec,
 
 /* Charge a thread's deferred faults: to block if they hit it (its chunk
  * header included), else where they fall now. block may be NULL. */
-static void settle_deferred(struct ledger *l, uint32_t tid,
-			    struct alloc *block)
+static void settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block)
 {
 	struct deferred **link = &l->deferred, *d;
 
@@ -391,10 +392,10 @@ static void settle_deferred(struct ledger *l, uint32_t tid,
 		*link = d->next;
 		if (block && d->addr + GLIBC_CHUNK_HEADER >= block->addr &&
 		    d->addr < block->addr + (block->size ? block->size : 1)) {
-			uint64_t mine = overlap(first_page_of(block->addr),
-						page_count(block->addr,
-							   block->size),
-						d->first_page, d->npages);
+			uint64_t mine =
+				overlap(first_page_of(block->addr),
+					page_count(block->addr, block->size),
+					d->first_page, d->npages);
 
 			block->faults++;
 			block->by[d->kind] += mine;
@@ -495,8 +496,8 @@ static struct alloc *new_alloc(struct ledger *l, const struct pt_rec_call *rec,
 
 void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec)
 {
-	bool is_realloc = rec->fn == PT_FN_REALLOC ||
-			  rec->fn == PT_FN_REALLOCARRAY;
+	bool is_realloc =
+		rec->fn == PT_FN_REALLOC || rec->fn == PT_FN_REALLOCARRAY;
 	uint64_t size = requested_size(rec);
 	uint64_t old_id = 0;
 	struct alloc *old = NULL, *a;
@@ -521,11 +522,12 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec)
 	if (old) {
 		/* the id the new block will take */
 		old_id = old->id;
-		end_alloc(l, old, ALLOC_REALLOCATED, rec->hdr.ts,
-			  rec->hdr.tid, size < l->min_size ? 0 : l->next_id);
+		end_alloc(l, old, ALLOC_REALLOCATED, rec->hdr.ts, rec->hdr.tid,
+			  size < l->min_size ? 0 : l->next_id);
 	}
 	if (size < l->min_size) {
-		/* shrunk below --min-size: the kernel will not report its free */
+		/* shrunk below --min-size: the kernel will not report its free
+		 */
 		settle_deferred(l, rec->hdr.tid, NULL);
 		return;
 	}
@@ -623,8 +625,7 @@ static bool fault_pages(struct ledger *l, const struct pt_rec_fault *rec,
 		*count = 1;
 		if (ledger__huge_zero_eligible(
 			    l->kernel, mappings__find(l->maps, rec->addr),
-			    rec->addr,
-			    counts.pages[PAGE_ABSENT] == HUGE_PAGES,
+			    rec->addr, counts.pages[PAGE_ABSENT] == HUGE_PAGES,
 			    kernel__target_thp_allowed(l->pid))) {
 			*first = block;
 			*count = HUGE_PAGES;
@@ -642,7 +643,8 @@ static bool fault_pages(struct ledger *l, const struct pt_rec_fault *rec,
 		*state = PAGE_RESIDENT;
 		return true;
 	default:
-		/* file pages are not tracked per page; none/error change none */
+		/* file pages are not tracked per page; none/error change none
+		 */
 		return false;
 	}
 }
@@ -708,8 +710,8 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *in,
 	charge->pages = count;
 	outside = count;
 	if (rec->outcome != PT_OUT_FILE && count)
-		outside = charge_allocs(l, first, count, kind,
-					rec->t_start, in_call);
+		outside = charge_allocs(l, first, count, kind, rec->t_start,
+					in_call);
 	owner = alloc_at(l, rec->addr);
 	if (owner) {
 		owner->faults++;
@@ -786,8 +788,8 @@ static void release_range(struct ledger *l, uint64_t start, uint64_t end,
 }
 
 /* A syscall populated [start, end): charge the pages that changed. */
-static void populate(struct ledger *l, uint64_t start, uint64_t end,
-		     bool write, uint64_t t, struct ledger_charge *charge)
+static void populate(struct ledger *l, uint64_t start, uint64_t end, bool write,
+		     uint64_t t, struct ledger_charge *charge)
 {
 	enum page_state state = write || !l->kernel->zero_page_on_read ?
 					PAGE_RESIDENT :
@@ -850,14 +852,13 @@ static void populate_mapped(struct ledger *l, uint64_t start, uint64_t end,
 		uint64_t lo = m->start > start ? m->start : start;
 		uint64_t hi = m->end < end ? m->end : end;
 
-		if (lo >= hi || (m->kind != MAPPING_ANON &&
-				 m->kind != MAPPING_HEAP &&
-				 m->kind != MAPPING_STACK))
+		if (lo >= hi ||
+		    (m->kind != MAPPING_ANON && m->kind != MAPPING_HEAP &&
+		     m->kind != MAPPING_STACK))
 			continue;
 		populate(l, lo, hi,
-			 mode == POPULATE_WRITE ||
-				 (mode == POPULATE_BY_PROT &&
-				  (m->prot & PROT_WRITE)),
+			 mode == POPULATE_WRITE || (mode == POPULATE_BY_PROT &&
+						    (m->prot & PROT_WRITE)),
 			 t, charge);
 	}
 }
@@ -883,9 +884,8 @@ static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 		.flags = shared ? MAPPING_SHARED : 0,
 	};
 	const struct mapping *before = mappings__find(l->maps, start);
-	const char *known = before && before->kind == MAPPING_FILE ?
-				    before->name :
-				    NULL;
+	const char *known =
+		before && before->kind == MAPPING_FILE ? before->name : NULL;
 
 	release_range(l, map.start, map.end, true);
 	if (anonymous) {
@@ -908,8 +908,8 @@ static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 	if (!(flags & MAP_POPULATE) || (flags & MAP_NONBLOCK))
 		return;
 	if (anonymous && !shared)
-		populate(l, map.start, map.end, prot & PROT_WRITE,
-			 rec->hdr.ts, charge);
+		populate(l, map.start, map.end, prot & PROT_WRITE, rec->hdr.ts,
+			 charge);
 	else
 		charge_group(l, start, false, BY_SYSCALL, rec->alloc_pages,
 			     charge);
@@ -925,7 +925,8 @@ static void on_mremap(struct ledger *l, const struct pt_rec_syscall *rec)
 	if (new == old) {
 		release_range(l, old + new_len, old + old_len, true);
 	} else if (old_len) {
-		/* the pages travel with the mapping: no fault at the new place */
+		/* the pages travel with the mapping: no fault at the new place
+		 */
 		snapshot_range(l, old, old + old_len);
 		release_range(l, new, new + new_len, true);
 		pagestate__move(l->pages, first_page_of(old),
@@ -991,8 +992,8 @@ void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		uint64_t new_brk = (uint64_t)rec->ret;
 
 		if (l->brk && new_brk < l->brk)
-			release_range(l, page_align(new_brk), page_align(l->brk),
-				      true);
+			release_range(l, page_align(new_brk),
+				      page_align(l->brk), true);
 		l->brk = new_brk;
 		mappings__set_brk(l->maps, new_brk);
 		break;
@@ -1034,8 +1035,8 @@ static void end_all(struct ledger *l, enum alloc_end end, uint64_t t)
 	struct interval_node *node;
 
 	while ((node = interval_index__first(l->live)))
-		end_alloc(l, container_of(node, struct alloc, node), end, t,
-			  0, 0);
+		end_alloc(l, container_of(node, struct alloc, node), end, t, 0,
+			  0);
 }
 
 static void settle_all_deferred(struct ledger *l)

@@ -30,13 +30,13 @@ static void log_line(enum log_level level, const char *fmt, va_list args)
 	fputc('\n', stderr);
 }
 
-#define DEFINE_LOG_FN(name, level)                 \
-	void log__##name(const char *fmt, ...)     \
-	{                                          \
-		va_list args;                      \
-		va_start(args, fmt);               \
-		log_line(level, fmt, args);        \
-		va_end(args);                      \
+#define DEFINE_LOG_FN(name, level)             \
+	void log__##name(const char *fmt, ...) \
+	{                                      \
+		va_list args;                  \
+		va_start(args, fmt);           \
+		log_line(level, fmt, args);    \
+		va_end(args);                  \
 	}
 
 DEFINE_LOG_FN(error, LOG_ERROR)
@@ -44,8 +44,7 @@ DEFINE_LOG_FN(warn, LOG_WARN)
 DEFINE_LOG_FN(info, LOG_INFO)
 DEFINE_LOG_FN(debug, LOG_DEBUG)
 
-int log__libbpf(enum libbpf_print_level level, const char *fmt,
-		va_list args)
+int log__libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	/* libbpf warnings with -v, its debug output with -vvv */
 	int needed = level == LIBBPF_DEBUG ? 3 : 1;

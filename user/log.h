@@ -22,7 +22,6 @@ void log__info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* libbpf print callback: libbpf's chatter one level below our own */
-int log__libbpf(enum libbpf_print_level level, const char *fmt,
-		va_list args);
+int log__libbpf(enum libbpf_print_level level, const char *fmt, va_list args);
 
 #endif

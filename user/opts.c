@@ -193,8 +193,8 @@ static enum opts_result value_error(char *error, size_t error_size,
 				    const char *option, const char *value,
 				    enum parse_error err, const char *expected)
 {
-	snprintf(error, error_size, "invalid %s '%s': %s (expected %s)",
-		 option, value, parse_error__str(err), expected);
+	snprintf(error, error_size, "invalid %s '%s': %s (expected %s)", option,
+		 value, parse_error__str(err), expected);
 	return OPTS_ERROR;
 }
 
@@ -237,8 +237,9 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 			break;
 		case 'o':
 			if (!*optarg) {
-				snprintf(error, error_size,
-					 "invalid --output '': empty file name");
+				snprintf(
+					error, error_size,
+					"invalid --output '': empty file name");
 				return OPTS_ERROR;
 			}
 			opts->output = optarg;
@@ -303,8 +304,9 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 		return OPTS_ERROR;
 	}
 	if (!opts->pid && !opts->command) {
-		snprintf(error, error_size,
-			 "nothing to trace: give -p PID or -- COMMAND (see --help)");
+		snprintf(
+			error, error_size,
+			"nothing to trace: give -p PID or -- COMMAND (see --help)");
 		return OPTS_ERROR;
 	}
 	return OPTS_RUN;

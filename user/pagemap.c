@@ -116,7 +116,8 @@ static int scan_entries(struct pagemap *pm, uint64_t start, uint64_t end,
 			return got < 0 ? -errno : -EIO;
 		for (i = 0; i < (size_t)got / sizeof(entries[0]); i++) {
 			bool present = entries[i] & PM_PRESENT;
-			/* the zero page cannot be told from a shared page here */
+			/* the zero page cannot be told from a shared page here
+			 */
 			bool zero = false;
 			uint64_t addr = (page + i) << PAGE_SHIFT_4K;
 

@@ -49,7 +49,8 @@ static struct block *find_block(const struct pagestate *ps, uint64_t key)
 
 	if (!ps->capacity)
 		return NULL;
-	for (i = slot_of(key, ps->capacity);; i = (i + 1) & (ps->capacity - 1)) {
+	for (i = slot_of(key, ps->capacity);;
+	     i = (i + 1) & (ps->capacity - 1)) {
 		if (ps->slots[i].key == key)
 			return &ps->slots[i];
 		if (ps->slots[i].key == EMPTY_KEY)
@@ -114,8 +115,8 @@ static void block_put(struct block *b, unsigned int i, enum page_state st)
 {
 	unsigned int shift = (i % 32) * 2;
 
-	b->bits[i / 32] = (b->bits[i / 32] & ~(3ULL << shift)) |
-			  ((uint64_t)st << shift);
+	b->bits[i / 32] =
+		(b->bits[i / 32] & ~(3ULL << shift)) | ((uint64_t)st << shift);
 }
 
 enum page_state pagestate__get(const struct pagestate *ps, uint64_t page)
@@ -126,8 +127,8 @@ enum page_state pagestate__get(const struct pagestate *ps, uint64_t page)
 }
 
 /* count states of a block's pages [lo, hi) */
-static void block_count(const struct block *b, unsigned int lo,
-			unsigned int hi, struct page_counts *out)
+static void block_count(const struct block *b, unsigned int lo, unsigned int hi,
+			struct page_counts *out)
 {
 	unsigned int i;
 
@@ -144,9 +145,8 @@ static void block_count(const struct block *b, unsigned int lo,
 typedef int (*piece_fn)(struct pagestate *ps, uint64_t key, unsigned int lo,
 			unsigned int hi, void *ctx);
 
-static int for_each_piece(struct pagestate *ps, uint64_t first,
-			  uint64_t count, bool existing_only, piece_fn fn,
-			  void *ctx)
+static int for_each_piece(struct pagestate *ps, uint64_t first, uint64_t count,
+			  bool existing_only, piece_fn fn, void *ctx)
 {
 	uint64_t end = first + count, key;
 	uint64_t first_key = first >> BLOCK_SHIFT;
@@ -175,8 +175,8 @@ static int for_each_piece(struct pagestate *ps, uint64_t first,
 		return 0;
 	}
 	for (key = first_key; key <= last_key; key++) {
-		unsigned int lo = key == first_key ? first & (BLOCK_PAGES - 1) :
-						     0;
+		unsigned int lo =
+			key == first_key ? first & (BLOCK_PAGES - 1) : 0;
 		unsigned int hi = key == last_key ?
 					  ((end - 1) & (BLOCK_PAGES - 1)) + 1 :
 					  BLOCK_PAGES;
@@ -362,9 +362,8 @@ int pagestate__move(struct pagestate *ps, uint64_t from, uint64_t to,
 		uint64_t page = list.keys[k] << BLOCK_SHIFT;
 		uint64_t last = page + BLOCK_PAGES;
 
-		for (page = page < from ? from : page; !err && page < last &&
-						       page < end;
-		     page++) {
+		for (page = page < from ? from : page;
+		     !err && page < last && page < end; page++) {
 			enum page_state st =
 				block_get(&copy, page & (BLOCK_PAGES - 1));
 

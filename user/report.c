@@ -162,7 +162,8 @@ static void keep_top(struct report *r, const struct alloc_view *v)
 	    r->top_views[r->top - 1].resident_pages >= v->resident_pages)
 		return;
 	i = r->top_count < r->top ? r->top_count++ : r->top - 1;
-	while (i > 0 && r->top_views[i - 1].resident_pages < v->resident_pages) {
+	while (i > 0 &&
+	       r->top_views[i - 1].resident_pages < v->resident_pages) {
 		r->top_views[i] = r->top_views[i - 1];
 		i--;
 	}
@@ -369,7 +370,8 @@ static void text_header(struct report *r, const struct ledger_stats *st,
 
 	fprintf(r->out, "pagetrace: process %d (%s), traced for %s", info->pid,
 		info->comm,
-		format__duration(dur, sizeof(dur), info->t_end - info->t_start));
+		format__duration(dur, sizeof(dur),
+				 info->t_end - info->t_start));
 	if (info->exit_status_known)
 		fprintf(r->out, ", exited with status %d", info->exit_status);
 	else if (st->exited)
@@ -453,8 +455,9 @@ static void text_alloc_row(struct report *r, const struct alloc_view *v)
 {
 	char size[32], res[32], zero[32], untouched[32], touch[32];
 
-	fprintf(r->out, "  %6" PRIu64 "  %-14s %10s %10s %10s %10s %7" PRIu64
-			" %11s  %s\n",
+	fprintf(r->out,
+		"  %6" PRIu64 "  %-14s %10s %10s %10s %10s %7" PRIu64
+		" %11s  %s\n",
 		v->id, decode__fn_name(v->fn),
 		format__bytes(size, sizeof(size), v->size),
 		format__bytes(res, sizeof(res), v->resident_pages * PAGE_BYTES),
@@ -482,9 +485,10 @@ static void text_report(struct report *r, const struct ledger *l,
 	if (r->top_count) {
 		fprintf(r->out, "\ntop %u allocations by resident memory\n",
 			r->top_count);
-		fprintf(r->out, "  %6s  %-14s %10s %10s %10s %10s %7s %11s  %s\n",
-			"ID", "FN", "SIZE", "RESIDENT", "ZERO", "UNTOUCHED",
-			"FAULTS", "1ST TOUCH", "END");
+		fprintf(r->out,
+			"  %6s  %-14s %10s %10s %10s %10s %7s %11s  %s\n", "ID",
+			"FN", "SIZE", "RESIDENT", "ZERO", "UNTOUCHED", "FAULTS",
+			"1ST TOUCH", "END");
 		for (t = 0; t < r->top_count; t++)
 			text_alloc_row(r, &r->top_views[t]);
 	}
@@ -507,7 +511,8 @@ static void text_report(struct report *r, const struct ledger *l,
 	n = ledger__group_count(l);
 	if (n) {
 		fprintf(r->out, "\noutside allocations, by mapping\n");
-		fprintf(r->out, "  %8s %8s  %s\n", "FAULTS", "PAGES", "MAPPING");
+		fprintf(r->out, "  %8s %8s  %s\n", "FAULTS", "PAGES",
+			"MAPPING");
 		for (i = 0; i < n; i++) {
 			const struct outside_group *g = ledger__group(l, i);
 			uint64_t pages = 0;
@@ -525,9 +530,8 @@ static void text_report(struct report *r, const struct ledger *l,
 			"(get_user_pages), not placed\n",
 			st->other_syscall_pages);
 	if (st->forks)
-		fprintf(r->out,
-			"%" PRIu64 " child process%s not traced\n", st->forks,
-			st->forks == 1 ? " was" : "es were");
+		fprintf(r->out, "%" PRIu64 " child process%s not traced\n",
+			st->forks, st->forks == 1 ? " was" : "es were");
 	if (info->kernel_faults_known)
 		fprintf(r->out,
 			"\nkernel's own count of the command's faults: %" PRIu64
@@ -541,13 +545,14 @@ static void text_report(struct report *r, const struct ledger *l,
 	} else {
 		int k;
 
-		fprintf(r->out, "events: %" PRIu64 " received, %" PRIu64
-				" LOST (",
+		fprintf(r->out,
+			"events: %" PRIu64 " received, %" PRIu64 " LOST (",
 			info->records, lost_total(info));
 		for (k = 1, n = 0; k < PT_REC__COUNT; k++)
 			if (info->lost[k])
-				fprintf(r->out, "%s%s %" PRIu64, n++ ? ", " : "",
-					record_name(k), info->lost[k]);
+				fprintf(r->out, "%s%s %" PRIu64,
+					n++ ? ", " : "", record_name(k),
+					info->lost[k]);
 		fprintf(r->out,
 			"): INCOMPLETE, figures are lower bounds; raise "
 			"--ringbuf-size\n");

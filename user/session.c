@@ -138,9 +138,9 @@ static void recheck_allocator(struct session *s)
 	if (!a)
 		return;
 	s->check_allocator = false;
-	if (s->allocator && allocator__same_file(s->allocator,
-						 target__pid(s->target),
-						 allocator__path(a))) {
+	if (s->allocator &&
+	    allocator__same_file(s->allocator, target__pid(s->target),
+				 allocator__path(a))) {
 		allocator__free(a);
 		return;
 	}
@@ -172,9 +172,9 @@ static void on_record(void *ctx, const void *data, size_t size)
 	case PT_REC_CALL:
 		ledger__on_call(s->ledger, ev.call);
 		if (s->events)
-			eventlog__call(s->events, ev.call,
-				       ledger__block_id(s->ledger,
-							ev.call->addr));
+			eventlog__call(
+				s->events, ev.call,
+				ledger__block_id(s->ledger, ev.call->addr));
 		break;
 	case PT_REC_FREE:
 		id = ledger__block_id(s->ledger, ev.free->addr);
@@ -326,8 +326,8 @@ struct session *session__new(const struct options *opts, FILE *out,
 		goto fail;
 	}
 	tcfg.ctx = s;
-	tcfg.zero_page_on_read = !s->kernel.zero_page_known ||
-				 s->kernel.zero_page_on_read;
+	tcfg.zero_page_on_read =
+		!s->kernel.zero_page_known || s->kernel.zero_page_on_read;
 	s->trace = trace__new(&tcfg, exit_code);
 	if (!s->trace)
 		goto fail;

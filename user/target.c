@@ -179,8 +179,8 @@ struct target *target__spawn(char *const argv[], int *exit_code)
 	}
 	close(pipefd[1]);
 	t->exec_error_fd = pipefd[0];
-	if (waitpid(t->pid, &status, __WALL) != t->pid ||
-	    !WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
+	if (waitpid(t->pid, &status, __WALL) != t->pid || !WIFSTOPPED(status) ||
+	    WSTOPSIG(status) != SIGSTOP) {
 		log__error("could not hold the command before it started "
 			   "(is pagetrace itself being traced?)");
 		target__free(t);

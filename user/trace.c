@@ -179,7 +179,8 @@ static bool kernel_has_uprobe_multi(void)
 		int i;
 
 		for (i = 0; i < btf_vlen(type); i++)
-			if (!strcmp(btf__name_by_offset(btf, values[i].name_off),
+			if (!strcmp(btf__name_by_offset(btf,
+							values[i].name_off),
 				    "BPF_TRACE_UPROBE_MULTI") &&
 			    values[i].val == ATTACH_UPROBE_MULTI)
 				found = true;
@@ -221,8 +222,8 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	}
 	t->uprobe_multi = kernel_has_uprobe_multi();
 	if (t->uprobe_multi) {
-		bpf_program__set_expected_attach_type(t->skel->progs.alloc_entry,
-						      ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(
+			t->skel->progs.alloc_entry, ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(
 			t->skel->progs.alloc_return, ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(t->skel->progs.free_entry,
@@ -359,8 +360,8 @@ static int attach_multi(struct trace *t, pid_t pid, const char *path,
 	attr.offsets = (uintptr_t)offsets;
 	attr.cookies = (uintptr_t)cookies;
 	attr.cnt = (__u32)count;
-	attr.multi_flags = kind == UPROBE_ALLOC_RETURN ? UPROBE_MULTI_RETURN :
-							 0;
+	attr.multi_flags =
+		kind == UPROBE_ALLOC_RETURN ? UPROBE_MULTI_RETURN : 0;
 	attr.pid = (__u32)pid;
 	fd = (int)syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	if (fd < 0) {
@@ -368,8 +369,8 @@ static int attach_multi(struct trace *t, pid_t pid, const char *path,
 		goto out;
 	}
 	if (t->multi_fd_count == t->multi_fd_capacity) {
-		size_t capacity = t->multi_fd_capacity ? t->multi_fd_capacity * 2 :
-							 8;
+		size_t capacity =
+			t->multi_fd_capacity ? t->multi_fd_capacity * 2 : 8;
 		int *fds = realloc(t->multi_fds, capacity * sizeof(*fds));
 
 		if (!fds) {
@@ -388,8 +389,8 @@ out:
 }
 
 int trace__attach_uprobes(struct trace *t, pid_t pid, const char *path,
-			  enum uprobe_kind kind, const struct uprobe_spec *specs,
-			  size_t count)
+			  enum uprobe_kind kind,
+			  const struct uprobe_spec *specs, size_t count)
 {
 	struct bpf_program *prog = uprobe_program(t, kind);
 	size_t i;
@@ -447,8 +448,8 @@ void trace__lost(const struct trace *t, uint64_t *lost, size_t count)
 		return;
 	for (key = 0; key < count && key < PT_REC__COUNT; key++) {
 		if (bpf_map__lookup_elem(t->skel->maps.lost, &key, sizeof(key),
-					 per_cpu,
-					 sizeof(*per_cpu) * t->ncpus, 0))
+					 per_cpu, sizeof(*per_cpu) * t->ncpus,
+					 0))
 			continue;
 		for (cpu = 0; cpu < t->ncpus; cpu++)
 			lost[key] += per_cpu[cpu];

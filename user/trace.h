@@ -45,8 +45,8 @@ struct uprobe_spec {
 /* Uprobes of one kind on path at the given offsets, for process pid only.
  * 0 or -errno. */
 int trace__attach_uprobes(struct trace *t, pid_t pid, const char *path,
-			  enum uprobe_kind kind, const struct uprobe_spec *specs,
-			  size_t count);
+			  enum uprobe_kind kind,
+			  const struct uprobe_spec *specs, size_t count);
 /* Wait up to timeout_ms for records, then hand every one to on_record.
  * Returns the records handled, or -errno. */
 int trace__poll(struct trace *t, int timeout_ms);

@@ -13,9 +13,9 @@ static uint64_t frame(const volatile char *page)
 	uint64_t entry = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
-	if (fd < 0 || pread(fd, &entry, sizeof(entry),
-			    (uintptr_t)page / PAGE * sizeof(entry)) !=
-			      sizeof(entry))
+	if (fd < 0 ||
+	    pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)page / PAGE * sizeof(entry)) != sizeof(entry))
 		entry = 0;
 	if (fd >= 0)
 		close(fd);

@@ -69,8 +69,9 @@ static void test_writer_nesting(void)
 	json__end_object(w);
 	json_writer__free(w);
 	fclose(f);
-	CHECK_STR(buf, "{\"type\":\"alloc\",\"addr\":\"0x7f00\",\"by\":{\"zero\":1,"
-		       "\"anon\":2},\"list\":[-3,null,true]}\n");
+	CHECK_STR(buf,
+		  "{\"type\":\"alloc\",\"addr\":\"0x7f00\",\"by\":{\"zero\":1,"
+		  "\"anon\":2},\"list\":[-3,null,true]}\n");
 	free(buf);
 }
 

@@ -42,11 +42,14 @@ struct fixture {
 static void setup(struct fixture *f, bool zero_page)
 {
 	struct ledger_config cfg = { 0 };
-	struct mapping heap = { .start = HEAP, .end = HEAP + 0x1000000,
+	struct mapping heap = { .start = HEAP,
+				.end = HEAP + 0x1000000,
 				.prot = PROT_READ | PROT_WRITE,
 				.kind = MAPPING_HEAP };
-	struct mapping lib = { .start = 0x500000, .end = 0x600000,
-			       .prot = PROT_READ, .kind = MAPPING_FILE };
+	struct mapping lib = { .start = 0x500000,
+			       .end = 0x600000,
+			       .prot = PROT_READ,
+			       .kind = MAPPING_FILE };
 
 	view_count = 0;
 	memset(f, 0, sizeof(*f));
@@ -83,8 +86,9 @@ static void hdr(struct fixture *f, struct pt_rec_header *h, __u32 type)
 static void call(struct fixture *f, __u32 fn, __u64 a0, __u64 a1, __u64 addr,
 		 __u32 flags)
 {
-	struct pt_rec_call r = { .fn = fn, .args = { a0, a1 }, .addr = addr,
-				 .flags = flags };
+	struct pt_rec_call r = {
+		.fn = fn, .args = { a0, a1 }, .addr = addr, .flags = flags
+	};
 
 	hdr(f, &r.hdr, PT_REC_CALL);
 	r.t_enter = r.hdr.ts - 500;
@@ -102,8 +106,10 @@ static void free_call(struct fixture *f, __u64 addr, __u32 flags)
 static struct ledger_charge fault(struct fixture *f, __u64 addr, __u32 err,
 				  __u32 outcome, __u32 pages, __u32 flags)
 {
-	struct pt_rec_fault r = { .addr = addr, .error_code = err | PT_PF_USER,
-				  .outcome = outcome, .pages = pages,
+	struct pt_rec_fault r = { .addr = addr,
+				  .error_code = err | PT_PF_USER,
+				  .outcome = outcome,
+				  .pages = pages,
 				  .flags = flags };
 	struct ledger_charge charge;
 
@@ -116,8 +122,10 @@ static struct ledger_charge fault(struct fixture *f, __u64 addr, __u32 err,
 static void sys(struct fixture *f, __u32 nr, __u64 a0, __u64 a1, __u64 a2,
 		__u64 a3, __s64 ret, __u32 flags)
 {
-	struct pt_rec_syscall r = { .nr = nr, .args = { a0, a1, a2, a3, -1ULL },
-				    .ret = ret, .flags = flags };
+	struct pt_rec_syscall r = { .nr = nr,
+				    .args = { a0, a1, a2, a3, -1ULL },
+				    .ret = ret,
+				    .flags = flags };
 	struct ledger_charge charge;
 
 	hdr(f, &r.hdr, PT_REC_SYSCALL);
@@ -352,8 +360,10 @@ static void test_huge_zero_eligibility(void)
 	struct kernel_facts k = { .zero_page_known = true,
 				  .zero_page_on_read = true,
 				  .thp_use_zero_page = true };
-	struct mapping m = { .start = 0x200000, .end = 0x800000,
-			     .kind = MAPPING_ANON, .flags = MAPPING_HUGEPAGE };
+	struct mapping m = { .start = 0x200000,
+			     .end = 0x800000,
+			     .kind = MAPPING_ANON,
+			     .flags = MAPPING_HUGEPAGE };
 
 	strcpy(k.thp_enabled, "madvise");
 	CHECK(ledger__huge_zero_eligible(&k, &m, 0x400123, true, true));

@@ -18,15 +18,16 @@ static void test_parse_lines(void)
 	CHECK_U64(map.prot, PROT_READ | PROT_EXEC);
 	CHECK_U64(map.kind, MAPPING_FILE);
 	CHECK_STR(map.name, "/usr/lib/x86_64-linux-gnu/lib with space.so");
-	CHECK(mappings__parse_line(m, "55d0-55e0 rw-p 00000000 00:00 0 [heap]\n",
-				   &map));
+	CHECK(mappings__parse_line(
+		m, "55d0-55e0 rw-p 00000000 00:00 0 [heap]\n", &map));
 	CHECK_U64(map.kind, MAPPING_HEAP);
 	CHECK(mappings__parse_line(m, "1000-2000 rw-p 00000000 00:00 0\n",
 				   &map));
 	CHECK_U64(map.kind, MAPPING_ANON);
 	CHECK_STR(map.name, "[anon]");
-	CHECK(mappings__parse_line(m, "1000-2000 rw-s 00000000 00:01 7 /dev/zero (deleted)\n",
-				   &map));
+	CHECK(mappings__parse_line(
+		m, "1000-2000 rw-s 00000000 00:01 7 /dev/zero (deleted)\n",
+		&map));
 	CHECK_U64(map.kind, MAPPING_SHMEM);
 	CHECK(!mappings__parse_line(m, "garbage\n", &map));
 	mappings__free(m);
@@ -44,7 +45,8 @@ static void test_names_are_interned(void)
 static void test_map_unmap_split(void)
 {
 	struct mappings *m = mappings__new(0);
-	struct mapping a = { .start = 0x1000, .end = 0x9000,
+	struct mapping a = { .start = 0x1000,
+			     .end = 0x9000,
 			     .prot = PROT_READ | PROT_WRITE,
 			     .kind = MAPPING_ANON };
 
@@ -67,7 +69,8 @@ static void test_map_unmap_split(void)
 static void test_remap_and_brk(void)
 {
 	struct mappings *m = mappings__new(0);
-	struct mapping a = { .start = 0x10000, .end = 0x20000,
+	struct mapping a = { .start = 0x10000,
+			     .end = 0x20000,
 			     .prot = PROT_READ | PROT_WRITE,
 			     .kind = MAPPING_ANON };
 

@@ -70,7 +70,9 @@ static void test_bad_values_name_the_option(void)
 	char error[256] = "";
 	struct options o;
 	char *pid_abc[] = { "pagetrace", "-p", "abc", NULL };
-	char *ring[] = { "pagetrace", "--ringbuf-size", "5000", "--", "x", NULL };
+	char *ring[] = {
+		"pagetrace", "--ringbuf-size", "5000", "--", "x", NULL
+	};
 	char *both[] = { "pagetrace", "-p", "1", "--", "x", NULL };
 	char *none[] = { "pagetrace", "-v", NULL };
 	char *unknown[] = { "pagetrace", "--frobnicate", NULL };
