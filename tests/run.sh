@@ -264,12 +264,25 @@ t_populate_syscalls_without_faults() {
 	expect "B by.syscall" "$(alloc "$f" $b .by.syscall)" 12287
 	expect "B faults" "$(alloc "$f" $b .faults)" 1
 	expect "B resident" "$(alloc "$f" $b .resident_pages)" 12288
+	# mlock over pages 1..10239
+	expect "C by.syscall" "$(alloc "$f" $((40 * MiB)) .by.syscall)" 10239
+	expect "C faults" "$(alloc "$f" $((40 * MiB)) .faults)" 1
+	# MADV_POPULATE_READ over pages 1..8191: zero pages, or private ones
+	# where this kernel allocates on reads
+	local d=$((32 * MiB))
+	expect "D by.syscall" "$(alloc "$f" $d .by.syscall)" 8191
+	if [ "$ZERO_PAGE" = zero ]; then
+		expect "D zero" "$(alloc "$f" $d .zero_pages)" 8191
+	else
+		expect "D resident" "$(alloc "$f" $d .resident_pages)" 8192
+	fi
 	# 16 MiB MAP_POPULATE outside any allocation
 	expect "outside by.syscall" "$(outside "$f" '[anon]' .by.syscall)" 4096
-	expect "syscall pages" "$(summary "$f" .syscall_pages)" $((16383 + 12287 + 4096))
+	local populated=$((16383 + 12287 + 10239 + 8191 + 4096))
+	expect "syscall pages" "$(summary "$f" .syscall_pages)" $populated
 	# the kernel counts a fault for each populated page, no event fires
 	expect "kernel faults - seen" "$(summary "$f" '.kernel_faults - .faults')" \
-		$((16383 + 12287 + 4096))
+		$populated
 }
 
 t_hugepage_region() {
@@ -307,6 +320,22 @@ t_realloc_moves_pages_with_mremap() {
 	expect "new by.anon" "$(alloc "$f" $new .by.anon)" 0
 	expect "new not lazy" "$(alloc "$f" $new .lazy)" false
 	expect "target said" "$(cat "$TMP/rg.out")" moved
+}
+
+t_realloc_copy_charges_the_new_block() {
+	run_pt rc --json -o "$TMP/rc.json" -- "$T/realloc_copy"
+	local f=$TMP/rc.json old=102400 new=$((64 * MiB))
+	expect "exit code" "$(rc_of rc)" 0
+	expect "old chunk" "$(alloc "$f" $old .chunk)" heap
+	expect "old end" "$(alloc "$f" $old '.end')" realloc
+	expect "old released" "$(alloc "$f" $old .released)" false
+	expect "new from old" "$(alloc "$f" $new .realloc_from)" "$(alloc "$f" $old .id)"
+	# glibc wrote the new header, then copied 102408 bytes: pages 0..25
+	# of the new block, all populated inside realloc
+	expect "new faults" "$(alloc "$f" $new .faults)" 26
+	expect "new by.anon" "$(alloc "$f" $new .by.anon)" 26
+	expect "new resident" "$(alloc "$f" $new .resident_pages)" 26
+	expect "new first touch" "$(alloc "$f" $new .first_touch_ns)" null
 }
 
 t_allocated_in_one_thread_touched_in_another() {
@@ -695,6 +724,7 @@ else
 		calloc_read_then_write cow_of_zero_page \
 		malloc_never_touched_is_lazy populate_syscalls_without_faults \
 		hugepage_region realloc_moves_pages_with_mremap \
+		realloc_copy_charges_the_new_block \
 		allocated_in_one_thread_touched_in_another \
 		attach_to_running_process min_size_filters_in_kernel \
 		ctrl_c_drains_and_reports tiny_ring_buffer_counts_lost_events \
