@@ -15,7 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "pagetrace.h"
-#include "outcome.h"
+#include "rules.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -23,17 +23,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u64 targ_min_size = 0; /* smaller allocations are skipped */
 const volatile __u64 targ_wakeup_bytes = 0; /* wake the reader past this */
 const volatile __u32 targ_zero_page_on_read = 1; /* kernel behaviour */
-
-/* Syscalls on x86_64 whose arguments and results the ledger needs. */
-#define NR_MMAP 9
-#define NR_MPROTECT 10
-#define NR_MUNMAP 11
-#define NR_BRK 12
-#define NR_MREMAP 25
-#define NR_MADVISE 28
-#define NR_MLOCK 149
-#define NR_MLOCKALL 151
-#define NR_MLOCK2 325
 
 #define MIGRATE_MOVABLE_TYPE 1
 
@@ -73,7 +62,12 @@ struct call_ctx {
 	__u64 caller;
 	__u32 fn;
 	__u32 depth; /* allocator calls nest: realloc(NULL) calls malloc */
+	__u32 reported; /* its record will be sent (see --min-size) */
+	__u32 pad;
 };
+
+/* Is the thread inside an allocator call whose record will be sent? */
+#define IN_REPORTED_CALL(ts) ((ts)->call.depth > 0 && (ts)->call.reported)
 
 struct fault_ctx {
 	__u64 t_start;
@@ -100,6 +94,10 @@ struct thread_state {
 	struct call_ctx call;
 	struct fault_ctx fault;
 	struct sys_ctx sys;
+	/* inside memory reclaim: its rss changes and allocations are not
+	 * what the fault or syscall did */
+	__u32 reclaim_depth;
+	__u32 pad;
 };
 
 struct {
@@ -125,15 +123,21 @@ static __always_inline struct thread_state *thread_state(bool create)
 					     0);
 }
 
+/* A record of this type will never reach user space: say so there. */
+static __always_inline void count_lost(__u32 type)
+{
+	__u64 *count = bpf_map_lookup_elem(&lost, &type);
+
+	if (count)
+		(*count)++;
+}
+
 static __always_inline void *reserve(__u32 size, __u32 type)
 {
 	void *rec = bpf_ringbuf_reserve(&events, size, 0);
 
 	if (!rec) {
-		__u64 *count = bpf_map_lookup_elem(&lost, &type);
-
-		if (count)
-			(*count)++;
+		count_lost(type);
 		return NULL;
 	}
 	struct pt_rec_header *hdr = rec;
@@ -162,37 +166,6 @@ static __always_inline void submit(void *rec)
 
 /* ---- allocator calls ---------------------------------------------- */
 
-/* a * b, saturated: an overflowing calloc is "big" for the size filter */
-static __always_inline __u64 saturating_mul(__u64 a, __u64 b)
-{
-	__u64 limit = ~0ULL;
-
-	/* hide the division from clang, which turns it into a 128-bit
-	 * multiply that BPF lacks */
-	asm volatile("" : "+r"(limit));
-	if (a && b > limit / a)
-		return ~0ULL;
-	return a * b;
-}
-
-static __always_inline __u64 requested_size(__u32 fn, const __u64 *args)
-{
-	switch (fn) {
-	case PT_FN_CALLOC:
-		return saturating_mul(args[0], args[1]);
-	case PT_FN_REALLOC:
-	case PT_FN_ALIGNED_ALLOC:
-	case PT_FN_MEMALIGN:
-		return args[1];
-	case PT_FN_REALLOCARRAY:
-		return saturating_mul(args[1], args[2]);
-	case PT_FN_POSIX_MEMALIGN:
-		return args[2];
-	default:
-		return args[0];
-	}
-}
-
 /* glibc's chunk size field, flags masked out; 0 if it cannot be read */
 static __always_inline __u64 chunk_header(__u64 addr, __u32 *flags)
 {
@@ -205,6 +178,18 @@ static __always_inline __u64 chunk_header(__u64 addr, __u32 *flags)
 	if (size_field & PT_GLIBC_IS_MMAPPED)
 		*flags |= PT_CALL_CHUNK_MMAPPED;
 	return size_field & ~7ULL;
+}
+
+/* With --min-size, only calls that may concern a big block are reported:
+ * one asking for enough, or a realloc of a block already followed. */
+static __always_inline bool call_reported(__u32 fn, const __u64 *args)
+{
+	__u64 old = args[0];
+
+	if (!targ_min_size || pt_requested_size(fn, args) >= targ_min_size)
+		return true;
+	return (fn == PT_FN_REALLOC || fn == PT_FN_REALLOCARRAY) && old &&
+	       bpf_map_lookup_elem(&tracked, &old);
 }
 
 SEC("uprobe")
@@ -224,10 +209,28 @@ int alloc_entry(struct pt_regs *ctx)
 	ts->call.args[0] = PT_REGS_PARM1(ctx);
 	ts->call.args[1] = PT_REGS_PARM2(ctx);
 	ts->call.args[2] = PT_REGS_PARM3(ctx);
+	ts->call.reported = call_reported(ts->call.fn, ts->call.args);
 	ts->call.caller = 0;
 	bpf_probe_read_user(&ts->call.caller, sizeof(ts->call.caller),
 			    (void *)PT_REGS_SP(ctx));
 	return 0;
+}
+
+/* With --min-size, the set of followed blocks, so that the frees of the
+ * others never leave the kernel. */
+static __always_inline void follow_block(__u32 fn, const __u64 *args,
+					 __u64 addr)
+{
+	__u64 old = args[0];
+	__u8 one = 1;
+
+	if (fn == PT_FN_REALLOC || fn == PT_FN_REALLOCARRAY)
+		bpf_map_delete_elem(&tracked, &old);
+	if (!addr || pt_requested_size(fn, args) < targ_min_size)
+		return;
+	/* the set is full: this block's free will be missed */
+	if (bpf_map_update_elem(&tracked, &addr, &one, BPF_ANY))
+		count_lost(PT_REC_FREE);
 }
 
 SEC("uretprobe")
@@ -237,11 +240,10 @@ int alloc_return(struct pt_regs *ctx)
 	struct pt_rec_call *rec;
 	__u64 ret = PT_REGS_RC(ctx);
 	__u64 addr = ret;
-	__u8 one = 1;
 
 	if (!ts || ts->call.depth == 0)
 		return 0;
-	if (--ts->call.depth > 0)
+	if (--ts->call.depth > 0 || !ts->call.reported)
 		return 0;
 	if (ts->call.fn == PT_FN_POSIX_MEMALIGN) {
 		addr = 0;
@@ -249,30 +251,8 @@ int alloc_return(struct pt_regs *ctx)
 			bpf_probe_read_user(&addr, sizeof(addr),
 					    (void *)ts->call.args[0]);
 	}
-	if (targ_min_size) {
-		__u64 old = 0;
-		bool old_tracked = false;
-
-		if (ts->call.fn == PT_FN_REALLOC ||
-		    ts->call.fn == PT_FN_REALLOCARRAY) {
-			old = ts->call.args[0];
-			old_tracked =
-				old && bpf_map_delete_elem(&tracked, &old) == 0;
-		}
-		if (requested_size(ts->call.fn, ts->call.args) <
-		    targ_min_size) {
-			if (!old_tracked)
-				return 0;
-		} else if (addr && bpf_map_update_elem(&tracked, &addr, &one,
-						       BPF_ANY)) {
-			/* the set is full: this block's free will be missed */
-			__u32 key = PT_REC_FREE;
-			__u64 *count = bpf_map_lookup_elem(&lost, &key);
-
-			if (count)
-				(*count)++;
-		}
-	}
+	if (targ_min_size)
+		follow_block(ts->call.fn, ts->call.args, addr);
 	rec = reserve(sizeof(*rec), PT_REC_CALL);
 	if (!rec)
 		return 0;
@@ -352,7 +332,7 @@ static __always_inline void fault_enter(__u64 addr, __u64 ip, __u64 error_code,
 	/* the previous fault never reached accounting: it failed */
 	if (ts->fault.open)
 		emit_fault(ts, PT_OUT_ERROR, 0);
-	if (ts->call.depth > 0)
+	if (IN_REPORTED_CALL(ts))
 		flags |= PT_FAULT_IN_CALL;
 	ts->fault.t_start = bpf_ktime_get_ns();
 	ts->fault.addr = addr;
@@ -395,7 +375,10 @@ int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 	return 0;
 }
 
-/* page-faults-min / page-faults-maj software events: the fault is done */
+/*
+ * page-faults-min / page-faults-maj software events: the fault is done.
+ * The attach cookie tells which: non-zero for a major fault.
+ */
 SEC("perf_event")
 int fault_done(struct bpf_perf_event_data *ctx)
 {
@@ -405,6 +388,8 @@ int fault_done(struct bpf_perf_event_data *ctx)
 
 	if (!ts || !ts->fault.open || ctx->addr != ts->fault.addr)
 		return 0;
+	if (bpf_get_attach_cookie(ctx))
+		ts->fault.flags |= PT_FAULT_MAJOR;
 	ev.zero_page_on_read = targ_zero_page_on_read;
 	ev.error_code = ts->fault.error_code;
 	ev.order = ts->fault.order;
@@ -428,7 +413,7 @@ int BPF_PROG(page_alloc, struct page *page, unsigned int order, gfp_t gfp,
 	if (!page || migratetype != MIGRATE_MOVABLE_TYPE)
 		return 0;
 	ts = thread_state(false);
-	if (!ts)
+	if (!ts || ts->reclaim_depth)
 		return 0;
 	if (ts->fault.open) {
 		ts->fault.order = order;
@@ -468,7 +453,7 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 	if (task->mm != mm)
 		return 0;
 	ts = thread_state(false);
-	if (!ts)
+	if (!ts || ts->reclaim_depth)
 		return 0;
 	if (ts->fault.open)
 		count_rss(ts->fault.rss_events, member);
@@ -477,20 +462,65 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 	return 0;
 }
 
+/*
+ * Memory reclaim run by the faulting thread itself (direct, memcg) swaps
+ * out and drops pages, its own process's among them: between begin and
+ * end, rss and allocation changes are not the fault's doing.
+ */
+static __always_inline void reclaim_step(int step)
+{
+	struct thread_state *ts = thread_state(false);
+
+	if (!ts)
+		return;
+	if (step > 0)
+		ts->reclaim_depth++;
+	else if (ts->reclaim_depth)
+		ts->reclaim_depth--;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(direct_reclaim_begin)
+{
+	reclaim_step(1);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(direct_reclaim_end)
+{
+	reclaim_step(-1);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(memcg_reclaim_begin)
+{
+	reclaim_step(1);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_end")
+int BPF_PROG(memcg_reclaim_end)
+{
+	reclaim_step(-1);
+	return 0;
+}
+
 /* ---- syscalls ----------------------------------------------------- */
 
 static __always_inline bool is_mm_syscall(long nr)
 {
 	switch (nr) {
-	case NR_MMAP:
-	case NR_MPROTECT:
-	case NR_MUNMAP:
-	case NR_BRK:
-	case NR_MREMAP:
-	case NR_MADVISE:
-	case NR_MLOCK:
-	case NR_MLOCKALL:
-	case NR_MLOCK2:
+	case PT_NR_MMAP:
+	case PT_NR_MPROTECT:
+	case PT_NR_MUNMAP:
+	case PT_NR_BRK:
+	case PT_NR_MREMAP:
+	case PT_NR_MADVISE:
+	case PT_NR_MLOCK:
+	case PT_NR_MLOCKALL:
+	case PT_NR_MLOCK2:
 		return true;
 	default:
 		return false;
@@ -507,6 +537,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	ts = thread_state(true);
 	if (!ts)
 		return 0;
+	/* a fault still open never completed (SIGSEGV, failed uaccess) */
+	if (ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
 	ts->sys.open = 1;
 	ts->sys.nr = id;
 	ts->sys.alloc_pages = 0;
@@ -552,7 +585,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!ts || !ts->sys.open)
 		return 0;
 	ts->sys.open = 0;
-	populated = ts->sys.alloc_pages || ts->sys.rss_events[PT_RSS_ANON] ||
+	/* a fault the kernel took inside the syscall that never completed */
+	if (ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
+	/* the process's own rss grew: page-cache folios alone do not count */
+	populated = ts->sys.rss_events[PT_RSS_ANON] ||
 		    ts->sys.rss_events[PT_RSS_FILE] ||
 		    ts->sys.rss_events[PT_RSS_SHMEM];
 	if (!is_mm_syscall(ts->sys.nr)) {
@@ -569,14 +606,14 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__builtin_memcpy(rec->args, ts->sys.args, sizeof(rec->args));
 	rec->ret = ret;
 	rec->nr = ts->sys.nr;
-	rec->flags = ts->call.depth > 0 ? PT_SYS_IN_CALL : 0;
+	rec->flags = IN_REPORTED_CALL(ts) ? PT_SYS_IN_CALL : 0;
 	rec->alloc_pages = ts->sys.alloc_pages;
 	rec->pad = 0;
 	__builtin_memcpy(rec->rss_events, ts->sys.rss_events,
 			 sizeof(rec->rss_events));
 	rec->file[0] = '\0';
-	if (rec->nr == NR_MMAP && !(rec->args[3] & MAP_ANONYMOUS_FLAG) &&
-	    (ret >= 0 || ret < -4095))
+	if (rec->nr == PT_NR_MMAP && !(rec->args[3] & MAP_ANONYMOUS_FLAG) &&
+	    !pt_syscall_failed(ret))
 		fd_file_name((int)rec->args[4], rec->file, sizeof(rec->file));
 	submit(rec);
 	return 0;

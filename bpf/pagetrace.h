@@ -67,7 +67,7 @@ enum pt_outcome {
 #define PT_FAULT_KERNEL 0x1 /* taken in kernel mode (uaccess on user memory) \
 			     */
 #define PT_FAULT_IN_CALL 0x2 /* taken inside an allocator call */
-#define PT_FAULT_MAJOR 0x4 /* reported as a major fault */
+#define PT_FAULT_MAJOR 0x4 /* accounted as a major fault (I/O) */
 
 /* pt_rec_call.flags and pt_rec_free.flags */
 #define PT_CALL_CHUNK_MMAPPED 0x1 /* glibc chunk header has IS_MMAPPED */
@@ -82,6 +82,17 @@ enum pt_task_kind {
 	PT_TASK_FORK,
 	PT_TASK_EXIT,
 };
+
+/* x86_64 syscalls whose arguments and results the ledger interprets */
+#define PT_NR_MMAP 9
+#define PT_NR_MPROTECT 10
+#define PT_NR_MUNMAP 11
+#define PT_NR_BRK 12
+#define PT_NR_MREMAP 25
+#define PT_NR_MADVISE 28
+#define PT_NR_MLOCK 149
+#define PT_NR_MLOCKALL 151
+#define PT_NR_MLOCK2 325
 
 /* glibc: the size field of a chunk header sits 8 bytes before the pointer */
 #define PT_GLIBC_SIZE_OFFSET 8

@@ -17,20 +17,6 @@
 
 #define MAX_INTERPOSERS 8
 
-/* Public names, in enum pt_alloc_fn order. */
-static const char *const fn_symbols[PT_FN__COUNT] = {
-	[PT_FN_MALLOC] = "malloc",
-	[PT_FN_CALLOC] = "calloc",
-	[PT_FN_REALLOC] = "realloc",
-	[PT_FN_REALLOCARRAY] = "reallocarray",
-	[PT_FN_POSIX_MEMALIGN] = "posix_memalign",
-	[PT_FN_ALIGNED_ALLOC] = "aligned_alloc",
-	[PT_FN_MEMALIGN] = "memalign",
-	[PT_FN_VALLOC] = "valloc",
-	[PT_FN_PVALLOC] = "pvalloc",
-	[PT_FN_FREE] = "free",
-};
-
 struct allocator {
 	pid_t pid;
 	char path[PATH_MAX]; /* as /proc/PID/maps names it */
@@ -71,17 +57,15 @@ static bool defines_malloc(struct elf_file *ef)
 
 static bool looks_like_libc(const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = mappings__base_name(path);
 
-	base = base ? base + 1 : path;
 	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
 }
 
 static bool is_loader(const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = mappings__base_name(path);
 
-	base = base ? base + 1 : path;
 	return !strncmp(base, "ld-", 3) || !strncmp(base, "ld.so", 5);
 }
 
@@ -92,7 +76,7 @@ static int resolve(struct allocator *a, struct elf_file *ef)
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
 		uint64_t vaddr;
 
-		if (elf_file__function(ef, fn_symbols[fn], true, &vaddr) ||
+		if (elf_file__function(ef, decode__fn_name(fn), true, &vaddr) ||
 		    elf_file__offset(ef, vaddr, &a->offsets[fn]))
 			continue;
 		a->found[fn] = true;
@@ -198,6 +182,7 @@ int allocator__attach(struct allocator *a, struct trace *t)
 {
 	struct uprobe_spec allocs[PT_FN__COUNT], frees[1];
 	size_t alloc_count = 0, free_count = 0;
+	struct trace_mark mark;
 	int fn, other, err;
 
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
@@ -223,22 +208,30 @@ int allocator__attach(struct allocator *a, struct trace *t)
 			allocs[alloc_count++] =
 				(struct uprobe_spec){ .offset = a->offsets[fn],
 						      .cookie = fn };
-		log__debug("uprobe on %s at %s+0x%" PRIx64, fn_symbols[fn],
+		log__debug("uprobe on %s at %s+0x%" PRIx64, decode__fn_name(fn),
 			   a->path, a->offsets[fn]);
 	}
-	err = trace__attach_uprobes(t, a->pid, a->open_path, UPROBE_ALLOC_ENTRY,
-				    allocs, alloc_count);
+	/*
+	 * Returns before entries: the kernel arms a return probe when the
+	 * function is entered, only if one is registered by then. An entry
+	 * seen without its return would leave the thread "inside a call".
+	 */
+	trace__uprobe_mark(t, &mark);
+	err = trace__attach_uprobes(t, a->pid, a->open_path,
+				    UPROBE_ALLOC_RETURN, allocs, alloc_count);
 	if (!err)
 		err = trace__attach_uprobes(t, a->pid, a->open_path,
-					    UPROBE_ALLOC_RETURN, allocs,
+					    UPROBE_ALLOC_ENTRY, allocs,
 					    alloc_count);
 	if (!err)
 		err = trace__attach_uprobes(t, a->pid, a->open_path,
 					    UPROBE_FREE_ENTRY, frees,
 					    free_count);
-	if (err)
+	if (err) {
+		trace__uprobe_rollback(t, &mark);
 		log__error("cannot attach uprobes to the allocator in %s (%s)",
 			   a->path, strerror(-err));
+	}
 	return err;
 }
 

@@ -58,23 +58,23 @@ const char *decode__outcome_name(uint32_t outcome)
 const char *decode__syscall_name(uint32_t nr)
 {
 	switch (nr) {
-	case SYS_NR_MMAP:
+	case PT_NR_MMAP:
 		return "mmap";
-	case SYS_NR_MPROTECT:
+	case PT_NR_MPROTECT:
 		return "mprotect";
-	case SYS_NR_MUNMAP:
+	case PT_NR_MUNMAP:
 		return "munmap";
-	case SYS_NR_BRK:
+	case PT_NR_BRK:
 		return "brk";
-	case SYS_NR_MREMAP:
+	case PT_NR_MREMAP:
 		return "mremap";
-	case SYS_NR_MADVISE:
+	case PT_NR_MADVISE:
 		return "madvise";
-	case SYS_NR_MLOCK:
+	case PT_NR_MLOCK:
 		return "mlock";
-	case SYS_NR_MLOCKALL:
+	case PT_NR_MLOCKALL:
 		return "mlockall";
-	case SYS_NR_MLOCK2:
+	case PT_NR_MLOCK2:
 		return "mlock2";
 	default:
 		return NULL;
@@ -122,13 +122,13 @@ const char *decode__madvise_name(int64_t advice)
 		return "COLD";
 	case MADV_PAGEOUT:
 		return "PAGEOUT";
-	case 22:
+	case PT_MADV_POPULATE_READ:
 		return "POPULATE_READ";
-	case 23:
+	case PT_MADV_POPULATE_WRITE:
 		return "POPULATE_WRITE";
-	case 24:
+	case PT_MADV_DONTNEED_LOCKED:
 		return "DONTNEED_LOCKED";
-	case 25:
+	case PT_MADV_COLLAPSE:
 		return "COLLAPSE";
 	default:
 		return NULL;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "pagetrace.h"
+#include "rules.h"
 
 struct event {
 	enum pt_rec_type type;
@@ -27,21 +28,17 @@ struct event {
 /* 0, or -EINVAL for a record of unknown type or the wrong size. */
 int decode__record(const void *data, size_t size, struct event *ev);
 
+/* also the glibc symbol of each allocator function */
 const char *decode__fn_name(uint32_t fn);
 const char *decode__outcome_name(uint32_t outcome);
 const char *decode__syscall_name(uint32_t nr);
 /* "DONTNEED", "POPULATE_WRITE", ... or NULL */
 const char *decode__madvise_name(int64_t advice);
 
-/* x86_64 syscall numbers the ledger interprets */
-#define SYS_NR_MMAP 9
-#define SYS_NR_MPROTECT 10
-#define SYS_NR_MUNMAP 11
-#define SYS_NR_BRK 12
-#define SYS_NR_MREMAP 25
-#define SYS_NR_MADVISE 28
-#define SYS_NR_MLOCK 149
-#define SYS_NR_MLOCKALL 151
-#define SYS_NR_MLOCK2 325
+/* madvise advice newer than Debian's headers (Linux 5.14+) */
+#define PT_MADV_POPULATE_READ 22
+#define PT_MADV_POPULATE_WRITE 23
+#define PT_MADV_DONTNEED_LOCKED 24
+#define PT_MADV_COLLAPSE 25
 
 #endif

@@ -185,6 +185,7 @@ void eventlog__fault(struct eventlog *el, const struct pt_rec_fault *rec,
 		json__kv_bool(el->w, "kernel_mode",
 			      rec->flags & PT_FAULT_KERNEL);
 		json__kv_bool(el->w, "in_call", rec->flags & PT_FAULT_IN_CALL);
+		json__kv_bool(el->w, "major", rec->flags & PT_FAULT_MAJOR);
 		json__kv_string(el->w, "outcome",
 				decode__outcome_name(charge->outcome));
 		json__kv_u64(el->w, "pages", charge->pages);
@@ -207,6 +208,8 @@ void eventlog__fault(struct eventlog *el, const struct pt_rec_fault *rec,
 			charge->pages == 1 ? "" : "s");
 	if (rec->flags & PT_FAULT_KERNEL)
 		fprintf(el->out, " (kernel)");
+	if (rec->flags & PT_FAULT_MAJOR)
+		fprintf(el->out, " (major)");
 	text_charge(el, charge);
 	fputc('\n', el->out);
 }
@@ -233,7 +236,7 @@ void eventlog__syscall(struct eventlog *el, const struct pt_rec_syscall *rec,
 			json__u64(el->w, rec->args[i]);
 		json__end_array(el->w);
 		json__kv_i64(el->w, "ret", rec->ret);
-		if (rec->nr == SYS_NR_MADVISE) {
+		if (rec->nr == PT_NR_MADVISE) {
 			const char *advice = decode__madvise_name(rec->args[2]);
 
 			if (advice)
@@ -248,16 +251,16 @@ void eventlog__syscall(struct eventlog *el, const struct pt_rec_syscall *rec,
 	}
 	text_prefix(el, &rec->hdr);
 	if (!name) {
-		fprintf(el->out, "syscall %u populated %u pages\n", rec->nr,
-			rec->alloc_pages);
+		fprintf(el->out, "syscall %u populated %u page%s\n", rec->nr,
+			rec->alloc_pages, rec->alloc_pages == 1 ? "" : "s");
 		return;
 	}
 	fprintf(el->out, "%s(", name);
 	switch (rec->nr) {
-	case SYS_NR_BRK:
+	case PT_NR_BRK:
 		fprintf(el->out, "0x%" PRIx64, (uint64_t)rec->args[0]);
 		break;
-	case SYS_NR_MADVISE: {
+	case PT_NR_MADVISE: {
 		const char *advice = decode__madvise_name(rec->args[2]);
 
 		fprintf(el->out, "0x%" PRIx64 ", %" PRIu64 ", ",
@@ -268,21 +271,21 @@ void eventlog__syscall(struct eventlog *el, const struct pt_rec_syscall *rec,
 			fprintf(el->out, "%" PRIu64, (uint64_t)rec->args[2]);
 		break;
 	}
-	case SYS_NR_MLOCKALL:
+	case PT_NR_MLOCKALL:
 		fprintf(el->out, "%" PRIu64, (uint64_t)rec->args[0]);
 		break;
 	default:
 		fprintf(el->out, "0x%" PRIx64 ", %" PRIu64,
 			(uint64_t)rec->args[0], (uint64_t)rec->args[1]);
-		if (rec->nr == SYS_NR_MMAP || rec->nr == SYS_NR_MREMAP)
+		if (rec->nr == PT_NR_MMAP || rec->nr == PT_NR_MREMAP)
 			fprintf(el->out, ", %" PRIu64 ", 0x%" PRIx64,
 				(uint64_t)rec->args[2], (uint64_t)rec->args[3]);
 		break;
 	}
-	if (rec->ret < 0 && rec->ret >= -4095)
+	if (pt_syscall_failed(rec->ret))
 		fprintf(el->out, ") = -%" PRId64, -(int64_t)rec->ret);
-	else if (rec->nr == SYS_NR_MMAP || rec->nr == SYS_NR_MREMAP ||
-		 rec->nr == SYS_NR_BRK)
+	else if (rec->nr == PT_NR_MMAP || rec->nr == PT_NR_MREMAP ||
+		 rec->nr == PT_NR_BRK)
 		fprintf(el->out, ") = 0x%" PRIx64, (uint64_t)rec->ret);
 	else
 		fprintf(el->out, ") = %" PRId64, (int64_t)rec->ret);

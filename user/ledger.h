@@ -56,8 +56,9 @@ struct alloc_view {
 	uint64_t size;
 	uint64_t args[3]; /* the call's arguments */
 	uint64_t caller; /* return address of the allocating call */
+	uint64_t chunk_size; /* glibc chunk size, header included; 0 unknown */
 	uint64_t t_alloc; /* ns, when the call returned */
-	uint64_t t_free; /* ns, 0 unless ended by free/realloc/exec */
+	uint64_t t_free; /* ns when it ended, 0 while live */
 	bool chunk_known;
 	bool chunk_mmapped; /* glibc gave it its own mapping */
 	bool released; /* its memory went back to the kernel at the end */
@@ -81,7 +82,6 @@ struct outside_group {
 };
 
 struct ledger_stats {
-	uint64_t calls; /* allocator calls seen */
 	uint64_t allocs; /* blocks returned */
 	uint64_t failed; /* calls that returned no memory */
 	uint64_t frees;

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include "mappings.h"
+#include "procfs.h"
 
 #define PAGE_MASK_4K (~(uint64_t)4095)
 
@@ -66,6 +66,13 @@ const char *mappings__intern(struct mappings *m, const char *name)
 	n->next = m->names;
 	m->names = n;
 	return n->name;
+}
+
+const char *mappings__base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
 }
 
 /* index of the first mapping whose end is above addr */
@@ -307,39 +314,6 @@ bool mappings__parse_line(struct mappings *m, const char *line,
 	return true;
 }
 
-static uint64_t read_start_brk(pid_t pid)
-{
-	char path[64], buf[4096];
-	unsigned long long value = 0;
-	FILE *f;
-	char *p;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	/* fields after the command name, which may hold spaces and ')' */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* p + 2 is field 3 (state); start_brk is field 47 */
-	p += 2;
-	for (field = 3; field < 47 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (p)
-		sscanf(p, "%llu", &value);
-	return value;
-}
-
 /* Read /proc/PID/maps: replace everything, or only fill the holes. */
 static int read_proc_maps(struct mappings *m, bool replace)
 {
@@ -355,7 +329,7 @@ static int read_proc_maps(struct mappings *m, bool replace)
 		return -errno;
 	if (replace) {
 		m->count = 0;
-		m->start_brk = read_start_brk(m->pid);
+		m->start_brk = procfs__stat_number(m->pid, 47); /* start_brk */
 	}
 	while (!err && getline(&line, &line_size, f) > 0) {
 		if (!mappings__parse_line(m, line, &map))
@@ -376,14 +350,6 @@ int mappings__load(struct mappings *m)
 	return read_proc_maps(m, true);
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 const struct mapping *mappings__lookup(struct mappings *m, uint64_t addr)
 {
 	const struct mapping *map = mappings__find(m, addr);
@@ -391,7 +357,7 @@ const struct mapping *mappings__lookup(struct mappings *m, uint64_t addr)
 
 	if (map || !m->pid)
 		return map;
-	now = monotonic_ns();
+	now = procfs__now_ns();
 	if (now - m->last_reload_ns < 100000000ULL)
 		return NULL;
 	m->last_reload_ns = now;

@@ -72,5 +72,7 @@ int mappings__set_brk(struct mappings *m, uint64_t new_brk);
 /* The path of the file mapped at addr, from /proc; NULL if unknown. */
 const char *mappings__file_name(struct mappings *m, uint64_t addr);
 const char *mappings__intern(struct mappings *m, const char *name);
+/* The last component of a path. */
+const char *mappings__base_name(const char *path);
 
 #endif

@@ -378,6 +378,15 @@ int pagestate__move(struct pagestate *ps, uint64_t from, uint64_t to,
 	return err;
 }
 
+void pagestate__clear(struct pagestate *ps)
+{
+	free(ps->slots);
+	ps->slots = NULL;
+	ps->capacity = 0;
+	ps->used = 0;
+	ps->populated = 0;
+}
+
 uint64_t pagestate__populated(const struct pagestate *ps)
 {
 	return ps->populated;

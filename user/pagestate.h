@@ -41,6 +41,8 @@ void pagestate__count(const struct pagestate *ps, uint64_t first,
  * becomes absent. The ranges must not overlap. */
 int pagestate__move(struct pagestate *ps, uint64_t from, uint64_t to,
 		    uint64_t count);
+/* Every page absent again (a new address space after exec). */
+void pagestate__clear(struct pagestate *ps);
 /* pages not absent, over the whole address space */
 uint64_t pagestate__populated(const struct pagestate *ps);
 

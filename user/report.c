@@ -21,7 +21,6 @@ struct report {
 	struct alloc_view lazy_views[LAZY_LISTED]; /* by size, descending */
 	unsigned int lazy_count;
 	/* totals over every record written */
-	uint64_t records;
 	uint64_t resident_pages;
 	uint64_t zero_pages;
 	uint64_t untouched_pages;
@@ -125,6 +124,8 @@ static void json_alloc(struct json_writer *w, const struct alloc_view *v)
 		json__null(w);
 	json__kv_bool(w, "released", v->released);
 	json__kv_hex(w, "caller", v->caller);
+	if (v->chunk_size)
+		json__kv_u64(w, "chunk_size", v->chunk_size);
 	if (v->free_tid)
 		json__kv_i64(w, "free_tid", v->free_tid);
 	switch (v->fn) {
@@ -189,7 +190,6 @@ void report__alloc(void *report, const struct alloc_view *v)
 {
 	struct report *r = report;
 
-	r->records++;
 	if (r->json)
 		json_alloc(r->w, v);
 	if (v->end == ALLOC_FAILED)
@@ -407,9 +407,10 @@ static void text_totals(struct report *r, const struct ledger_stats *st)
 	int k;
 
 	fprintf(r->out,
-		"\nallocations: %" PRIu64 " blocks, %s requested, %" PRIu64
+		"\nallocations: %" PRIu64 " block%s, %s requested, %" PRIu64
 		" freed, %" PRIu64 " failed\n",
-		st->allocs, format__bytes(a, sizeof(a), st->bytes_requested),
+		st->allocs, st->allocs == 1 ? "" : "s",
+		format__bytes(a, sizeof(a), st->bytes_requested),
 		st->frees - st->unknown_frees, st->failed);
 	fprintf(r->out,
 		"  resident %s, zero page %s, never touched %s (%" PRIu64

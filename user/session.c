@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include "allocator.h"
 #include "decode.h"
 #include "eventlog.h"
@@ -15,6 +14,7 @@
 #include "mappings.h"
 #include "opts.h"
 #include "pagemap.h"
+#include "procfs.h"
 #include "report.h"
 #include "session.h"
 #include "target.h"
@@ -48,15 +48,6 @@ void session__request_stop(void)
 	stop_requested = 1;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	/* the clock bpf_ktime_get_ns() reads */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void read_comm(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
@@ -84,19 +75,11 @@ static void warn_interposers(const struct allocator *a)
 			  allocator__interposer(a, i));
 }
 
-/* 1 once glibc's allocator is probed, 0 if it is not mapped yet. */
-static int attach_allocator(struct session *s)
+/* Probe allocator a (taken over): 1, or < 0 if the probes failed. */
+static int use_allocator(struct session *s, struct allocator *a)
 {
-	struct allocator *a;
-	int err;
+	int err = allocator__attach(a, s->trace);
 
-	err = mappings__load(s->maps);
-	if (err)
-		return 0;
-	a = allocator__find(target__pid(s->target), s->maps);
-	if (!a)
-		return 0;
-	err = allocator__attach(a, s->trace);
 	if (err) {
 		allocator__free(a);
 		return err;
@@ -107,6 +90,15 @@ static int attach_allocator(struct session *s)
 	s->info.allocator = allocator__path(a);
 	log__info("allocator probes on %s", allocator__path(a));
 	return 1;
+}
+
+/* 1 once glibc's allocator is probed, 0 if the mappings hold none (yet),
+ * < 0 if the probes failed. */
+static int attach_allocator(struct session *s)
+{
+	struct allocator *a = allocator__find(target__pid(s->target), s->maps);
+
+	return a ? use_allocator(s, a) : 0;
 }
 
 static void warn_no_allocator(struct session *s)
@@ -125,12 +117,18 @@ static void warn_no_allocator(struct session *s)
 			  target__pid(s->target));
 }
 
+/* The loader mapped code: is glibc there yet? */
 static int on_loader_mapped(void *ctx)
 {
-	return attach_allocator(ctx);
+	struct session *s = ctx;
+
+	if (mappings__load(s->maps))
+		return 0;
+	return attach_allocator(s);
 }
 
-/* After an exec, the new image may map a different glibc. */
+/* After an exec, the new image may map a different glibc: the event-
+ * driven mappings tell, as soon as it maps executable code. */
 static void recheck_allocator(struct session *s)
 {
 	struct allocator *a = allocator__find(target__pid(s->target), s->maps);
@@ -144,10 +142,10 @@ static void recheck_allocator(struct session *s)
 		allocator__free(a);
 		return;
 	}
-	allocator__free(a);
 	log__warn("the new program maps another glibc: attaching late, its "
 		  "first allocations may be missed");
-	attach_allocator(s);
+	if (use_allocator(s, a) < 0)
+		s->info.allocator = NULL; /* the report says not traced */
 }
 
 /* ---- records ------------------------------------------------------ */
@@ -191,7 +189,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 		ledger__on_syscall(s->ledger, ev.sys, &charge);
 		if (s->events)
 			eventlog__syscall(s->events, ev.sys, &charge);
-		if (s->check_allocator && ev.sys->nr == SYS_NR_MMAP &&
+		if (s->check_allocator && ev.sys->nr == PT_NR_MMAP &&
 		    (ev.sys->args[2] & PROT_EXEC))
 			recheck_allocator(s);
 		break;
@@ -250,7 +248,7 @@ static int start_target(struct session *s)
 			return err;
 		if (!s->allocator && !target__exited(s->target)) {
 			/* the loader finished: last look, then say why not */
-			if (attach_allocator(s) <= 0)
+			if (on_loader_mapped(s) <= 0)
 				warn_no_allocator(s);
 		}
 		return 0;
@@ -319,7 +317,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 	lcfg.ctx = s->report;
 	s->ledger = s->report && s->maps ? ledger__new(&lcfg) : NULL;
 	if (opts->events)
-		s->events = eventlog__new(out, opts->json, now_ns());
+		s->events = eventlog__new(out, opts->json, procfs__now_ns());
 	if (!s->maps || !s->report || !s->ledger ||
 	    (opts->events && !s->events)) {
 		log__error("out of memory");
@@ -390,9 +388,9 @@ static void warn_if_losing(struct session *s, uint64_t now)
 /* Keep draining while the target takes up to grace_ns to exit. */
 static void wait_for_exit(struct session *s, uint64_t grace_ns)
 {
-	uint64_t until = now_ns() + grace_ns;
+	uint64_t until = procfs__now_ns() + grace_ns;
 
-	while (!target__exited(s->target) && now_ns() < until)
+	while (!target__exited(s->target) && procfs__now_ns() < until)
 		trace__poll(s->trace, 10);
 }
 
@@ -401,14 +399,14 @@ int session__run(struct session *s)
 	uint64_t deadline = 0, now;
 	int err;
 
-	s->info.t_start = now_ns();
+	s->info.t_start = procfs__now_ns();
 	err = start_target(s);
 	if (err)
 		return err;
 	read_comm(s->info.pid, s->info.comm, sizeof(s->info.comm));
 	log__info("tracing process %d (%s)", s->info.pid, s->info.comm);
 	if (s->opts->duration_ns)
-		deadline = now_ns() + s->opts->duration_ns;
+		deadline = procfs__now_ns() + s->opts->duration_ns;
 	for (;;) {
 		err = trace__poll(s->trace, POLL_MS);
 		if (err < 0) {
@@ -416,7 +414,7 @@ int session__run(struct session *s)
 				   strerror(-err));
 			break;
 		}
-		now = now_ns();
+		now = procfs__now_ns();
 		warn_if_losing(s, now);
 		if (target__exited(s->target)) {
 			s->info.stop_reason = "exit";
@@ -438,7 +436,7 @@ int session__run(struct session *s)
 	trace__detach(s->trace);
 	trace__drain(s->trace);
 	lost_so_far(s);
-	s->info.t_end = now_ns();
+	s->info.t_end = procfs__now_ns();
 	ledger__finish(s->ledger);
 	if (target__spawned(s->target) && target__exited(s->target)) {
 		s->info.exit_status_known = true;

@@ -11,12 +11,13 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "decode.h"
 #include "elfsym.h"
 #include "exitcode.h"
 #include "log.h"
+#include "mappings.h"
+#include "procfs.h"
 #include "target.h"
 
 #ifndef PTRACE_EVENT_STOP
@@ -43,40 +44,10 @@ static int pidfd_open(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* Fields of /proc/PID/stat after the command name; field 3 is the state. */
-static bool read_stat_field(pid_t pid, int field, char *buf, size_t size)
-{
-	char path[64], line[4096], *p;
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	p = fgets(line, sizeof(line), f);
-	fclose(f);
-	if (!p || !(p = strrchr(line, ')')))
-		return false;
-	p += 2;
-	for (i = 3; i < field && p; i++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (!p)
-		return false;
-	snprintf(buf, size, "%.*s", (int)strcspn(p, " \n"), p);
-	return true;
-}
-
 static uint64_t stat_faults(pid_t pid)
 {
-	char minflt[32] = "0", majflt[32] = "0";
-
-	read_stat_field(pid, 10, minflt, sizeof(minflt));
-	read_stat_field(pid, 12, majflt, sizeof(majflt));
-	return strtoull(minflt, NULL, 10) + strtoull(majflt, NULL, 10);
+	/* minflt and majflt, the process's own (children's are 11 and 13) */
+	return procfs__stat_number(pid, 10) + procfs__stat_number(pid, 12);
 }
 
 struct target *target__open_pid(pid_t pid, int *exit_code)
@@ -115,7 +86,7 @@ struct target *target__open_pid(pid_t pid, int *exit_code)
 		free(t);
 		return NULL;
 	}
-	if (read_stat_field(pid, 3, state, sizeof(state)) &&
+	if (procfs__stat_field(pid, 3, state, sizeof(state)) &&
 	    (state[0] == 'Z' || state[0] == 'X')) {
 		log__error("process %d has already exited (it is a zombie "
 			   "waiting for its parent): nothing to trace",
@@ -249,29 +220,21 @@ static int exec_failure(struct target *t, int status)
 	return PT_EXIT_NOT_EXECUTABLE;
 }
 
-/* The address range of the mapping containing addr, from /proc/PID/maps. */
+/* The address range of the mapping containing addr. */
 static bool mapping_range(pid_t pid, uint64_t addr, uint64_t *start,
 			  uint64_t *end)
 {
-	char path[64], line[512];
-	unsigned long long lo, hi;
-	bool found = false;
-	FILE *f;
+	struct mappings *maps = mappings__new(pid);
+	const struct mapping *map = NULL;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx", &lo, &hi) == 2 && lo <= addr &&
-		    addr < hi) {
-			*start = lo;
-			*end = hi;
-			found = true;
-		}
+	if (maps && !mappings__load(maps))
+		map = mappings__find(maps, addr);
+	if (map) {
+		*start = map->start;
+		*end = map->end;
 	}
-	fclose(f);
-	return found;
+	mappings__free(maps);
+	return map != NULL;
 }
 
 /* A statically linked program has no loader to wait for. */
@@ -334,7 +297,7 @@ static int step_through_loader(struct target *t, target_ready_fn ready,
 			if (info.instruction_pointer < loader_start ||
 			    info.instruction_pointer >= loader_end)
 				return 0; /* past the loader */
-			pending_exec_mmap = info.entry.nr == SYS_NR_MMAP &&
+			pending_exec_mmap = info.entry.nr == PT_NR_MMAP &&
 					    (info.entry.args[2] & 0x4);
 		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT &&
 			   pending_exec_mmap) {
@@ -369,27 +332,19 @@ int target__start(struct target *t, target_ready_fn ready, void *ctx)
 		ptrace(PTRACE_CONT, t->pid, NULL, signal_to_deliver);
 	}
 	t->faults_at_exec = stat_faults(t->pid);
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		t->exec_time = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	}
+	t->exec_time = procfs__now_ns();
 	err = step_through_loader(t, ready, ctx);
+	if (err < 0)
+		return PT_EXIT_INTERNAL; /* not started: target__free kills it */
 	if (!t->exited)
 		ptrace(PTRACE_DETACH, t->pid, NULL, 0);
 	t->started = true;
-	return err < 0 ? PT_EXIT_INTERNAL : 0;
+	return 0;
 }
 
 uint64_t target__exec_time(const struct target *t)
 {
 	return t->exec_time;
-}
-
-int target__exit_fd(const struct target *t)
-{
-	return t->pidfd;
 }
 
 bool target__exited(struct target *t)

@@ -39,8 +39,6 @@ int target__start(struct target *t, target_ready_fn ready, void *ctx);
  * after its exec: everything before is pagetrace's own forked code. */
 uint64_t target__exec_time(const struct target *t);
 
-/* Readable once the target has exited. */
-int target__exit_fd(const struct target *t);
 /* Has the target exited? A spawned command is reaped here. */
 bool target__exited(struct target *t);
 /* The command's exit status as a shell reports it (128+N for signal N). */

@@ -137,6 +137,10 @@ static int attach_fault_done(struct trace *t)
 				.config = kinds[k],
 				.sample_period = 1,
 			};
+			/* the program learns which kind fired from the cookie */
+			LIBBPF_OPTS(bpf_perf_event_opts, opts,
+				    .bpf_cookie = kinds[k] ==
+						  PERF_COUNT_SW_PAGE_FAULTS_MAJ);
 			struct bpf_link *link;
 			int fd;
 
@@ -147,8 +151,8 @@ static int attach_fault_done(struct trace *t)
 				break;
 			}
 			t->perf_fds[t->perf_fd_count++] = fd;
-			link = bpf_program__attach_perf_event(
-				t->skel->progs.fault_done, fd);
+			link = bpf_program__attach_perf_event_opts(
+				t->skel->progs.fault_done, fd, &opts);
 			if (!link) {
 				err = -errno;
 				break;
@@ -285,13 +289,14 @@ void trace__detach(struct trace *t)
 {
 	size_t i;
 
-	/* uprobes first: the target must not trap into a vanishing program */
-	for (i = t->link_count; i-- > 0;)
-		bpf_link__destroy(t->links[i]);
-	t->link_count = 0;
+	/* uprobes first: every allocator call the target makes traps into
+	 * them; links made last (the fallback's uprobes) go first */
 	for (i = 0; i < t->multi_fd_count; i++)
 		close(t->multi_fds[i]);
 	t->multi_fd_count = 0;
+	for (i = t->link_count; i-- > 0;)
+		bpf_link__destroy(t->links[i]);
+	t->link_count = 0;
 	for (i = 0; i < t->perf_fd_count; i++)
 		close(t->perf_fds[i]);
 	t->perf_fd_count = 0;
@@ -386,6 +391,20 @@ out:
 	free(offsets);
 	free(cookies);
 	return err;
+}
+
+void trace__uprobe_mark(const struct trace *t, struct trace_mark *mark)
+{
+	mark->links = t->link_count;
+	mark->multi_fds = t->multi_fd_count;
+}
+
+void trace__uprobe_rollback(struct trace *t, const struct trace_mark *mark)
+{
+	while (t->multi_fd_count > mark->multi_fds)
+		close(t->multi_fds[--t->multi_fd_count]);
+	while (t->link_count > mark->links)
+		bpf_link__destroy(t->links[--t->link_count]);
 }
 
 int trace__attach_uprobes(struct trace *t, pid_t pid, const char *path,

@@ -47,6 +47,15 @@ struct uprobe_spec {
 int trace__attach_uprobes(struct trace *t, pid_t pid, const char *path,
 			  enum uprobe_kind kind,
 			  const struct uprobe_spec *specs, size_t count);
+/* Uprobes attached after a mark can be taken back together. */
+struct trace_mark {
+	size_t links;
+	size_t multi_fds;
+};
+
+void trace__uprobe_mark(const struct trace *t, struct trace_mark *mark);
+void trace__uprobe_rollback(struct trace *t, const struct trace_mark *mark);
+
 /* Wait up to timeout_ms for records, then hand every one to on_record.
  * Returns the records handled, or -errno. */
 int trace__poll(struct trace *t, int timeout_ms);

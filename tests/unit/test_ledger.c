@@ -37,7 +37,14 @@ struct fixture {
 	struct mappings *maps;
 	struct ledger *ledger;
 	uint64_t now;
+	uint64_t t_enter; /* set by enter(): the next call began then */
 };
+
+/* An allocator call begins: what happens until call() is inside it. */
+static void enter(struct fixture *f)
+{
+	f->t_enter = f->now;
+}
 
 static void setup(struct fixture *f, bool zero_page)
 {
@@ -91,7 +98,8 @@ static void call(struct fixture *f, __u32 fn, __u64 a0, __u64 a1, __u64 addr,
 	};
 
 	hdr(f, &r.hdr, PT_REC_CALL);
-	r.t_enter = r.hdr.ts - 500;
+	r.t_enter = f->t_enter ? f->t_enter : r.hdr.ts - 500;
+	f->t_enter = 0;
 	ledger__on_call(f->ledger, &r);
 }
 
@@ -142,14 +150,15 @@ static void test_mmapped_malloc_lifecycle(void)
 
 	setup(&f, true);
 	/* glibc maps the chunk and writes its header inside malloc() */
-	sys(&f, SYS_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	enter(&f);
+	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
 	fault(&f, base, PT_PF_WRITE, PT_OUT_ANON, 1, PT_FAULT_IN_CALL);
 	call(&f, PT_FN_MALLOC, size, 0, base + 16, MMAPPED);
 	fault(&f, base + 16 + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
 	fault(&f, base + 16 + 2 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
 	free_call(&f, base + 16, MMAPPED);
-	sys(&f, SYS_NR_MUNMAP, base, size + P, 0, 0, 0, PT_SYS_IN_CALL);
+	sys(&f, PT_NR_MUNMAP, base, size + P, 0, 0, 0, PT_SYS_IN_CALL);
 	CHECK_U64(view_count, 1);
 	v = &views[0];
 	CHECK_U64(v->pages, 16385);
@@ -214,14 +223,15 @@ static void test_realloc_moved_by_mremap(void)
 	int i;
 
 	setup(&f, true);
-	sys(&f, SYS_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	enter(&f);
+	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
 	fault(&f, base, PT_PF_WRITE, PT_OUT_ANON, 1, PT_FAULT_IN_CALL);
 	call(&f, PT_FN_MALLOC, size, 0, base + 16, MMAPPED);
 	for (i = 1; i < 3; i++)
 		fault(&f, base + i * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
 	/* realloc: the chunk moves, then realloc returns */
-	sys(&f, SYS_NR_MREMAP, base, size + P, 2 * size + P, MREMAP_MAYMOVE,
+	sys(&f, PT_NR_MREMAP, base, size + P, 2 * size + P, MREMAP_MAYMOVE,
 	    (__s64)moved, PT_SYS_IN_CALL);
 	call(&f, PT_FN_REALLOC, base + 16, 2 * size, moved + 16, MMAPPED);
 	ledger__finish(f.ledger);
@@ -250,12 +260,13 @@ static void test_populate_counts_transitions_once(void)
 	uint64_t base = ANON;
 
 	setup(&f, true);
-	sys(&f, SYS_NR_MMAP, 0, 9 * P, PROT_READ | PROT_WRITE,
+	enter(&f);
+	sys(&f, PT_NR_MMAP, 0, 9 * P, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
 	fault(&f, base, PT_PF_WRITE, PT_OUT_ANON, 1, PT_FAULT_IN_CALL);
 	call(&f, PT_FN_MALLOC, 8 * P, 0, base + 16, MMAPPED);
-	sys(&f, SYS_NR_MADVISE, base, 8 * P, 23 /* POPULATE_WRITE */, 0, 0, 0);
-	sys(&f, SYS_NR_MADVISE, base, 8 * P, 23, 0, 0, 0);
+	sys(&f, PT_NR_MADVISE, base, 8 * P, 23 /* POPULATE_WRITE */, 0, 0, 0);
+	sys(&f, PT_NR_MADVISE, base, 8 * P, 23, 0, 0, 0);
 	ledger__finish(f.ledger);
 	CHECK_U64(views[0].by[BY_SYSCALL], 7);
 	CHECK_U64(views[0].resident_pages, 8);
@@ -272,7 +283,7 @@ static void test_dontneed_returns_pages(void)
 	call(&f, PT_FN_MALLOC, 4 * P, 0, HEAP, PT_CALL_CHUNK_KNOWN);
 	fault(&f, HEAP, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
 	fault(&f, HEAP + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
-	sys(&f, SYS_NR_MADVISE, HEAP, 2 * P, MADV_DONTNEED, 0, 0, 0);
+	sys(&f, PT_NR_MADVISE, HEAP, 2 * P, MADV_DONTNEED, 0, 0, 0);
 	ledger__finish(f.ledger);
 	CHECK_U64(views[0].resident_pages, 0);
 	CHECK_U64(views[0].by[BY_ANON], 2);
@@ -384,6 +395,115 @@ static void test_huge_zero_eligibility(void)
 	CHECK(!ledger__huge_zero_eligible(&k, &m, 0x400123, true, true));
 }
 
+static void test_read_fault_changing_nothing_is_none(void)
+{
+	struct fixture f;
+	struct ledger_charge c;
+
+	setup(&f, true);
+	call(&f, PT_FN_MALLOC, 4 * P, 0, HEAP + 16, 0);
+	fault(&f, HEAP + P, 0, PT_OUT_ZERO, 1, 0);
+	/* a NUMA hint fault, or a lost race: the page was there already */
+	c = fault(&f, HEAP + P, 0, PT_OUT_ZERO, 1, 0);
+	CHECK_U64(c.outcome, PT_OUT_NONE);
+	ledger__finish(f.ledger);
+	CHECK_U64(views[0].by[BY_ZERO], 1);
+	CHECK_U64(views[0].faults, 2);
+	CHECK_U64(ledger__stats(f.ledger)->faults_by_outcome[PT_OUT_ZERO], 1);
+	CHECK_U64(ledger__stats(f.ledger)->faults_by_outcome[PT_OUT_NONE], 1);
+	teardown(&f);
+}
+
+static void test_populate_outside_counted_once(void)
+{
+	struct fixture f;
+
+	setup(&f, true);
+	/* two blocks share the heap's first page, the second page is free */
+	call(&f, PT_FN_MALLOC, 100, 0, HEAP + 16, 0);
+	call(&f, PT_FN_MALLOC, 100, 0, HEAP + 128, 0);
+	sys(&f, PT_NR_MADVISE, HEAP, 2 * P, PT_MADV_POPULATE_WRITE, 0, 0, 0);
+	CHECK_U64(ledger__stats(f.ledger)->syscall_pages, 2);
+	CHECK_U64(ledger__group(f.ledger, 0)->pages[BY_SYSCALL], 1);
+	ledger__finish(f.ledger);
+	CHECK_U64(views[0].by[BY_SYSCALL], 1);
+	CHECK_U64(views[1].by[BY_SYSCALL], 1);
+	teardown(&f);
+}
+
+static void test_mlock_rounds_and_skips_prot_none(void)
+{
+	struct fixture f;
+	struct mapping guard = { .start = ANON, .end = ANON + 16 * P,
+				 .kind = MAPPING_ANON };
+
+	setup(&f, true);
+	guard.name = mappings__intern(f.maps, "[anon]");
+	mappings__map(f.maps, &guard);
+	/* 32 bytes inside one page lock that page only */
+	sys(&f, PT_NR_MLOCK, HEAP + 0x1010, 32, 0, 0, 0, 0);
+	CHECK_U64(ledger__stats(f.ledger)->syscall_pages, 1);
+	/* PROT_NONE mappings are never populated */
+	sys(&f, PT_NR_MLOCKALL, 1, 0, 0, 0, 0, 0);
+	CHECK_U64(ledger__stats(f.ledger)->syscall_pages, 4096);
+	teardown(&f);
+}
+
+static void test_faults_of_an_earlier_call_are_not_the_block(void)
+{
+	struct fixture f;
+
+	setup(&f, true);
+	/* a call that sent no record (--min-size) faulted on the page ... */
+	fault(&f, HEAP + 0x2000, PT_PF_WRITE, PT_OUT_ANON, 1, PT_FAULT_IN_CALL);
+	/* ... that a later, reported call returns */
+	enter(&f);
+	call(&f, PT_FN_MALLOC, 2 * P, 0, HEAP + 0x2000, 0);
+	ledger__finish(f.ledger);
+	/* no block held the page then: the heap's */
+	CHECK_U64(views[0].faults, 0);
+	CHECK_U64(views[0].by[BY_ANON], 0);
+	CHECK_U64(views[0].resident_at_alloc, 1);
+	CHECK_U64(ledger__group(f.ledger, 0)->faults, 1);
+	teardown(&f);
+}
+
+static void test_realloc_race_keeps_the_other_threads_block(void)
+{
+	struct fixture f;
+	struct pt_rec_call r = { .fn = PT_FN_REALLOC,
+				 .args = { HEAP + 16, 8 * P },
+				 .addr = ANON + 16 };
+
+	setup(&f, true);
+	call(&f, PT_FN_MALLOC, 64, 0, HEAP + 16, 0);
+	/* realloc starts, frees the block inside; another thread reuses
+	 * the address before realloc's record comes */
+	r.t_enter = f.now + 10;
+	f.now += 100;
+	call(&f, PT_FN_MALLOC, 32, 0, HEAP + 16, 0);
+	hdr(&f, &r.hdr, PT_REC_CALL);
+	ledger__on_call(f.ledger, &r);
+	CHECK_U64(ledger__live_count(f.ledger), 2);
+	ledger__finish(f.ledger);
+	CHECK_U64(views[0].end, ALLOC_OVERLAPPED);
+	teardown(&f);
+}
+
+static void test_first_brk_shrink_after_attach(void)
+{
+	struct fixture f;
+
+	setup(&f, true);
+	ledger__mark_present(f.ledger, HEAP, HEAP + 0x1000000, false);
+	/* the heap mapping's end stands for the break before attach */
+	sys(&f, PT_NR_BRK, HEAP + 0x800000, 0, 0, 0, HEAP + 0x800000, 0);
+	call(&f, PT_FN_MALLOC, 64, 0, HEAP + 0x900000, 0);
+	ledger__finish(f.ledger);
+	CHECK_U64(views[0].resident_pages, 0);
+	teardown(&f);
+}
+
 int main(void)
 {
 	RUN(test_mmapped_malloc_lifecycle);
@@ -397,5 +517,11 @@ int main(void)
 	RUN(test_failed_unknown_and_exec);
 	RUN(test_missed_free_is_overlapped);
 	RUN(test_huge_zero_eligibility);
+	RUN(test_read_fault_changing_nothing_is_none);
+	RUN(test_populate_outside_counted_once);
+	RUN(test_mlock_rounds_and_skips_prot_none);
+	RUN(test_faults_of_an_earlier_call_are_not_the_block);
+	RUN(test_realloc_race_keeps_the_other_threads_block);
+	RUN(test_first_brk_shrink_after_attach);
 	return check_summary();
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Fault outcomes from what a faulting thread did (bpf/outcome.h). */
+/* Fault outcomes from what a faulting thread did (bpf/rules.h). */
 #include <linux/types.h>
 #include "check.h"
 #include "pagetrace.h"
-#include "outcome.h"
+#include "rules.h"
 
 #define READ 0
 #define WRITE PT_PF_WRITE

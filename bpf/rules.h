@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Fault outcome classification, shared by the BPF programs (which decide
- * it when a fault finishes) and the unit tests (which feed it event
+ * Rules the kernel side and user space must apply the same way: a call's
+ * requested size, a syscall's failure, and the fault outcome (decided by
+ * the BPF programs when a fault finishes; the unit tests feed it event
  * sequences). Include pagetrace.h first. No other includes.
  *
  * The evidence is what the faulting thread did between the fault's entry
@@ -22,8 +23,8 @@
  *   file page              file or shmem counter only
  *   swap-in                swap-entry counter changed
  */
-#ifndef PAGETRACE_OUTCOME_H
-#define PAGETRACE_OUTCOME_H
+#ifndef PAGETRACE_RULES_H
+#define PAGETRACE_RULES_H
 
 struct pt_fault_evidence {
 	__u32 zero_page_on_read; /* does this kernel map the zero page */
@@ -83,4 +84,42 @@ static inline __u32 pt_classify_fault(const struct pt_fault_evidence *ev,
 	return PT_OUT_NONE;
 }
 
-#endif /* PAGETRACE_OUTCOME_H */
+/* a * b, saturated: an overflowing calloc is "big", never small */
+static inline __u64 pt_saturating_mul(__u64 a, __u64 b)
+{
+	__u64 limit = ~0ULL;
+
+	/* hide the division from clang, which turns it into a 128-bit
+	 * multiply that BPF lacks */
+	asm volatile("" : "+r"(limit));
+	if (a && b > limit / a)
+		return ~0ULL;
+	return a * b;
+}
+
+/* The bytes an allocator call asked for, from its arguments. */
+static inline __u64 pt_requested_size(__u32 fn, const __u64 *args)
+{
+	switch (fn) {
+	case PT_FN_CALLOC:
+		return pt_saturating_mul(args[0], args[1]);
+	case PT_FN_REALLOC:
+	case PT_FN_ALIGNED_ALLOC:
+	case PT_FN_MEMALIGN:
+		return args[1];
+	case PT_FN_REALLOCARRAY:
+		return pt_saturating_mul(args[1], args[2]);
+	case PT_FN_POSIX_MEMALIGN:
+		return args[2];
+	default:
+		return args[0];
+	}
+}
+
+/* A syscall's return value that is an error (-4095..-1). */
+static inline int pt_syscall_failed(__s64 ret)
+{
+	return ret < 0 && ret >= -4095;
+}
+
+#endif /* PAGETRACE_RULES_H */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ledger's insides, shared by its three files: ledger.c (allocations:
+ * calls, frees, records), ledger_pages.c (charging faults and populated
+ * pages) and ledger_syscalls.c (what mm syscalls do to the address space).
+ */
+#ifndef PAGETRACE_LEDGER_INTERNAL_H
+#define PAGETRACE_LEDGER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "interval.h"
+#include "ledger.h"
+#include "pagestate.h"
+
+#define PAGE_SHIFT_4K 12
+#define PAGE_SIZE_4K (1ULL << PAGE_SHIFT_4K)
+#define HUGE_PAGES 512ULL /* 4 KiB pages in a 2 MiB PMD huge page */
+#define GLIBC_CHUNK_HEADER 16 /* prev_size and size precede the block */
+
+/* struct alloc.flags */
+#define ALLOC_CHUNK_KNOWN 0x1
+#define ALLOC_CHUNK_MMAPPED 0x2
+#define ALLOC_RELEASED 0x4 /* its pages were unmapped or moved away */
+
+struct alloc {
+	struct interval_node node; /* [addr, addr + max(size, 1)) */
+	uint64_t id;
+	uint64_t addr;
+	uint64_t size;
+	uint64_t args[3];
+	uint64_t caller;
+	uint64_t chunk_size;
+	uint64_t t_alloc;
+	uint64_t first_touch; /* ns of the first page populated after return */
+	uint64_t realloc_from;
+	uint64_t resident_at_alloc;
+	uint32_t by[BY__COUNT];
+	uint32_t faults;
+	uint32_t tid;
+	uint32_t released_resident; /* counts when ALLOC_RELEASED */
+	uint32_t released_zero;
+	uint8_t fn;
+	uint8_t flags;
+};
+
+/* A fault inside an allocator call whose block is not known yet. */
+struct deferred {
+	struct deferred *next;
+	uint32_t tid;
+	uint64_t t_start; /* when the fault began */
+	uint64_t addr;
+	uint64_t first_page;
+	uint64_t npages; /* pages no allocation covered */
+	enum by_kind kind;
+};
+
+struct ledger {
+	pid_t pid;
+	uint64_t min_size;
+	struct mappings *maps;
+	const struct kernel_facts *kernel;
+	ledger_alloc_fn on_alloc_end;
+	void *ctx;
+	struct interval_index *live;
+	struct pagestate *pages;
+	struct deferred *deferred;
+	struct outside_group *groups;
+	size_t group_count;
+	size_t group_capacity;
+	uint64_t next_id;
+	uint64_t brk; /* last break seen, 0 if none */
+	/* THP allowed for the target (prctl), read at most once a second */
+	bool thp_allowed;
+	uint64_t thp_checked_ns;
+	struct ledger_stats stats;
+};
+
+static inline uint64_t first_page_of(uint64_t addr)
+{
+	return addr >> PAGE_SHIFT_4K;
+}
+
+/* pages overlapping [addr, addr + size); a zero-size block holds none */
+static inline uint64_t page_count(uint64_t addr, uint64_t size)
+{
+	if (!size)
+		return 0;
+	return ((addr + size - 1) >> PAGE_SHIFT_4K) - first_page_of(addr) + 1;
+}
+
+/* pages of [start, end) rounded out to whole pages */
+static inline uint64_t range_pages(uint64_t start, uint64_t end)
+{
+	return start < end ? page_count(start, end - start) : 0;
+}
+
+static inline uint64_t page_align(uint64_t len)
+{
+	return (len + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
+}
+
+static inline uint64_t overlap(uint64_t a_first, uint64_t a_count,
+			       uint64_t b_first, uint64_t b_count)
+{
+	uint64_t lo = a_first > b_first ? a_first : b_first;
+	uint64_t a_end = a_first + a_count, b_end = b_first + b_count;
+	uint64_t hi = a_end < b_end ? a_end : b_end;
+
+	return hi > lo ? hi - lo : 0;
+}
+
+/*
+ * Walk the pages [first, first + count): on_block for each live block that
+ * meets them (with the pages of it met; neighbours may share a page), and
+ * on_gap for each run of pages no block meets. Either may be NULL.
+ */
+typedef void (*lg_block_fn)(struct ledger *l, struct alloc *a, uint64_t first,
+			    uint64_t count, void *ctx);
+typedef void (*lg_gap_fn)(struct ledger *l, uint64_t first, uint64_t count,
+			  void *ctx);
+void lg_walk(struct ledger *l, uint64_t first, uint64_t count,
+	     lg_block_fn on_block, lg_gap_fn on_gap, void *ctx);
+
+struct alloc *lg_alloc_at(const struct ledger *l, uint64_t addr);
+void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,
+		     enum by_kind kind, uint64_t pages,
+		     struct ledger_charge *charge);
+
+/* ledger_pages.c */
+void lg_snapshot_range(struct ledger *l, uint64_t start, uint64_t end);
+void lg_release_range(struct ledger *l, uint64_t start, uint64_t end,
+		      bool snapshot);
+void lg_populate(struct ledger *l, uint64_t start, uint64_t end, bool write,
+		 uint64_t t, struct ledger_charge *charge);
+
+/* ledger_syscalls.c */
+void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
+		   struct ledger_charge *charge);
+
+#endif
