@@ -64,8 +64,9 @@ enum pt_outcome {
 #define PT_RSS__COUNT 4
 
 /* pt_rec_fault.flags */
-#define PT_FAULT_KERNEL 0x1 /* taken in kernel mode (uaccess on user memory) \
-			     */
+#define PT_FAULT_KERNEL                                      \
+	0x1 /* taken in kernel mode (uaccess on user memory) \
+	     */
 #define PT_FAULT_IN_CALL 0x2 /* taken inside an allocator call */
 #define PT_FAULT_MAJOR 0x4 /* accounted as a major fault (I/O) */
 

@@ -14,9 +14,9 @@
 const char *ledger__by_name(enum by_kind kind)
 {
 	static const char *const names[BY__COUNT] = {
-		[BY_ZERO] = "zero", [BY_ANON] = "anon",
-		[BY_THP] = "thp",   [BY_COW] = "cow",
-		[BY_FILE] = "file", [BY_SWAP] = "swap",
+		[BY_ZERO] = "zero",	  [BY_ANON] = "anon",
+		[BY_THP] = "thp",	  [BY_COW] = "cow",
+		[BY_FILE] = "file",	  [BY_SWAP] = "swap",
 		[BY_SYSCALL] = "syscall",
 	};
 
@@ -180,8 +180,8 @@ static void charge_fault_where_it_fell(struct ledger *l, uint64_t addr,
  * call that returned it (t_enter on) and hit it, its chunk header
  * included; else where they fall now. block may be NULL.
  */
-static void settle_deferred(struct ledger *l, uint32_t tid,
-			    struct alloc *block, uint64_t t_enter)
+static void settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
+			    uint64_t t_enter)
 {
 	struct deferred **link = &l->deferred, *d;
 
@@ -251,10 +251,10 @@ static void view_of(const struct ledger *l, const struct alloc *a,
 	v->faults = a->faults;
 	v->first_touch_ns = -1;
 	if (a->first_touch)
-		v->first_touch_ns = a->first_touch > a->t_alloc ?
-					    (int64_t)(a->first_touch -
-						      a->t_alloc) :
-					    0;
+		v->first_touch_ns =
+			a->first_touch > a->t_alloc ?
+				(int64_t)(a->first_touch - a->t_alloc) :
+				0;
 	for (k = 0; k < BY__COUNT; k++)
 		v->by[k] = a->by[k];
 	v->realloc_from = a->realloc_from;

@@ -58,15 +58,14 @@ static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 		.flags = shared ? MAPPING_SHARED : 0,
 	};
 	const struct mapping *before = mappings__find(l->maps, start);
-	const char *known = before && before->kind == MAPPING_FILE ?
-				    before->name :
-				    NULL;
+	const char *known =
+		before && before->kind == MAPPING_FILE ? before->name : NULL;
 
 	lg_release_range(l, map.start, map.end, true);
 	if (anonymous) {
 		map.kind = shared ? MAPPING_SHMEM : MAPPING_ANON;
-		map.name =
-			mappings__intern(l->maps, shared ? "[shmem]" : "[anon]");
+		map.name = mappings__intern(l->maps,
+					    shared ? "[shmem]" : "[anon]");
 	} else {
 		map.kind = MAPPING_FILE;
 		map.name = mappings__file_name(l->maps, start);
@@ -102,11 +101,12 @@ static void on_mremap(struct ledger *l, const struct pt_rec_syscall *rec)
 	if (new == old) {
 		lg_release_range(l, old + new_len, old + old_len, true);
 	} else if (old_len) {
-		/* the pages travel with the mapping: no fault at the new place */
+		/* the pages travel with the mapping: no fault at the new place
+		 */
 		lg_snapshot_range(l, old, old + old_len);
 		lg_release_range(l, new, new + new_len, true);
-		pagestate__move(l->pages, first_page_of(old), first_page_of(new),
-				kept >> PAGE_SHIFT_4K);
+		pagestate__move(l->pages, first_page_of(old),
+				first_page_of(new), kept >> PAGE_SHIFT_4K);
 		lg_release_range(l, old + kept, old + old_len, false);
 	}
 	mappings__remap(l->maps, old, old_len, new, new_len);

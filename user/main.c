@@ -31,7 +31,8 @@ static void install_signal_handlers(void)
 {
 	/* SA_RESTART: a wait for the command is not cut short; the event
 	 * loop polls with a timeout and sees the request */
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct sigaction sa = { .sa_handler = on_signal,
+				.sa_flags = SA_RESTART };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

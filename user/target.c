@@ -335,7 +335,8 @@ int target__start(struct target *t, target_ready_fn ready, void *ctx)
 	t->exec_time = procfs__now_ns();
 	err = step_through_loader(t, ready, ctx);
 	if (err < 0)
-		return PT_EXIT_INTERNAL; /* not started: target__free kills it */
+		return PT_EXIT_INTERNAL; /* not started: target__free kills it
+					  */
 	if (!t->exited)
 		ptrace(PTRACE_DETACH, t->pid, NULL, 0);
 	t->started = true;

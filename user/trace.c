@@ -137,10 +137,12 @@ static int attach_fault_done(struct trace *t)
 				.config = kinds[k],
 				.sample_period = 1,
 			};
-			/* the program learns which kind fired from the cookie */
+			/* the program learns which kind fired from the cookie
+			 */
 			LIBBPF_OPTS(bpf_perf_event_opts, opts,
-				    .bpf_cookie = kinds[k] ==
-						  PERF_COUNT_SW_PAGE_FAULTS_MAJ);
+				    .bpf_cookie =
+					    kinds[k] ==
+					    PERF_COUNT_SW_PAGE_FAULTS_MAJ);
 			struct bpf_link *link;
 			int fd;
 

@@ -434,7 +434,8 @@ static void test_populate_outside_counted_once(void)
 static void test_mlock_rounds_and_skips_prot_none(void)
 {
 	struct fixture f;
-	struct mapping guard = { .start = ANON, .end = ANON + 16 * P,
+	struct mapping guard = { .start = ANON,
+				 .end = ANON + 16 * P,
 				 .kind = MAPPING_ANON };
 
 	setup(&f, true);
