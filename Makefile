@@ -38,6 +38,8 @@ TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGETS := $(patsubst tests/targets/%.c,$(OUTPUT)/tests/%,$(TARGET_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCHES := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
 ifeq ($(V),1)
 Q =
@@ -50,7 +52,7 @@ endif
 .DELETE_ON_ERROR:
 # keep the BPF objects and skeletons between builds
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all test unit integration demo deps vmlinux clean format programs
+.PHONY: all test unit integration demo deps vmlinux clean format programs bench
 
 all: pagetrace
 
@@ -58,7 +60,7 @@ pagetrace: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/unit:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/unit $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)
@@ -95,6 +97,10 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB) | $(OUTPUT)/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
+$(OUTPUT)/bench/%: bench/%.c $(LIB) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+
 unit: $(UNITS)
 integration: pagetrace $(TARGETS)
 programs: pagetrace $(TARGETS) $(UNITS)
@@ -110,6 +116,10 @@ demo:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory pagetrace $(OUTPUT)/tests/demo
 	$(Q)bash tests/demo.sh
+
+# benchmarks are not tests: they measure, print tables, assert nothing
+bench: pagetrace $(BENCHES)
+	$(Q)bash bench/run.sh
 
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do \
@@ -140,4 +150,5 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) pagetrace
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/unit/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/unit/*.d \
+	$(OUTPUT)/bench/*.d)

@@ -23,6 +23,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u64 targ_min_size = 0; /* smaller allocations are skipped */
 const volatile __u64 targ_wakeup_bytes = 0; /* wake the reader past this */
 const volatile __u32 targ_zero_page_on_read = 1; /* kernel behaviour */
+const volatile __u32 targ_hold_signal = 23; /* SIGURG: ignored by default */
+
+/*
+ * Set by user space once it holds the target's threads under ptrace
+ * (--verify): a thread about to release a big mmapped block is then sent
+ * targ_hold_signal, stops, and waits until its pages have been read.
+ */
+__u32 hold_enabled = 0;
 
 #define MIGRATE_MOVABLE_TYPE 1
 
@@ -180,6 +188,30 @@ static __always_inline __u64 chunk_header(__u64 addr, __u32 *flags)
 	return size_field & ~7ULL;
 }
 
+/* --verify: hold the thread before it releases this block? Only a block
+ * with its own mapping goes back to the kernel at once. */
+static __always_inline bool should_hold(__u64 chunk_size, __u32 flags)
+{
+	return hold_enabled && (flags & PT_CALL_CHUNK_MMAPPED) &&
+	       chunk_size >= targ_min_size + 2 * PT_GLIBC_SIZE_OFFSET;
+}
+
+/* realloc may move (mremap) or unmap the old block: hold it first */
+static __always_inline void hold_before_realloc(__u64 old)
+{
+	struct pt_rec_hold *rec;
+	__u32 flags = 0;
+
+	if (!old || !should_hold(chunk_header(old, &flags), flags))
+		return;
+	rec = reserve(sizeof(*rec), PT_REC_HOLD);
+	if (!rec)
+		return;
+	rec->addr = old;
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+	bpf_send_signal_thread(targ_hold_signal);
+}
+
 /* With --min-size, only calls that may concern a big block are reported:
  * one asking for enough, or a realloc of a block already followed. */
 static __always_inline bool call_reported(__u32 fn, const __u64 *args)
@@ -210,6 +242,9 @@ int alloc_entry(struct pt_regs *ctx)
 	ts->call.args[1] = PT_REGS_PARM2(ctx);
 	ts->call.args[2] = PT_REGS_PARM3(ctx);
 	ts->call.reported = call_reported(ts->call.fn, ts->call.args);
+	if (ts->call.reported &&
+	    (ts->call.fn == PT_FN_REALLOC || ts->call.fn == PT_FN_REALLOCARRAY))
+		hold_before_realloc(ts->call.args[0]);
 	ts->call.caller = 0;
 	bpf_probe_read_user(&ts->call.caller, sizeof(ts->call.caller),
 			    (void *)PT_REGS_SP(ctx));
@@ -293,7 +328,13 @@ int free_entry(struct pt_regs *ctx)
 	rec->caller = 0;
 	bpf_probe_read_user(&rec->caller, sizeof(rec->caller),
 			    (void *)PT_REGS_SP(ctx));
-	chunk_header(addr, &rec->flags);
+	if (should_hold(chunk_header(addr, &rec->flags), rec->flags)) {
+		rec->flags |= PT_CALL_HELD;
+		/* the reader must see it now: the thread waits for it */
+		bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+		bpf_send_signal_thread(targ_hold_signal);
+		return 0;
+	}
 	submit(rec);
 	return 0;
 }

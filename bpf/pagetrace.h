@@ -17,6 +17,7 @@ enum pt_rec_type {
 	PT_REC_SYSCALL, /* an mm syscall returned, or any syscall populated
 			   pages */
 	PT_REC_TASK, /* exec, fork or exit of a traced process */
+	PT_REC_HOLD, /* a thread is held before realloc releases a block */
 	PT_REC__COUNT,
 };
 
@@ -73,6 +74,7 @@ enum pt_outcome {
 /* pt_rec_call.flags and pt_rec_free.flags */
 #define PT_CALL_CHUNK_MMAPPED 0x1 /* glibc chunk header has IS_MMAPPED */
 #define PT_CALL_CHUNK_KNOWN 0x2 /* the chunk header could be read */
+#define PT_CALL_HELD 0x4 /* the thread was signalled to stop (--verify) */
 
 /* pt_rec_syscall.flags */
 #define PT_SYS_IN_CALL 0x1 /* made inside an allocator call */
@@ -163,6 +165,13 @@ struct pt_rec_task {
 	__s32 exit_code;
 	__u32 pad;
 	char comm[16];
+};
+
+/* Sent before realloc may move or unmap a block checked by --verify: the
+ * thread stops (under ptrace) until its pages have been read. */
+struct pt_rec_hold {
+	struct pt_rec_header hdr;
+	__u64 addr; /* the block about to be released */
 };
 
 #endif /* PAGETRACE_H */

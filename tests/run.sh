@@ -68,6 +68,10 @@ summary() { # file jq-expression
 	jq -r "select(.type==\"summary\") | $2" "$1"
 }
 
+snap_summary() { # file jq-expression
+	jq -r "select(.type==\"snapshot_summary\") | $2" "$1"
+}
+
 outside() { # file mapping jq-expression
 	jq -r "select(.type==\"outside\" and .mapping==\"$2\") | $3" "$1"
 }
@@ -593,6 +597,259 @@ t_help_and_version() {
 	expect "version" "$(cat "$TMP/version.out")" "pagetrace 0.1.0"
 }
 
+# ---- page tables (--verify, --snapshot) ----------------------------------
+
+VERIFY_TARGETS=("alloc_write" "calloc_touch read" "calloc_touch readwrite"
+	"zero_cow" "lazy" "populate" "realloc_grow" "realloc_copy" "threads"
+	"min_size" "dontneed" "fork_cow" "heap_free" "thp")
+
+thp_mode() {
+	sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
+}
+
+t_verify_matches_every_core_target() {
+	local t name f backend
+	for backend in scan read; do
+		for t in "${VERIFY_TARGETS[@]}"; do
+			[ "$t" = thp ] && [ "$(thp_mode)" = never ] && continue
+			name=v_${backend}_${t// /_}
+			# shellcheck disable=SC2086
+			run_pt "$name" --verify --pagemap-backend $backend --json \
+				-o "$TMP/$name.json" -- "$T/"$t
+			f=$TMP/$name.json
+			expect "$t ($backend) exit code" "$(rc_of "$name")" 0
+			expect "$t ($backend) verified" "$(summary "$f" '.verified_allocs > 0')" true
+			expect "$t ($backend) mismatched" "$(summary "$f" .mismatched_allocs)" 0
+			expect "$t ($backend) late" "$(summary "$f" .late_allocs)" 0
+			expect "$t ($backend) unverified" "$(summary "$f" .unverified_allocs)" 0
+		done
+	done
+	# the page tables' own figures, the same by both back ends
+	for backend in scan read; do
+		f=$TMP/v_${backend}_alloc_write.json
+		expect "alloc_write pt ($backend)" \
+			"$(alloc "$f" $((64 * MiB)) '.pt | [.present,.zero,.swapped,.not_present,.huge,.file] | map(tostring) | join(" ")')" \
+			"16385 0 0 0 0 0"
+		# read at the exit, held: the header page, nothing else
+		f=$TMP/v_${backend}_lazy.json
+		expect "lazy pt ($backend)" \
+			"$(alloc "$f" $((64 * MiB)) '.pt | [.present,.not_present] | map(tostring) | join(" ")')" \
+			"1 16384"
+		f=$TMP/v_${backend}_dontneed.json
+		expect "dontneed pt ($backend)" "$(alloc "$f" $((64 * MiB)) .pt.not_present)" 8192
+		# read before realloc moved it: all there
+		f=$TMP/v_${backend}_realloc_grow.json
+		expect "realloc old pt ($backend)" "$(alloc "$f" $((64 * MiB)) .pt.present)" 16385
+		f=$TMP/v_${backend}_calloc_touch_read.json
+		if [ "$ZERO_PAGE" = zero ]; then
+			expect "calloc read pt.zero ($backend)" "$(alloc "$f" $((64 * MiB)) .pt.zero)" 16384
+		else
+			expect "calloc read pt.present ($backend)" "$(alloc "$f" $((64 * MiB)) .pt.present)" 16385
+		fi
+		if [ "$(thp_mode)" != never ]; then
+			f=$TMP/v_${backend}_thp.json
+			expect "thp pt.huge ($backend)" "$(alloc "$f" $((8 * MiB)) .pt.huge)" 2048
+		fi
+	done
+}
+
+# fault_on_signal's way: pagetrace stopped while the target writes
+t_verify_reports_lost_events_as_mismatch() {
+	local pt target f=$TMP/vd.json
+	rm -f "$TMP/vd1" "$TMP/vd2"
+	"$PT" -v --verify --ringbuf-size 4096 --json -o "$f" -- \
+		"$T/verify_drop" "$TMP/vd1" "$TMP/vd2" 2>"$TMP/vd.err" &
+	pt=$!
+	wait_for_file "$TMP/vd1" 20 || errors+=("target never got ready")
+	target=$(cat "$TMP/vd1")
+	PIDS_TO_KILL+=("$target")
+	kill -STOP "$pt"
+	kill -USR1 "$target"
+	wait_for_file "$TMP/vd2" 20 || errors+=("target never wrote")
+	kill -CONT "$pt"
+	wait_for_text "$TMP/vd.err" "lost so far" 20 || errors+=("no loss seen")
+	sleep 0.2
+	kill -USR1 "$target"
+	wait "$pt"
+	expect "exit code" "$?" 0
+	expect "match" "$(alloc "$f" $((64 * MiB)) .pt_match)" false
+	expect "late" "$(alloc "$f" $((64 * MiB)) .pt_late)" false
+	expect "present by the page tables" "$(alloc "$f" $((64 * MiB)) .pt.present)" 16385
+	expect "mismatched pages" \
+		"$(alloc "$f" $((64 * MiB)) '.pt_mismatched_pages == .pages - .resident_pages')" true
+	expect "mismatched allocs" "$(summary "$f" .mismatched_allocs)" 1
+	expect "incomplete" "$(summary "$f" .complete)" false
+}
+
+t_verify_text_lists_mismatches() {
+	local pt target out=$TMP/vdt.out
+	rm -f "$TMP/vdt1" "$TMP/vdt2"
+	"$PT" -v --verify --ringbuf-size 4096 -o "$out" -- \
+		"$T/verify_drop" "$TMP/vdt1" "$TMP/vdt2" 2>"$TMP/vdt.err" &
+	pt=$!
+	wait_for_file "$TMP/vdt1" 20 || errors+=("target never got ready")
+	target=$(cat "$TMP/vdt1")
+	PIDS_TO_KILL+=("$target")
+	kill -STOP "$pt"
+	kill -USR1 "$target"
+	wait_for_file "$TMP/vdt2" 20 || errors+=("target never wrote")
+	kill -CONT "$pt"
+	wait_for_text "$TMP/vdt.err" "lost so far" 20 || errors+=("no loss seen")
+	sleep 0.2
+	kill -USR1 "$target"
+	wait "$pt"
+	expect_match "coverage" "$(grep '^verification:' "$out")" \
+		'^verification: [0-9]+ allocations checked against the page tables, 1 mismatched, 0 read after release, 0 not checked$'
+	expect_match "the allocation" "$(grep -E '^  #[0-9]+ malloc 67108864 bytes' "$out")" \
+		'^  #[0-9]+ malloc 67108864 bytes: [0-9]+ pages differ$'
+	expect_match "the pages" "$(grep -E '^    pages 0x' "$out" | head -1)" \
+		'^    pages 0x[0-9a-f]+-0x[0-9a-f]+: ledger not present, page tables resident$'
+}
+
+t_verify_without_hold_reads_late() {
+	if ! command -v strace >/dev/null; then
+		SKIP_REASON="strace is not installed"
+		return
+	fi
+	local target pt f=$TMP/late.json
+	rm -f "$TMP/late1" "$TMP/late2"
+	# another tracer holds the target: pagetrace cannot seize it
+	strace -o /dev/null "$T/free_wait" "$TMP/late1" "$TMP/late2" &
+	wait_for_file "$TMP/late1" 20 || errors+=("target never got ready")
+	target=$(cat "$TMP/late1")
+	PIDS_TO_KILL+=("$target")
+	"$PT" -v --verify -p "$target" --json -o "$f" 2>"$TMP/late.err" &
+	pt=$!
+	wait_for_text "$TMP/late.err" "tracing process $target" 20 ||
+		errors+=("pagetrace never said it was tracing")
+	kill -USR1 "$target"
+	wait_for_file "$TMP/late2" 20 || errors+=("target never freed")
+	sleep 0.3
+	kill -USR1 "$target"
+	wait "$pt"
+	expect "exit code" "$?" 0
+	expect_match "warning" "$(grep 'cannot hold' "$TMP/late.err")" \
+		"^pagetrace: warning: cannot hold process $target \\(Operation not permitted; another tracer\\?\\): pages are read after their release, records say \"pt_late\"$"
+	# the 64 MiB block was unmapped before its pages were read
+	expect "late" "$(alloc "$f" $((64 * MiB)) .pt_late)" true
+	expect "read after release" "$(alloc "$f" $((64 * MiB)) .pt.not_present)" 16385
+	expect "late allocs" "$(summary "$f" .late_allocs)" 1
+}
+
+# Start the layout target with ASLR off; its pid in LAYOUT_PID.
+layout_start() { # name [setpriv args...]
+	local name=$1
+	shift
+	rm -f "$TMP/$name.ready"
+	head -c 16384 /dev/zero | tr '\0' x >"$TMP/four.bin"
+	chmod 755 "$TMP"
+	chmod 644 "$TMP/four.bin"
+	"$@" setarch -R "$T/layout" "$TMP/$name.ready" "$TMP/four.bin" \
+		</dev/null >/dev/null 2>&1 &
+	LAYOUT_PID=$!
+	PIDS_TO_KILL+=("$LAYOUT_PID")
+	wait_for_file "$TMP/$name.ready" 20 || errors+=("layout target never got ready")
+	LAYOUT_PID=$(cat "$TMP/$name.ready" 2>/dev/null || echo "$LAYOUT_PID")
+	PIDS_TO_KILL+=("$LAYOUT_PID")
+}
+
+layout_ready() { # name: start the layout target with ASLR off
+	rm -f "$TMP/$1.ready"
+	head -c 16384 /dev/zero | tr '\0' x >"$TMP/four.bin"
+	setarch -R "$T/layout" "$TMP/$1.ready" "$TMP/four.bin" &
+	PIDS_TO_KILL+=("$!")
+	wait_for_file "$TMP/$1.ready" 20 || errors+=("layout target never got ready")
+	cat "$TMP/$1.ready"
+}
+
+t_snapshot_of_a_known_layout() {
+	local pid f=$TMP/snap.json m
+	layout_start snap
+	pid=$LAYOUT_PID
+	run_pt snap --snapshot --json -p "$pid" -o "$f"
+	expect "exit code" "$(rc_of snap)" 0
+	m='select(.type=="mapping" and .start=="0x100000000")'
+	expect "anon" "$(jq -r "$m | [.pages,.present,.not_present,.zero] | map(tostring) | join(\" \")" "$f")" "4096 1024 3072 0"
+	m='select(.type=="mapping" and .start=="0x200000000")'
+	expect "file" "$(jq -r "$m | [.path,.present,.file] | map(tostring) | join(\" \")" "$f")" "$TMP/four.bin 4 4"
+	m='select(.type=="mapping" and .start=="0x400000000")'
+	expect "zero pages" "$(jq -r "$m | [.zero,.present,.not_present] | map(tostring) | join(\" \")" "$f")" "1023 1 0"
+	if [ "$(thp_mode)" != never ]; then
+		m='select(.type=="mapping" and .start=="0x300000000")'
+		expect "huge" "$(jq -r "$m | [.present,.huge] | map(tostring) | join(\" \")" "$f")" "512 512"
+	fi
+	# the biggest hole: after our mappings, before the program's
+	expect "largest gap" "$(snap_summary "$f" '[.largest_gap_start,.largest_gap_end] | join(" ")')" \
+		"0x400400000 0x555555554000"
+	expect "largest gap bytes" "$(snap_summary "$f" .largest_gap_bytes)" $((0x555555554000 - 0x400400000))
+	expect "summary sums" "$(snap_summary "$f" '.present + .zero + .swapped + .not_present == .pages')" true
+	run_pt snapt --snapshot -p "$pid"
+	expect "text row" "$(grep -c '^000400000000-000400400000 rw-p      1024         1    1023       0       0       0  \[anon\]$' "$TMP/snapt.out")" 1
+	expect "gap line" "$(grep -c '^largest free gap: 000400400000-555555554000 (85.3 TiB): the biggest mapping this process can still get$' "$TMP/snapt.out")" 1
+	expect "hole in layout" "$(grep -c '^  000400400000   85.3 TiB  -- hole --$' "$TMP/snapt.out")" 1
+	run_pt snapr --snapshot -p "$pid" --range 400000000-400004000
+	expect "page map" "$(tail -1 "$TMP/snapr.out")" "    0000000400000000 #000"
+	kill "$pid"
+}
+
+t_snapshot_back_ends_agree_page_for_page() {
+	local pid range
+	layout_start agree
+	pid=$LAYOUT_PID
+	for range in 100000000-100400000 100400000-100800000 200000000-200004000 \
+		300000000-300400000 400000000-400400000; do
+		run_pt agree_s --snapshot -p "$pid" --pagemap-backend scan --range $range
+		run_pt agree_r --snapshot -p "$pid" --pagemap-backend read --range $range
+		# a character per page: the pictures must be the same
+		expect "range $range" "$(sed -n '/^page map/,$p' "$TMP/agree_s.out" | md5sum)" \
+			"$(sed -n '/^page map/,$p' "$TMP/agree_r.out" | md5sum)"
+	done
+	run_pt agree_js --snapshot --json -p "$pid" --pagemap-backend scan
+	run_pt agree_jr --snapshot --json -p "$pid" --pagemap-backend read
+	expect "mappings" "$(grep '"mapping"' "$TMP/agree_js.out" | md5sum)" \
+		"$(grep '"mapping"' "$TMP/agree_jr.out" | md5sum)"
+	kill "$pid"
+}
+
+t_snapshot_without_privilege() {
+	local pid name=np
+	# the target runs as nobody, in a directory nobody may write
+	mkdir -p "$TMP/nobody"
+	chown 65534 "$TMP/nobody"
+	TMP_SAVED=$TMP
+	TMP=$TMP/nobody
+	layout_start np setpriv --reuid=65534 --regid=65534 --clear-groups
+	TMP=$TMP_SAVED
+	pid=$LAYOUT_PID
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$PT" --snapshot --json -p "$pid" --pagemap-backend read \
+		>"$TMP/$name.out" 2>"$TMP/$name.err"
+	expect "exit code" "$?" 0
+	expect "one warning" "$(cat "$TMP/$name.err")" \
+		"pagetrace: warning: page frame numbers read as 0 without CAP_SYS_ADMIN: zero and huge pages cannot be told apart by the read back end (use --pagemap-backend scan, or run as root)"
+	expect "frames" "$(snap_summary "$TMP/$name.out" .frames_known)" false
+	expect "zero unknown" "$(jq -r 'select(.type=="mapping" and .start=="0x400000000") | .zero' "$TMP/$name.out")" null
+	# the scan back end needs no privilege to tell the zero page
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$PT" --snapshot --json -p "$pid" >"$TMP/${name}s.out" 2>"$TMP/${name}s.err"
+	expect "scan exit code" "$?" 0
+	expect "scan zero" "$(jq -r 'select(.type=="mapping" and .start=="0x400000000") | .zero' "$TMP/${name}s.out")" 1023
+	expect "scan stderr" "$(cat "$TMP/${name}s.err")" ""
+	kill "$pid"
+}
+
+t_snapshot_bad_input() {
+	bad_input snopid 64 "^pagetrace: --snapshot reads a running process: give -p PID$" --snapshot -- true
+	bad_input srange 64 "^pagetrace: --range goes with --snapshot$" --range 0-1000 -p 1
+	bad_input sbadr 64 "^pagetrace: invalid --range 'zz': not a number \(expected START-END in hex" --snapshot --range zz -p 1
+	bad_input sback 64 "^pagetrace: invalid --pagemap-backend 'fast' \(expected scan, read or auto\)$" --pagemap-backend fast -p 1
+	local gone
+	/bin/true &
+	gone=$!
+	wait "$gone"
+	bad_input sgone 65 "^pagetrace: no process with pid $gone: check the pid with ps or pgrep$" --snapshot -p "$gone"
+}
+
 bad_input() { # name expected-rc stderr-regex args...
 	local name=$1 rc=$2 re=$3
 	shift 3
@@ -736,6 +993,11 @@ else
 		bad_options bad_targets \
 		missing_privilege missing_btf_or_tracepoint \
 		text_report_and_events numpy_zeros_versus_ones \
+		verify_matches_every_core_target \
+		verify_reports_lost_events_as_mismatch \
+		verify_text_lists_mismatches verify_without_hold_reads_late \
+		snapshot_of_a_known_layout snapshot_back_ends_agree_page_for_page \
+		snapshot_without_privilege snapshot_bad_input \
 		no_probe_left_behind; do
 		run_test "$t"
 	done

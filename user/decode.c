@@ -11,6 +11,7 @@ int decode__record(const void *data, size_t size, struct event *ev)
 		[PT_REC_FAULT] = sizeof(struct pt_rec_fault),
 		[PT_REC_SYSCALL] = sizeof(struct pt_rec_syscall),
 		[PT_REC_TASK] = sizeof(struct pt_rec_task),
+		[PT_REC_HOLD] = sizeof(struct pt_rec_hold),
 	};
 	const struct pt_rec_header *hdr = data;
 

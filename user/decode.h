@@ -22,6 +22,7 @@ struct event {
 		const struct pt_rec_fault *fault;
 		const struct pt_rec_syscall *sys;
 		const struct pt_rec_task *task;
+		const struct pt_rec_hold *hold;
 	};
 };
 

@@ -74,8 +74,12 @@ void ledger__free(struct ledger *l)
 		return;
 	if (l->live) {
 		while ((node = interval_index__first(l->live))) {
+			struct alloc *a =
+				container_of(node, struct alloc, node);
+
 			interval_index__remove(l->live, node);
-			free(container_of(node, struct alloc, node));
+			free(a->check);
+			free(a);
 		}
 		interval_index__free(l->live);
 	}
@@ -258,6 +262,7 @@ static void view_of(const struct ledger *l, const struct alloc *a,
 	for (k = 0; k < BY__COUNT; k++)
 		v->by[k] = a->by[k];
 	v->realloc_from = a->realloc_from;
+	v->check = a->check;
 }
 
 static void end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
@@ -276,6 +281,7 @@ static void end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
 	interval_index__remove(l->live, &a->node);
 	if (l->on_alloc_end)
 		l->on_alloc_end(l->ctx, &v);
+	free(a->check);
 	free(a);
 }
 
@@ -300,7 +306,7 @@ static void report_failed(struct ledger *l, const struct pt_rec_call *rec,
 		l->on_alloc_end(l->ctx, &v);
 }
 
-static struct alloc *find_block(const struct ledger *l, uint64_t addr)
+struct alloc *lg_find_block(const struct ledger *l, uint64_t addr)
 {
 	struct alloc *a = lg_alloc_at(l, addr);
 
@@ -358,7 +364,7 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec)
 	struct alloc *old = NULL, *a;
 
 	if (is_realloc && rec->args[0]) {
-		old = find_block(l, rec->args[0]);
+		old = lg_find_block(l, rec->args[0]);
 		/* another thread got the address after realloc freed it */
 		if (old && old->t_alloc > rec->t_enter)
 			old = NULL;
@@ -401,7 +407,7 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec)
 
 void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec)
 {
-	struct alloc *a = find_block(l, rec->addr);
+	struct alloc *a = lg_find_block(l, rec->addr);
 
 	l->stats.frees++;
 	settle_deferred(l, rec->hdr.tid, NULL, 0);
@@ -476,9 +482,16 @@ int ledger__mark_present(struct ledger *l, uint64_t start, uint64_t end,
 
 uint64_t ledger__block_id(const struct ledger *l, uint64_t addr)
 {
-	struct alloc *a = find_block(l, addr);
+	struct alloc *a = lg_find_block(l, addr);
 
 	return a ? a->id : 0;
+}
+
+bool ledger__block_mmapped(const struct ledger *l, uint64_t addr)
+{
+	struct alloc *a = lg_find_block(l, addr);
+
+	return a && (a->flags & ALLOC_CHUNK_MMAPPED);
 }
 
 void ledger__finish(struct ledger *l)

@@ -13,10 +13,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "decode.h"
+#include "pagetable.h"
 
 struct mappings;
 struct mapping;
 struct kernel_facts;
+struct pagetable;
 
 /* How pages became populated: the "by" figures. */
 enum by_kind {
@@ -43,6 +45,28 @@ enum alloc_end {
 };
 
 const char *ledger__end_name(enum alloc_end end);
+
+/* A run of pages whose state in the ledger and in the page tables differ
+ * (enum page_state values: absent, zero, resident, swapped). */
+struct page_mismatch {
+	uint64_t first_page;
+	uint64_t count;
+	uint8_t ledger_state;
+	uint8_t table_state;
+};
+
+#define PAGE_CHECK_RUNS 4 /* mismatching runs kept per allocation */
+
+/* An allocation checked against the page tables (--verify). */
+struct page_check {
+	struct pagetable_counts table; /* what the page tables hold */
+	bool match;
+	bool late; /* read after its memory went back to the kernel */
+	bool frames_known; /* zero and huge pages could be told apart */
+	uint64_t mismatched_pages;
+	struct page_mismatch runs[PAGE_CHECK_RUNS];
+	unsigned int run_count; /* mismatching runs, at most PAGE_CHECK_RUNS */
+};
 
 /* One allocation's figures, as reports see them. */
 struct alloc_view {
@@ -72,6 +96,7 @@ struct alloc_view {
 	uint64_t by[BY__COUNT];
 	uint64_t realloc_from; /* id, 0 if none */
 	uint64_t realloc_to;
+	const struct page_check *check; /* NULL unless verified */
 };
 
 /* Faults and pages charged to a mapping, outside any allocation. */
@@ -134,6 +159,8 @@ int ledger__mark_present(struct ledger *l, uint64_t start, uint64_t end,
 			 bool zero);
 /* The id of the live block that starts at addr, 0 if none. */
 uint64_t ledger__block_id(const struct ledger *l, uint64_t addr);
+/* Has the live block at addr a mapping of its own (glibc mmapped it)? */
+bool ledger__block_mmapped(const struct ledger *l, uint64_t addr);
 
 void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec);
 void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec);
@@ -150,6 +177,17 @@ const struct ledger_stats *ledger__stats(const struct ledger *l);
 size_t ledger__group_count(const struct ledger *l);
 const struct outside_group *ledger__group(const struct ledger *l, size_t i);
 size_t ledger__live_count(const struct ledger *l);
+
+/*
+ * --verify: compare the live block starting at addr with the page tables
+ * now and keep the result for its record. late: its memory may already be
+ * gone. 0, -ENOENT if no such block, or -errno of the page-table read.
+ */
+int ledger__check_block(struct ledger *l, uint64_t addr, struct pagetable *pt,
+			bool late);
+/* The same for every live block of at least min_size bytes. */
+void ledger__check_live(struct ledger *l, struct pagetable *pt,
+			uint64_t min_size);
 
 /* Would a read fault at addr map a whole huge zero page (2 MiB)? */
 bool ledger__huge_zero_eligible(const struct kernel_facts *kernel,

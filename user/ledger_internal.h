@@ -42,6 +42,7 @@ struct alloc {
 	uint32_t released_zero;
 	uint8_t fn;
 	uint8_t flags;
+	struct page_check *check; /* --verify: kept until the record */
 };
 
 /* A fault inside an allocator call whose block is not known yet. */
@@ -123,6 +124,8 @@ void lg_walk(struct ledger *l, uint64_t first, uint64_t count,
 	     lg_block_fn on_block, lg_gap_fn on_gap, void *ctx);
 
 struct alloc *lg_alloc_at(const struct ledger *l, uint64_t addr);
+/* The live block that starts at addr. */
+struct alloc *lg_find_block(const struct ledger *l, uint64_t addr);
 void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,
 		     enum by_kind kind, uint64_t pages,
 		     struct ledger_charge *charge);

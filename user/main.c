@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pagetrace: when did an allocation really cost memory, and who paid?
- * Entry point: options, privilege and kernel checks, then one session.
+ * Entry point: options, then a snapshot, or privilege and kernel checks
+ * and one tracing session.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "opts.h"
 #include "session.h"
+#include "snapshot.h"
 
 static volatile sig_atomic_t signals_seen;
 
@@ -39,11 +41,36 @@ static void install_signal_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Tracing: privileges and the kernel first, then one session. */
+static int trace(const struct options *opts, FILE *out)
+{
+	char missing[256];
+	struct session *s;
+	int exit_code;
+
+	kernel__missing_caps(missing, sizeof(missing));
+	if (missing[0]) {
+		log__error("missing privilege: %s; run as root (sudo "
+			   "pagetrace ...) or grant the capabilities",
+			   missing);
+		return PT_EXIT_PRIVILEGE;
+	}
+	exit_code = kernel__check_btf();
+	if (exit_code)
+		return exit_code;
+	install_signal_handlers();
+	s = session__new(opts, out, &exit_code);
+	if (s) {
+		exit_code = session__run(s);
+		session__free(s);
+	}
+	return exit_code;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
-	char error[512], missing[256];
-	struct session *s;
+	char error[512];
 	FILE *out = stdout;
 	int exit_code;
 
@@ -62,17 +89,6 @@ int main(int argc, char **argv)
 	}
 	log__set_verbosity(opts.verbosity);
 	libbpf_set_print(log__libbpf);
-
-	kernel__missing_caps(missing, sizeof(missing));
-	if (missing[0]) {
-		log__error("missing privilege: %s; run as root (sudo "
-			   "pagetrace ...) or grant the capabilities",
-			   missing);
-		return PT_EXIT_PRIVILEGE;
-	}
-	exit_code = kernel__check_btf();
-	if (exit_code)
-		return exit_code;
 	if (opts.output) {
 		out = fopen(opts.output, "we");
 		if (!out) {
@@ -81,12 +97,11 @@ int main(int argc, char **argv)
 			return PT_EXIT_OUTPUT;
 		}
 	}
-	install_signal_handlers();
-	s = session__new(&opts, out, &exit_code);
-	if (s) {
-		exit_code = session__run(s);
-		session__free(s);
-	}
+	/* reading page tables needs no BPF, only access to /proc/PID */
+	if (opts.snapshot)
+		exit_code = snapshot__run(&opts, out);
+	else
+		exit_code = trace(&opts, out);
 	if (out != stdout && fclose(out)) {
 		log__error("cannot write %s: %s", opts.output, strerror(errno));
 		return PT_EXIT_OUTPUT;

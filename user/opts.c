@@ -16,6 +16,10 @@ enum long_only_option {
 	OPT_MIN_SIZE,
 	OPT_RINGBUF_SIZE,
 	OPT_TOP,
+	OPT_VERIFY,
+	OPT_SNAPSHOT,
+	OPT_RANGE,
+	OPT_BACKEND,
 };
 
 static const struct option long_options[] = {
@@ -27,6 +31,10 @@ static const struct option long_options[] = {
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
+	{ "range", required_argument, NULL, OPT_RANGE },
+	{ "pagemap-backend", required_argument, NULL, OPT_BACKEND },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -37,6 +45,7 @@ void opts__print_help(void)
 {
 	fputs("Usage: pagetrace [OPTIONS] -p PID\n"
 	      "       pagetrace [OPTIONS] -- COMMAND [ARGS...]\n"
+	      "       pagetrace --snapshot [--range START-END] -p PID\n"
 	      "\n"
 	      "Trace a process's allocations and page faults: for every malloc,\n"
 	      "calloc, realloc... when its pages were really populated, by whom\n"
@@ -54,6 +63,15 @@ void opts__print_help(void)
 	      "                            (default 10, 0 for none)\n"
 	      "      --ringbuf-size BYTES  kernel ring buffer, a power of two of at\n"
 	      "                            least 4K (default 16M)\n"
+	      "      --verify              check every allocation's pages against the\n"
+	      "                            page tables when it is freed (of at least\n"
+	      "                            --min-size) and when tracing ends\n"
+	      "      --snapshot            no tracing: the memory of -p PID now, per\n"
+	      "                            mapping, its layout and a page map\n"
+	      "      --range START-END     with --snapshot: draw only this range (hex)\n"
+	      "      --pagemap-backend B   read page tables by 'scan' (PAGEMAP_SCAN,\n"
+	      "                            Linux 6.7+) or 'read' (pagemap entries and\n"
+	      "                            kpageflags); default: scan if available\n"
 	      "  -v, --verbose             diagnostics; -vvv adds libbpf's debug output\n"
 	      "  -h, --help                this help\n"
 	      "  -V, --version             print the version\n"
@@ -67,7 +85,10 @@ void opts__print_help(void)
 	      "  pagetrace -e --min-size 1M -- ./prog\n"
 	      "                                     stream events of blocks of 1 MiB or more\n"
 	      "  pagetrace --json -o run.jsonl -- python3 script.py\n"
-	      "                                     one JSON object per allocation\n",
+	      "                                     one JSON object per allocation\n"
+	      "  pagetrace --verify --min-size 1M -- ./prog\n"
+	      "                                     prove the ledger by the page tables\n"
+	      "  pagetrace --snapshot -p 1234       what process 1234's memory holds now\n",
 	      stdout);
 }
 
@@ -146,6 +167,52 @@ enum parse_error parse_uint(const char *text, uint64_t min, uint64_t max,
 	if (number < min || number > max)
 		return PARSE_RANGE;
 	*value = number;
+	return PARSE_OK;
+}
+
+static enum parse_error parse_hex(const char *text, const char **end,
+				  uint64_t *value)
+{
+	unsigned long long number;
+	char *stop;
+
+	while (isspace((unsigned char)*text))
+		text++;
+	if (*text == '-')
+		return PARSE_NEGATIVE;
+	if (!strncasecmp(text, "0x", 2))
+		text += 2;
+	if (!isxdigit((unsigned char)*text))
+		return *text ? PARSE_NOT_NUMBER : PARSE_EMPTY;
+	errno = 0;
+	number = strtoull(text, &stop, 16);
+	if (errno == ERANGE)
+		return PARSE_RANGE;
+	*end = stop;
+	*value = number;
+	return PARSE_OK;
+}
+
+enum parse_error parse_range(const char *text, uint64_t *start, uint64_t *end)
+{
+	const uint64_t page_mask = 4095;
+	const char *rest;
+	enum parse_error err;
+
+	err = parse_hex(text, &rest, start);
+	if (err)
+		return err;
+	if (*rest != '-')
+		return PARSE_NOT_NUMBER;
+	err = parse_hex(rest + 1, &rest, end);
+	if (err)
+		return err;
+	if (*rest)
+		return PARSE_NOT_NUMBER;
+	if (*end <= *start || *end > UINT64_MAX - page_mask)
+		return PARSE_RANGE;
+	*start &= ~page_mask;
+	*end = (*end + page_mask) & ~page_mask;
 	return PARSE_OK;
 }
 
@@ -272,6 +339,37 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 						   "a count, e.g. 10");
 			opts->top = (unsigned int)value;
 			break;
+		case OPT_VERIFY:
+			opts->verify = true;
+			break;
+		case OPT_SNAPSHOT:
+			opts->snapshot = true;
+			break;
+		case OPT_RANGE:
+			err = parse_range(optarg, &opts->range_start,
+					  &opts->range_end);
+			if (err)
+				return value_error(error, error_size, "--range",
+						   optarg, err,
+						   "START-END in hex, e.g. "
+						   "7f0000000000-7f0000100000");
+			opts->has_range = true;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "scan")) {
+				opts->backend = PAGETABLE_SCAN;
+			} else if (!strcmp(optarg, "read")) {
+				opts->backend = PAGETABLE_READ;
+			} else if (!strcmp(optarg, "auto")) {
+				opts->backend = PAGETABLE_AUTO;
+			} else {
+				snprintf(error, error_size,
+					 "invalid --pagemap-backend '%s' "
+					 "(expected scan, read or auto)",
+					 optarg);
+				return OPTS_ERROR;
+			}
+			break;
 		case 'v':
 			opts->verbosity++;
 			break;
@@ -307,6 +405,21 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 		snprintf(
 			error, error_size,
 			"nothing to trace: give -p PID or -- COMMAND (see --help)");
+		return OPTS_ERROR;
+	}
+	if (opts->snapshot && !opts->pid) {
+		snprintf(error, error_size,
+			 "--snapshot reads a running process: give -p PID");
+		return OPTS_ERROR;
+	}
+	if (opts->has_range && !opts->snapshot) {
+		snprintf(error, error_size, "--range goes with --snapshot");
+		return OPTS_ERROR;
+	}
+	if (opts->snapshot && (opts->verify || opts->events)) {
+		snprintf(error, error_size,
+			 "--snapshot traces nothing: --verify and --events "
+			 "need tracing");
 		return OPTS_ERROR;
 	}
 	return OPTS_RUN;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "pagetable.h"
 
 #define PAGETRACE_VERSION "0.1.0"
 
@@ -21,6 +22,12 @@ struct options {
 	uint64_t ringbuf_bytes;
 	unsigned int top;
 	int verbosity;
+	bool verify; /* check the ledger against the page tables */
+	bool snapshot; /* no tracing: the page tables of -p PID now */
+	bool has_range;
+	uint64_t range_start; /* --range, page aligned */
+	uint64_t range_end;
+	enum pagetable_backend backend;
 };
 
 enum opts_result {
@@ -42,6 +49,8 @@ enum parse_error {
 /* An unsigned decimal in [min, max]; with_suffix accepts K, M, G, T (x1024). */
 enum parse_error parse_uint(const char *text, uint64_t min, uint64_t max,
 			    bool with_suffix, uint64_t *value);
+/* "START-END" in hex (0x optional) into a page-aligned [start, end). */
+enum parse_error parse_range(const char *text, uint64_t *start, uint64_t *end);
 /* Seconds with an optional fraction ("2", "0.5") into nanoseconds, > 0. */
 enum parse_error parse_seconds(const char *text, uint64_t *ns);
 const char *parse_error__str(enum parse_error err);

@@ -7,6 +7,7 @@
 #include "kernel.h"
 #include "ledger.h"
 #include "report.h"
+#include "report_verify.h"
 
 #define PAGE_BYTES 4096ULL
 #define LAZY_LISTED 5
@@ -15,6 +16,7 @@ struct report {
 	FILE *out;
 	bool json;
 	unsigned int top;
+	struct verify_summary *verify; /* NULL without --verify */
 	struct json_writer *w;
 	struct alloc_view *top_views; /* by resident pages, descending */
 	unsigned int top_count;
@@ -40,6 +42,10 @@ struct report *report__new(const struct report_config *cfg)
 	r->json = cfg->json;
 	r->top = cfg->top;
 	r->w = json_writer__new(cfg->out);
+	if (cfg->verify && !(r->verify = verify_summary__new())) {
+		report__free(r);
+		return NULL;
+	}
 	if (cfg->top)
 		r->top_views = calloc(cfg->top, sizeof(*r->top_views));
 	if (!r->w || (cfg->top && !r->top_views)) {
@@ -54,6 +60,7 @@ void report__free(struct report *r)
 	if (!r)
 		return;
 	json_writer__free(r->w);
+	verify_summary__free(r->verify);
 	free(r->top_views);
 	free(r);
 }
@@ -77,7 +84,8 @@ static bool is_lazy(const struct alloc_view *v)
 	       v->untouched_pages > 0 && !v->realloc_from;
 }
 
-static void json_alloc(struct json_writer *w, const struct alloc_view *v)
+static void json_alloc(struct json_writer *w, const struct alloc_view *v,
+		       bool verify)
 {
 	bool failed = v->end == ALLOC_FAILED;
 
@@ -150,6 +158,8 @@ static void json_alloc(struct json_writer *w, const struct alloc_view *v)
 		json__kv_u64(w, "realloc_from", v->realloc_from);
 	if (v->realloc_to)
 		json__kv_u64(w, "realloc_to", v->realloc_to);
+	if (verify)
+		verify_summary__json_alloc(w, v);
 	json__end_object(w);
 }
 
@@ -191,7 +201,9 @@ void report__alloc(void *report, const struct alloc_view *v)
 	struct report *r = report;
 
 	if (r->json)
-		json_alloc(r->w, v);
+		json_alloc(r->w, v, r->verify);
+	if (r->verify)
+		verify_summary__add(r->verify, v);
 	if (v->end == ALLOC_FAILED)
 		return;
 	r->resident_pages += v->resident_pages;
@@ -235,6 +247,8 @@ static const char *record_name(int type)
 		return "syscall";
 	case PT_REC_TASK:
 		return "task";
+	case PT_REC_HOLD:
+		return "hold";
 	default:
 		return "?";
 	}
@@ -252,6 +266,8 @@ static const char *affected_figures(int type)
 		return "faults";
 	case PT_REC_SYSCALL:
 		return "page_states";
+	case PT_REC_HOLD:
+		return "verification";
 	default:
 		return "lifecycle";
 	}
@@ -351,6 +367,8 @@ static void json_summary(struct report *r, const struct ledger *l,
 		json__string(w, "frees");
 	json__end_array(w);
 	json__kv_bool(w, "complete", complete(st, info));
+	if (r->verify)
+		verify_summary__json(r->verify, w);
 	json__key(w, "kernel");
 	json__begin_object(w);
 	json__key(w, "zero_page_on_read");
@@ -563,6 +581,8 @@ static void text_report(struct report *r, const struct ledger *l,
 			"%" PRIu64 " blocks were replaced without a free being "
 			"seen: INCOMPLETE\n",
 			st->overlapped);
+	if (r->verify)
+		verify_summary__text(r->verify, r->out);
 }
 
 void report__finish(struct report *r, const struct ledger *l,

@@ -37,6 +37,7 @@ struct report_config {
 	FILE *out;
 	bool json;
 	unsigned int top;
+	bool verify; /* records carry page-table checks */
 };
 
 struct report;

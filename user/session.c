@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 #include "allocator.h"
 #include "decode.h"
 #include "eventlog.h"
@@ -13,12 +16,13 @@
 #include "log.h"
 #include "mappings.h"
 #include "opts.h"
-#include "pagemap.h"
+#include "pagetable.h"
 #include "procfs.h"
 #include "report.h"
 #include "session.h"
 #include "target.h"
 #include "trace.h"
+#include "verify.h"
 
 #define POLL_MS 50
 #define LOST_WARNING_NS 1000000000ULL
@@ -34,6 +38,9 @@ struct session {
 	struct ledger *ledger;
 	struct report *report;
 	struct eventlog *events;
+	struct verifier *verifier; /* --verify */
+	int epoll_fd; /* the ring buffer and SIGCHLD */
+	int sigchld_fd;
 	struct run_info info;
 	bool check_allocator; /* after an exec: is glibc where it was? */
 	uint64_t bad_records;
@@ -168,6 +175,8 @@ static void on_record(void *ctx, const void *data, size_t size)
 	s->info.records++;
 	switch (ev.type) {
 	case PT_REC_CALL:
+		if (s->verifier)
+			verifier__before_call(s->verifier, ev.call);
 		ledger__on_call(s->ledger, ev.call);
 		if (s->events)
 			eventlog__call(
@@ -175,6 +184,8 @@ static void on_record(void *ctx, const void *data, size_t size)
 				ledger__block_id(s->ledger, ev.call->addr));
 		break;
 	case PT_REC_FREE:
+		if (s->verifier)
+			verifier__before_free(s->verifier, ev.free);
 		id = ledger__block_id(s->ledger, ev.free->addr);
 		ledger__on_free(s->ledger, ev.free);
 		if (s->events)
@@ -201,7 +212,13 @@ static void on_record(void *ctx, const void *data, size_t size)
 			snprintf(s->info.comm, sizeof(s->info.comm), "%s",
 				 ev.task->comm);
 			s->check_allocator = true;
+			if (s->verifier)
+				verifier__exec(s->verifier);
 		}
+		break;
+	case PT_REC_HOLD:
+		if (s->verifier)
+			verifier__on_hold(s->verifier, ev.hold);
 		break;
 	default:
 		break;
@@ -210,18 +227,22 @@ static void on_record(void *ctx, const void *data, size_t size)
 
 /* ---- set-up ------------------------------------------------------- */
 
-static void mark_present(void *ctx, uint64_t start, uint64_t end, bool zero)
+static void mark_present(void *ctx, uint64_t start, uint64_t end,
+			 unsigned int categories)
 {
-	ledger__mark_present(ctx, start, end, zero);
+	if (categories & PAGE_CAT_PRESENT)
+		ledger__mark_present(ctx, start, end,
+				     categories & PAGE_CAT_ZERO);
 }
 
 /* Attaching to a running process: its pages are not all untouched. */
 static void load_present_pages(struct session *s)
 {
-	struct pagemap *pm = pagemap__open(target__pid(s->target));
+	struct pagetable *pt =
+		pagetable__open(target__pid(s->target), s->opts->backend);
 	size_t i;
 
-	if (!pm) {
+	if (!pt) {
 		log__warn("cannot read the page tables of process %d (%s): "
 			  "pages populated before tracing count as untouched",
 			  target__pid(s->target), strerror(errno));
@@ -232,10 +253,10 @@ static void load_present_pages(struct session *s)
 
 		if (m->kind == MAPPING_ANON || m->kind == MAPPING_HEAP ||
 		    m->kind == MAPPING_STACK)
-			pagemap__present(pm, m->start, m->end, mark_present,
-					 s->ledger);
+			pagetable__walk(pt, m->start, m->end, mark_present,
+					s->ledger);
 	}
-	pagemap__free(pm);
+	pagetable__free(pt);
 }
 
 static int start_target(struct session *s)
@@ -287,6 +308,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 		.out = out,
 		.json = opts->json,
 		.top = opts->top,
+		.verify = opts->verify,
 	};
 	struct ledger_config lcfg = { 0 };
 
@@ -296,6 +318,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 		return NULL;
 	}
 	s->opts = opts;
+	s->epoll_fd = s->sigchld_fd = -1;
 	kernel__probe_facts(&s->kernel);
 	s->info.kernel = &s->kernel;
 	s->info.stop_reason = "exit";
@@ -346,8 +369,14 @@ void session__free(struct session *s)
 {
 	if (!s)
 		return;
-	/* probes go first, then the target may be let go or killed */
+	/* held threads go first, then the probes, then the target may be
+	 * let go or killed */
+	verifier__free(s->verifier);
 	trace__free(s->trace);
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
+	if (s->sigchld_fd >= 0)
+		close(s->sigchld_fd);
 	target__free(s->target);
 	allocator__free(s->allocator);
 	eventlog__free(s->events);
@@ -386,12 +415,56 @@ static void warn_if_losing(struct session *s, uint64_t now)
 }
 
 /* Keep draining while the target takes up to grace_ns to exit. */
+/*
+ * One epoll for the ring buffer and SIGCHLD (blocked, read from a
+ * signalfd): a stop or exit of the target wakes the loop at once.
+ */
+static int setup_wakeups(struct session *s)
+{
+	struct epoll_event ring = { .events = EPOLLIN, .data.u32 = 0 };
+	struct epoll_event child = { .events = EPOLLIN, .data.u32 = 1 };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	s->sigchld_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sigchld_fd < 0 || s->epoll_fd < 0 ||
+	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, trace__epoll_fd(s->trace),
+		      &ring) ||
+	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->sigchld_fd, &child))
+		return -errno;
+	return 0;
+}
+
+/* Wait up to timeout_ms for records or a child event, then handle both. */
+static int wait_and_drain(struct session *s, int timeout_ms)
+{
+	struct signalfd_siginfo info;
+	struct epoll_event events[2];
+	int err;
+
+	if (epoll_wait(s->epoll_fd, events, 2, timeout_ms) < 0 &&
+	    errno != EINTR)
+		return -errno;
+	while (read(s->sigchld_fd, &info, sizeof(info)) == sizeof(info))
+		;
+	if (s->verifier)
+		verifier__service(s->verifier);
+	/* records written without a wake-up are only seen by consuming */
+	err = trace__drain(s->trace);
+	return err < 0 ? err : 0;
+}
+
+/* Keep draining while the target takes up to grace_ns to exit. */
 static void wait_for_exit(struct session *s, uint64_t grace_ns)
 {
 	uint64_t until = procfs__now_ns() + grace_ns;
 
 	while (!target__exited(s->target) && procfs__now_ns() < until)
-		trace__poll(s->trace, 10);
+		wait_and_drain(s, 10);
 }
 
 int session__run(struct session *s)
@@ -400,15 +473,29 @@ int session__run(struct session *s)
 	int err;
 
 	s->info.t_start = procfs__now_ns();
+	err = setup_wakeups(s);
+	if (err) {
+		log__error("cannot set up the event loop: %s", strerror(-err));
+		return PT_EXIT_INTERNAL;
+	}
 	err = start_target(s);
 	if (err)
 		return err;
+	if (s->opts->verify && !target__exited(s->target)) {
+		s->verifier =
+			verifier__new(s->info.pid, s->ledger, s->trace,
+				      s->opts->min_size, s->opts->backend);
+		if (!s->verifier)
+			return errno == EACCES || errno == EPERM ?
+				       PT_EXIT_PRIVILEGE :
+				       PT_EXIT_KERNEL;
+	}
 	read_comm(s->info.pid, s->info.comm, sizeof(s->info.comm));
 	log__info("tracing process %d (%s)", s->info.pid, s->info.comm);
 	if (s->opts->duration_ns)
 		deadline = procfs__now_ns() + s->opts->duration_ns;
 	for (;;) {
-		err = trace__poll(s->trace, POLL_MS);
+		err = wait_and_drain(s, POLL_MS);
 		if (err < 0) {
 			log__error("reading the ring buffer failed: %s",
 				   strerror(-err));
@@ -437,6 +524,8 @@ int session__run(struct session *s)
 	trace__drain(s->trace);
 	lost_so_far(s);
 	s->info.t_end = procfs__now_ns();
+	if (s->verifier)
+		verifier__finish(s->verifier, !target__exited(s->target));
 	ledger__finish(s->ledger);
 	if (target__spawned(s->target) && target__exited(s->target)) {
 		s->info.exit_status_known = true;

@@ -439,18 +439,14 @@ int trace__attach_uprobes(struct trace *t, pid_t pid, const char *path,
 	return 0;
 }
 
-int trace__poll(struct trace *t, int timeout_ms)
+void trace__set_hold(struct trace *t, bool enabled)
 {
-	int polled = ring_buffer__poll(t->ringbuf, timeout_ms);
-	int drained;
+	t->skel->bss->hold_enabled = enabled;
+}
 
-	if (polled < 0 && polled != -EINTR)
-		return polled;
-	/* records written without a wake-up are only seen by consuming */
-	drained = trace__drain(t);
-	if (drained < 0)
-		return drained;
-	return drained + (polled > 0 ? polled : 0);
+int trace__epoll_fd(const struct trace *t)
+{
+	return ring_buffer__epoll_fd(t->ringbuf);
 }
 
 int trace__drain(struct trace *t)

@@ -7,6 +7,7 @@
 #ifndef PAGETRACE_TRACE_H
 #define PAGETRACE_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -56,9 +57,12 @@ struct trace_mark {
 void trace__uprobe_mark(const struct trace *t, struct trace_mark *mark);
 void trace__uprobe_rollback(struct trace *t, const struct trace_mark *mark);
 
-/* Wait up to timeout_ms for records, then hand every one to on_record.
- * Returns the records handled, or -errno. */
-int trace__poll(struct trace *t, int timeout_ms);
+/* The target's threads are held under ptrace (--verify): the kernel side
+ * may stop them before they release a block. */
+void trace__set_hold(struct trace *t, bool enabled);
+
+/* Readable (epoll) when the kernel side wakes the reader. */
+int trace__epoll_fd(const struct trace *t);
 /* Hand over whatever is in the ring buffer now, without waiting. */
 int trace__drain(struct trace *t);
 /* Failed ring-buffer reservations so far, per record type. */

@@ -48,6 +48,40 @@ static void test_parse_seconds(void)
 	CHECK_U64(parse_seconds(".", &ns), PARSE_NOT_NUMBER);
 }
 
+static void test_parse_range(void)
+{
+	uint64_t start = 0, end = 0;
+
+	CHECK_U64(parse_range("7f0000001234-7f0000003000", &start, &end),
+		  PARSE_OK);
+	CHECK_U64(start, 0x7f0000001000ULL);
+	CHECK_U64(end, 0x7f0000003000ULL);
+	CHECK_U64(parse_range("0x1000-0x2001", &start, &end), PARSE_OK);
+	CHECK_U64(end, 0x3000);
+	CHECK_U64(parse_range("2000-1000", &start, &end), PARSE_RANGE);
+	CHECK_U64(parse_range("1000", &start, &end), PARSE_NOT_NUMBER);
+	CHECK_U64(parse_range("zz-1000", &start, &end), PARSE_NOT_NUMBER);
+	CHECK_U64(parse_range("1000-", &start, &end), PARSE_EMPTY);
+	CHECK_U64(parse_range("-5-1000", &start, &end), PARSE_NEGATIVE);
+}
+
+static void test_snapshot_options(void)
+{
+	char error[256] = "";
+	struct options o;
+	char *ok[] = { "pagetrace", "--snapshot",	 "-p",	 "7", "--range",
+		       "1000-2000", "--pagemap-backend", "read", NULL };
+	char *verify[] = { "pagetrace", "--snapshot", "--verify",
+			   "-p",	"7",	      NULL };
+
+	CHECK_U64(parse(&o, error, 8, ok), OPTS_RUN);
+	CHECK(o.snapshot && o.has_range);
+	CHECK_U64(o.backend, PAGETABLE_READ);
+	CHECK_U64(parse(&o, error, 5, verify), OPTS_ERROR);
+	CHECK_STR(error, "--snapshot traces nothing: --verify and --events "
+			 "need tracing");
+}
+
 static void test_pid_and_command(void)
 {
 	char error[256] = "";
@@ -110,6 +144,8 @@ int main(void)
 {
 	RUN(test_parse_uint);
 	RUN(test_parse_seconds);
+	RUN(test_parse_range);
+	RUN(test_snapshot_options);
 	RUN(test_pid_and_command);
 	RUN(test_bad_values_name_the_option);
 	RUN(test_defaults);
