@@ -22,9 +22,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) \
 LDLIBS := -lbpf -lelf -lz
 
 # build: clang, bpftool, libbpf, libelf, zlib, gcc; tests: jq, the static
-# libc (a statically linked target), setpriv, numpy (numpy's story)
+# libc (a statically linked target), setpriv and setarch, strace (another
+# tracer), numpy (numpy's story)
 DEBIAN_PACKAGES := clang libbpf-dev bpftool libelf-dev zlib1g-dev gcc make \
-	libc6-dev jq util-linux python3-numpy
+	libc6-dev jq util-linux strace python3-numpy
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

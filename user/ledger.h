@@ -66,6 +66,7 @@ struct page_check {
 	uint64_t mismatched_pages;
 	struct page_mismatch runs[PAGE_CHECK_RUNS];
 	unsigned int run_count; /* mismatching runs, at most PAGE_CHECK_RUNS */
+	bool more_runs; /* more runs differ than are kept */
 };
 
 /* One allocation's figures, as reports see them. */

@@ -72,6 +72,8 @@ static void compare(const struct ledger *l, const struct table_pages *tp,
 			continue;
 		}
 		run = NULL;
+		if (check->run_count == PAGE_CHECK_RUNS)
+			check->more_runs = true;
 		if (check->run_count < PAGE_CHECK_RUNS) {
 			run = &check->runs[check->run_count++];
 			run->first_page = tp->first + i;

@@ -7,8 +7,6 @@
 #include "pagestate.h"
 #include "report_verify.h"
 
-#define MISMATCHES_LISTED 20
-
 struct mismatch {
 	uint64_t id;
 	uint32_t fn;
@@ -17,6 +15,7 @@ struct mismatch {
 	uint64_t pages;
 	struct page_mismatch runs[PAGE_CHECK_RUNS];
 	unsigned int run_count;
+	bool more_runs;
 };
 
 struct verify_summary {
@@ -24,8 +23,9 @@ struct verify_summary {
 	uint64_t mismatched;
 	uint64_t late;
 	uint64_t unchecked;
-	struct mismatch listed[MISMATCHES_LISTED];
-	unsigned int listed_count;
+	struct mismatch *listed; /* every mismatching allocation */
+	size_t listed_count;
+	size_t listed_capacity;
 };
 
 struct verify_summary *verify_summary__new(void)
@@ -35,6 +35,8 @@ struct verify_summary *verify_summary__new(void)
 
 void verify_summary__free(struct verify_summary *vs)
 {
+	if (vs)
+		free(vs->listed);
 	free(vs);
 }
 
@@ -55,8 +57,17 @@ void verify_summary__add(struct verify_summary *vs, const struct alloc_view *v)
 	if (c->match)
 		return;
 	vs->mismatched++;
-	if (vs->listed_count == MISMATCHES_LISTED)
-		return;
+	if (vs->listed_count == vs->listed_capacity) {
+		size_t capacity =
+			vs->listed_capacity ? vs->listed_capacity * 2 : 16;
+		struct mismatch *listed =
+			realloc(vs->listed, capacity * sizeof(*listed));
+
+		if (!listed)
+			return; /* the count above still says it */
+		vs->listed = listed;
+		vs->listed_capacity = capacity;
+	}
 	m = &vs->listed[vs->listed_count++];
 	m->id = v->id;
 	m->fn = v->fn;
@@ -65,6 +76,7 @@ void verify_summary__add(struct verify_summary *vs, const struct alloc_view *v)
 	m->pages = c->mismatched_pages;
 	memcpy(m->runs, c->runs, sizeof(m->runs));
 	m->run_count = c->run_count;
+	m->more_runs = c->more_runs;
 }
 
 void verify_summary__json_alloc(struct json_writer *w,
@@ -126,7 +138,8 @@ static const char *state_name(uint8_t state)
 
 void verify_summary__text(const struct verify_summary *vs, FILE *out)
 {
-	unsigned int i, r;
+	unsigned int r;
+	size_t i;
 
 	fprintf(out,
 		"\nverification: %" PRIu64
@@ -151,8 +164,10 @@ void verify_summary__text(const struct verify_summary *vs, FILE *out)
 					<< 12,
 				state_name(m->runs[r].ledger_state),
 				state_name(m->runs[r].table_state));
+		if (m->more_runs)
+			fprintf(out, "    and more runs of pages\n");
 	}
 	if (vs->mismatched > vs->listed_count)
-		fprintf(out, "  ... and %" PRIu64 " more\n",
+		fprintf(out, "  ... and %" PRIu64 " more (out of memory)\n",
 			vs->mismatched - vs->listed_count);
 }
