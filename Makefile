@@ -19,12 +19,12 @@ USER_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) \
 # BPF_PROG() wrappers pass every tracepoint argument, used or not
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) \
 	-Wno-unused-parameter -Ivmlinux -Ibpf
-LDLIBS := -lbpf -lelf -lz
+LDLIBS := -lbpf -ldw -lelf -lz
 
-# build: clang, bpftool, libbpf, libelf, zlib, gcc; tests: jq, the static
+# build: clang, bpftool, libbpf, libelf, libdw, zlib, gcc; tests: jq, the static
 # libc (a statically linked target), setpriv and setarch, strace (another
 # tracer), numpy (numpy's story)
-DEBIAN_PACKAGES := clang libbpf-dev bpftool libelf-dev zlib1g-dev gcc make \
+DEBIAN_PACKAGES := clang libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev gcc make \
 	libc6-dev jq util-linux strace python3-numpy
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -36,7 +36,8 @@ LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 LIB := $(OUTPUT)/libpagetrace.a
 
 TARGET_SRCS := $(wildcard tests/targets/*.c)
-TARGETS := $(patsubst tests/targets/%.c,$(OUTPUT)/tests/%,$(TARGET_SRCS))
+TARGETS := $(patsubst tests/targets/%.c,$(OUTPUT)/tests/%,$(TARGET_SRCS)) \
+	$(OUTPUT)/tests/liballoc.so
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
 BENCH_SRCS := $(wildcard bench/*.c)
@@ -89,10 +90,24 @@ $(OUTPUT)/tests/own_malloc: TARGET_LDFLAGS := -rdynamic
 # the demo needs the compiler's malloc + memset(0) -> calloc
 $(OUTPUT)/tests/demo: TARGET_CFLAGS := -O2
 
+# exact touching stacks need the frame pointer in leaf functions too
+$(OUTPUT)/tests/stacks: TARGET_FP := -fno-omit-frame-pointer \
+	-mno-omit-leaf-frame-pointer
+# no frame pointer, no symbol table: only .dynsym names the functions
+$(OUTPUT)/tests/stripped: TARGET_FP := -fomit-frame-pointer
+$(OUTPUT)/tests/stripped: TARGET_LDFLAGS := -rdynamic
+$(OUTPUT)/tests/stripped: TARGET_POST = && strip --strip-all $@
+TARGET_FP ?= -fno-omit-frame-pointer
+
 $(OUTPUT)/tests/%: tests/targets/%.c tests/targets/target.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(TARGET_CFLAGS) -g \
-		-fno-omit-frame-pointer -pthread $< $(TARGET_LDFLAGS) -o $@
+		$(TARGET_FP) -pthread $< $(TARGET_LDFLAGS) -o $@ $(TARGET_POST)
+
+$(OUTPUT)/tests/lib%.so: tests/targets/lib/lib%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 $(WARNINGS) $(TARGET_CFLAGS) -g $(TARGET_FP) \
+		-fPIC -shared $< -o $@
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(LIB) | $(OUTPUT)/unit
 	$(call msg,CC,$@)
@@ -145,7 +160,7 @@ vmlinux:
 
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c \
-		tests/unit/*.h tests/targets/*.c
+		tests/unit/*.h tests/targets/*.c tests/targets/lib/*.c
 
 clean:
 	$(call msg,CLEAN,)

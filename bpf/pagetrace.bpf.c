@@ -24,6 +24,7 @@ const volatile __u64 targ_min_size = 0; /* smaller allocations are skipped */
 const volatile __u64 targ_wakeup_bytes = 0; /* wake the reader past this */
 const volatile __u32 targ_zero_page_on_read = 1; /* kernel behaviour */
 const volatile __u32 targ_hold_signal = 23; /* SIGURG: ignored by default */
+const volatile __u32 targ_stacks = 1; /* take user stacks (--no-stacks) */
 
 /*
  * Set by user space once it holds the target's threads under ptrace
@@ -47,13 +48,23 @@ struct {
 	__type(value, __u32);
 } targets SEC(".maps");
 
-/* failed ring-buffer reservations, per CPU, indexed by record type */
+/* failed ring-buffer reservations, per CPU, indexed by record type; and
+ * stacks that could not be taken (PT_LOST_STACK) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PT_REC__COUNT);
+	__uint(max_entries, PT_LOST__COUNT);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
+
+/* user stacks, deduplicated by hash: the value size follows --stack-depth,
+ * the entries --stack-storage; a stack whose slot another holds is lost */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__uint(value_size, PT_STACK_MAX_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
 
 /* live blocks at least targ_min_size big, so frees of others stay here */
 struct {
@@ -71,7 +82,7 @@ struct call_ctx {
 	__u32 fn;
 	__u32 depth; /* allocator calls nest: realloc(NULL) calls malloc */
 	__u32 reported; /* its record will be sent (see --min-size) */
-	__u32 pad;
+	__s32 stack_id;
 };
 
 /* Is the thread inside an allocator call whose record will be sent? */
@@ -87,6 +98,8 @@ struct fault_ctx {
 	__u32 order;
 	__u32 alloc_pages;
 	__u16 rss_events[PT_RSS__COUNT];
+	__s32 stack_id;
+	__u64 stack_top;
 };
 
 struct sys_ctx {
@@ -138,6 +151,31 @@ static __always_inline void count_lost(__u32 type)
 
 	if (count)
 		(*count)++;
+}
+
+/* The word at user stack pointer sp (see struct pt_rec_syscall). */
+static __always_inline __u64 stack_top(__u64 sp)
+{
+	__u64 word = 0;
+
+	if (targ_stacks)
+		bpf_probe_read_user(&word, sizeof(word), (void *)sp);
+	return word;
+}
+
+/* The user stack of the current thread, through its frame pointers. */
+static __always_inline __s32 take_stack(void *ctx)
+{
+	long id;
+
+	if (!targ_stacks)
+		return PT_NO_STACK;
+	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (id < 0) {
+		count_lost(PT_LOST_STACK);
+		return PT_NO_STACK;
+	}
+	return id;
 }
 
 static __always_inline void *reserve(__u32 size, __u32 type)
@@ -242,6 +280,7 @@ int alloc_entry(struct pt_regs *ctx)
 	ts->call.args[1] = PT_REGS_PARM2(ctx);
 	ts->call.args[2] = PT_REGS_PARM3(ctx);
 	ts->call.reported = call_reported(ts->call.fn, ts->call.args);
+	ts->call.stack_id = ts->call.reported ? take_stack(ctx) : PT_NO_STACK;
 	if (ts->call.reported &&
 	    (ts->call.fn == PT_FN_REALLOC || ts->call.fn == PT_FN_REALLOCARRAY))
 		hold_before_realloc(ts->call.args[0]);
@@ -301,6 +340,8 @@ int alloc_return(struct pt_regs *ctx)
 	rec->addr = addr;
 	rec->caller = ts->call.caller;
 	rec->chunk_size = chunk_header(addr, &rec->flags);
+	rec->stack_id = ts->call.stack_id;
+	rec->pad = 0;
 	submit(rec);
 	return 0;
 }
@@ -360,11 +401,14 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 	rec->alloc_pages = ts->fault.alloc_pages;
 	__builtin_memcpy(rec->rss_events, ts->fault.rss_events,
 			 sizeof(rec->rss_events));
+	rec->stack_id = ts->fault.stack_id;
+	rec->pad = 0;
+	rec->stack_top = ts->fault.stack_top;
 	submit(rec);
 }
 
-static __always_inline void fault_enter(__u64 addr, __u64 ip, __u64 error_code,
-					__u32 flags)
+static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
+					__u64 sp, __u64 error_code, __u32 flags)
 {
 	struct thread_state *ts = thread_state(true);
 
@@ -383,6 +427,8 @@ static __always_inline void fault_enter(__u64 addr, __u64 ip, __u64 error_code,
 	ts->fault.order = 0;
 	ts->fault.alloc_pages = 0;
 	__builtin_memset(ts->fault.rss_events, 0, sizeof(ts->fault.rss_events));
+	ts->fault.stack_id = take_stack(ctx);
+	ts->fault.stack_top = stack_top(sp);
 	ts->fault.open = 1;
 }
 
@@ -392,7 +438,7 @@ int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
 {
 	if (!is_target())
 		return 0;
-	fault_enter(address, regs->ip, error_code, 0);
+	fault_enter(ctx, address, regs->ip, regs->sp, error_code, 0);
 	return 0;
 }
 
@@ -411,8 +457,8 @@ int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 	if (address >> 63 || task->pagefault_disabled || !is_target())
 		return 0;
 	user_regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	fault_enter(address, BPF_CORE_READ(user_regs, ip), error_code,
-		    PT_FAULT_KERNEL);
+	fault_enter(ctx, address, BPF_CORE_READ(user_regs, ip),
+		    BPF_CORE_READ(user_regs, sp), error_code, PT_FAULT_KERNEL);
 	return 0;
 }
 
@@ -599,21 +645,132 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 #define MAP_ANONYMOUS_FLAG 0x20
 
-/* The name of the file behind descriptor fd of the current task. */
-static __always_inline void fd_file_name(int fd, char *buf, int size)
+#define PATH_DEPTH 16 /* directories followed up from a mapped file */
+
+/* room for a component read at any offset below PT_PATH_MAX */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[2 * PT_PATH_MAX]);
+} path_scratch SEC(".maps");
+
+static __always_inline struct mount *mount_of(struct vfsmount *vfs)
+{
+	return (struct mount *)((void *)vfs -
+				bpf_core_field_offset(struct mount, mnt));
+}
+
+struct path_walk {
+	struct dentry *dentry;
+	struct mount *mnt;
+	const unsigned char *names[PATH_DEPTH]; /* leaf first */
+	__u32 depth;
+	__u32 complete; /* the walk reached the root */
+};
+
+/* One step up from walk->dentry (a bpf_loop callback: verified once). */
+static long path_step(__u32 index, struct path_walk *walk)
+{
+	/* locals: CO-RE reads go through kernel types only */
+	struct dentry *dentry = walk->dentry, *parent;
+	struct mount *mnt = walk->mnt, *up;
+
+	if (dentry == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+		/* the top of a mount: go on from where it is mounted */
+		up = BPF_CORE_READ(mnt, mnt_parent);
+		if (up == mnt) {
+			walk->complete = 1;
+			return 1;
+		}
+		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		walk->mnt = up;
+		return 0;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (parent == dentry) {
+		walk->complete = 1;
+		return 1;
+	}
+	if (walk->depth >= PATH_DEPTH)
+		return 1;
+	walk->names[walk->depth & (PATH_DEPTH - 1)] =
+		BPF_CORE_READ(dentry, d_name.name);
+	walk->depth++;
+	walk->dentry = parent;
+	return 0;
+}
+
+/*
+ * The path of a mapped file, from the root of the task's mount tree, so
+ * that user space can open it after the mapping is gone (dlclose) and the
+ * process too. The walk is bounded: a path deeper than PATH_DEPTH or
+ * longer than PT_PATH_MAX leaves the file's own name alone.
+ */
+static __always_inline void file_path(struct file *file, char *out)
+{
+	struct path_walk walk = {
+		.dentry = BPF_CORE_READ(file, f_path.dentry),
+		.mnt = mount_of(BPF_CORE_READ(file, f_path.mnt)),
+	};
+	__u32 zero = 0, off = 0;
+	bool complete;
+	char *buf;
+	int i;
+
+	out[0] = '\0';
+	bpf_loop(2 * PATH_DEPTH, path_step, &walk, 0);
+	buf = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!buf || !walk.depth)
+		return;
+	complete = walk.complete;
+	if (complete) {
+#pragma unroll
+		for (i = PATH_DEPTH - 1; i >= 0; i--) {
+			long n;
+
+			if ((__u32)i >= walk.depth)
+				continue;
+			if (off >= PT_PATH_MAX - 1) {
+				complete = false;
+				break;
+			}
+			/* the masks must stay for the verifier to see each
+			 * access inside the scratch: hide off's range */
+			barrier_var(off);
+			buf[off & (PT_PATH_MAX - 1)] = '/';
+			off++;
+			barrier_var(off);
+			n = bpf_probe_read_kernel_str(
+				&buf[off & (PT_PATH_MAX - 1)], PT_PATH_MAX,
+				walk.names[i]);
+			if (n <= 0) {
+				complete = false;
+				break;
+			}
+			off += n - 1;
+		}
+	}
+	if (!complete || off >= PT_PATH_MAX) {
+		bpf_probe_read_kernel_str(out, PT_PATH_MAX, walk.names[0]);
+		return;
+	}
+	bpf_probe_read_kernel(out, PT_PATH_MAX, buf);
+	out[PT_PATH_MAX - 1] = '\0';
+}
+
+/* The file behind descriptor fd of the current task. */
+static __always_inline struct file *fd_file(int fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
 	unsigned int max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
 	struct file *file = NULL;
-	const unsigned char *name;
 
-	buf[0] = '\0';
 	if (fd < 0 || (unsigned int)fd >= max_fds ||
-	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return;
-	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
-	bpf_probe_read_kernel_str(buf, size, name);
+	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return NULL;
+	return file;
 }
 
 SEC("tp_btf/sys_exit")
@@ -621,6 +778,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct thread_state *ts = thread_state(false);
 	struct pt_rec_syscall *rec;
+	struct file *file;
 	bool populated;
 
 	if (!ts || !ts->sys.open)
@@ -640,22 +798,40 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		ts->sys.t_start = 0;
 		__builtin_memset(ts->sys.args, 0, sizeof(ts->sys.args));
 	}
-	rec = reserve(sizeof(*rec), PT_REC_SYSCALL);
-	if (!rec)
-		return 0;
+	/* a file mmap carries the file's path: the longer record */
+	file = NULL;
+	if (ts->sys.nr == PT_NR_MMAP &&
+	    !(ts->sys.args[3] & MAP_ANONYMOUS_FLAG) && !pt_syscall_failed(ret))
+		file = fd_file((int)ts->sys.args[4]);
+	if (file) {
+		struct pt_rec_syscall_path *with_path =
+			reserve(sizeof(*with_path), PT_REC_SYSCALL);
+
+		if (!with_path)
+			return 0;
+		file_path(file, with_path->path);
+		rec = &with_path->sys;
+		rec->flags = PT_SYS_PATH;
+	} else {
+		rec = reserve(sizeof(*rec), PT_REC_SYSCALL);
+		if (!rec)
+			return 0;
+		rec->flags = 0;
+	}
 	rec->t_start = ts->sys.t_start;
 	__builtin_memcpy(rec->args, ts->sys.args, sizeof(rec->args));
 	rec->ret = ret;
 	rec->nr = ts->sys.nr;
-	rec->flags = IN_REPORTED_CALL(ts) ? PT_SYS_IN_CALL : 0;
+	if (IN_REPORTED_CALL(ts))
+		rec->flags |= PT_SYS_IN_CALL;
 	rec->alloc_pages = ts->sys.alloc_pages;
 	rec->pad = 0;
 	__builtin_memcpy(rec->rss_events, ts->sys.rss_events,
 			 sizeof(rec->rss_events));
-	rec->file[0] = '\0';
-	if (rec->nr == PT_NR_MMAP && !(rec->args[3] & MAP_ANONYMOUS_FLAG) &&
-	    !pt_syscall_failed(ret))
-		fd_file_name((int)rec->args[4], rec->file, sizeof(rec->file));
+	rec->stack_id = take_stack(ctx);
+	rec->pad2 = 0;
+	rec->stack_top = stack_top(regs->sp);
+	rec->ip = regs->ip;
 	submit(rec);
 	return 0;
 }

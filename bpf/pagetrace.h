@@ -51,6 +51,16 @@ enum pt_outcome {
 	PT_OUT__COUNT,
 };
 
+/* lost[] index counting stacks not taken (their slot held by another) */
+#define PT_LOST_STACK PT_REC__COUNT
+#define PT_LOST__COUNT (PT_REC__COUNT + 1)
+/* stack_id of a record when no stack was taken */
+#define PT_NO_STACK (-1)
+/* a file path as a record carries it, NUL included */
+#define PT_PATH_MAX 256
+/* the deepest user stack taken (the kernel's perf_event_max_stack) */
+#define PT_STACK_MAX_DEPTH 127
+
 /* x86 page-fault error code bits */
 #define PT_PF_PROT 0x1
 #define PT_PF_WRITE 0x2
@@ -78,6 +88,7 @@ enum pt_outcome {
 
 /* pt_rec_syscall.flags */
 #define PT_SYS_IN_CALL 0x1 /* made inside an allocator call */
+#define PT_SYS_PATH 0x2 /* a struct pt_rec_syscall_path: a file mmap */
 
 /* pt_rec_task.kind */
 enum pt_task_kind {
@@ -118,8 +129,9 @@ struct pt_rec_call {
 	__u64 ret; /* raw return value (rax) */
 	__u64 addr; /* the block returned, 0 if the call failed */
 	__u64 caller; /* return address at entry: the allocating call site */
-	__u64 chunk_size; /* glibc chunk size field (flags masked), 0 if unknown
-			   */
+	__u64 chunk_size; /* glibc chunk size (flags masked), 0 if unknown */
+	__s32 stack_id; /* user stack at the call, PT_NO_STACK if none */
+	__u32 pad;
 };
 
 struct pt_rec_free {
@@ -142,6 +154,9 @@ struct pt_rec_fault {
 	__u32 order; /* order of the last movable folio allocated, 0 if none */
 	__u32 alloc_pages; /* pages of all movable folios allocated */
 	__u16 rss_events[PT_RSS__COUNT]; /* rss_stat updates seen, per member */
+	__s32 stack_id; /* user stack at the fault, PT_NO_STACK if none */
+	__u32 pad;
+	__u64 stack_top; /* the word at the user stack pointer, see below */
 };
 
 struct pt_rec_syscall {
@@ -154,8 +169,27 @@ struct pt_rec_syscall {
 	__u32 alloc_pages; /* pages of movable folios allocated inside */
 	__u32 pad;
 	__u16 rss_events[PT_RSS__COUNT];
-	char file[32]; /* mmap of a file: its name, the mapping may be gone
-			  before user space can look */
+	__s32 stack_id; /* user stack at the syscall, PT_NO_STACK if none */
+	__u32 pad2;
+	/*
+	 * The word at the user stack pointer, with stacks on. Frame-pointer
+	 * unwinding skips the caller of a function that has not set up its
+	 * frame (a leaf loop, a syscall wrapper); there the word is that
+	 * caller's return address, and user space, which has the unwind
+	 * tables to tell, puts it back.
+	 */
+	__u64 stack_top;
+	__u64 ip; /* the user instruction after the syscall */
+};
+
+/*
+ * The record of a file mmap: its path from the root of the task's mount
+ * tree, else the file's own name, read in the kernel: the mapping, the
+ * file and the process may all be gone before user space can look.
+ */
+struct pt_rec_syscall_path {
+	struct pt_rec_syscall sys;
+	char path[PT_PATH_MAX];
 };
 
 struct pt_rec_task {

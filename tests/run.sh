@@ -53,15 +53,20 @@ expect_true() { # what condition-result(0/1)
 	fi
 }
 
-# one field of the single alloc record of the given size
-alloc() { # file size jq-expression
+# one field of the single record a jq condition selects
+one_record() { # file jq-condition jq-expression
 	local n
-	n=$(jq -c "select(.type==\"alloc\" and .size==$2)" "$1" | wc -l)
+	n=$(jq -c "select($2)" "$1" | wc -l)
 	if [ "$n" != 1 ]; then
-		echo "<$n records of size $2>"
+		echo "<$n records with $2>"
 		return
 	fi
-	jq -r "select(.type==\"alloc\" and .size==$2) | $3" "$1"
+	jq -r "select($2) | $3" "$1"
+}
+
+# one field of the single alloc record of the given size
+alloc() { # file size jq-expression
+	one_record "$1" ".type==\"alloc\" and .size==$2" "$3"
 }
 
 summary() { # file jq-expression
@@ -657,7 +662,7 @@ t_verify_matches_every_core_target() {
 t_verify_reports_lost_events_as_mismatch() {
 	local pt target f=$TMP/vd.json
 	rm -f "$TMP/vd1" "$TMP/vd2"
-	"$PT" -v --verify --ringbuf-size 4096 --json -o "$f" -- \
+	"$PT" -v --verify --ringbuf-size 16384 --json -o "$f" -- \
 		"$T/verify_drop" "$TMP/vd1" "$TMP/vd2" 2>"$TMP/vd.err" &
 	pt=$!
 	wait_for_file "$TMP/vd1" 20 || errors+=("target never got ready")
@@ -684,7 +689,7 @@ t_verify_reports_lost_events_as_mismatch() {
 t_verify_text_lists_mismatches() {
 	local pt target out=$TMP/vdt.out
 	rm -f "$TMP/vdt1" "$TMP/vdt2"
-	"$PT" -v --verify --ringbuf-size 4096 -o "$out" -- \
+	"$PT" -v --verify --ringbuf-size 16384 -o "$out" -- \
 		"$T/verify_drop" "$TMP/vdt1" "$TMP/vdt2" 2>"$TMP/vdt.err" &
 	pt=$!
 	wait_for_file "$TMP/vdt1" 20 || errors+=("target never got ready")
@@ -873,6 +878,13 @@ t_bad_options() {
 	bad_input none 64 "^pagetrace: nothing to trace: give -p PID or -- COMMAND \(see --help\)$"
 	bad_input unk 64 "^pagetrace: unknown option --frobnicate \(see --help\)$" --frobnicate
 	bad_input out 73 "^pagetrace: cannot write /nonexistent/dir/out: No such file or directory$" -o /nonexistent/dir/out -- true
+	bad_input sd0 64 "^pagetrace: invalid --stack-depth '0': out of range \(expected frames, 1 to 127\)$" --stack-depth 0 -- true
+	bad_input sd500 64 "^pagetrace: invalid --stack-depth '500': out of range" --stack-depth 500 -- true
+	bad_input fold 64 "^pagetrace: invalid --folded 'foo' \(expected both, alloc or touch\)$" --folded=foo -- true
+	bad_input foldjson 64 "^pagetrace: --folded writes folded stacks: it goes with neither --json nor --events$" --folded --json -- true
+	bad_input ivabc 64 "^pagetrace: invalid --interval 'abc': not a number \(expected seconds" -i abc -- true
+	bad_input ss0 64 "^pagetrace: invalid --stack-storage '0': out of range \(expected stacks, 1 to 1048576\)$" --stack-storage 0 -- true
+	bad_input wuneg 64 "^pagetrace: invalid --warmup '-1': negative value" --warmup -1 -- true
 }
 
 t_bad_targets() {
@@ -966,6 +978,9 @@ t_no_probe_left_behind() {
 	expect "pagetrace programs still loaded" "$left" 0
 }
 
+# shellcheck source=tests/stacks.sh
+. tests/stacks.sh
+
 # ---- main --------------------------------------------------------------
 
 echo "unit tests"
@@ -998,6 +1013,13 @@ else
 		verify_text_lists_mismatches verify_without_hold_reads_late \
 		snapshot_of_a_known_layout snapshot_back_ends_agree_page_for_page \
 		snapshot_without_privilege snapshot_bad_input \
+		stacks_name_alloc_and_touch_sites \
+		stripped_binary_names_the_caller \
+		deleted_binary_symbolized_after_exit \
+		dlclosed_library_symbolized namespaced_binary_symbolized \
+		interval_shows_the_steady_loop warmup_excludes_startup \
+		no_stacks_keeps_sites stack_depth_limits_frames \
+		lost_stacks_are_counted \
 		no_probe_left_behind; do
 		run_test "$t"
 	done

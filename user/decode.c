@@ -18,6 +18,10 @@ int decode__record(const void *data, size_t size, struct event *ev)
 	if (size < sizeof(*hdr) || hdr->type == 0 ||
 	    hdr->type >= PT_REC__COUNT || size < sizes[hdr->type])
 		return -EINVAL;
+	if (hdr->type == PT_REC_SYSCALL &&
+	    (((const struct pt_rec_syscall *)data)->flags & PT_SYS_PATH) &&
+	    size < sizeof(struct pt_rec_syscall_path))
+		return -EINVAL;
 	ev->type = hdr->type;
 	ev->hdr = hdr;
 	/* every member of the union is a pointer to the same record */

@@ -138,6 +138,25 @@ struct holder *holder__new(pid_t pid, int hold_signal, holder_exit_fn on_exit,
 	return h;
 }
 
+/* The next stop of tid, waiting at most a second: a stop somebody else
+ * took must not keep pagetrace, and the target, waiting for ever. */
+static bool wait_stop(pid_t tid, int *status)
+{
+	const struct timespec pause = { .tv_nsec = 1000000 }; /* 1 ms */
+	int rounds = 1000;
+	pid_t got;
+
+	while (rounds-- > 0) {
+		got = waitpid(tid, status, __WALL | WNOHANG);
+		if (got == tid)
+			return true;
+		if (got < 0)
+			return false;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
 void holder__free(struct holder *h)
 {
 	size_t i;
@@ -155,8 +174,8 @@ void holder__free(struct holder *h)
 		    !ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL)) {
 			int status;
 
-			if (waitpid(t->tid, &status, __WALL) == t->tid &&
-			    WIFSTOPPED(status) && (status >> 16) == 0 &&
+			if (wait_stop(t->tid, &status) && WIFSTOPPED(status) &&
+			    (status >> 16) == 0 &&
 			    WSTOPSIG(status) != SIGTRAP) {
 				/* a signal arrived first: hand it over */
 				ptrace(PTRACE_DETACH, t->tid, NULL,

@@ -53,6 +53,7 @@ struct ledger *ledger__new(const struct ledger_config *cfg)
 	l->maps = cfg->maps;
 	l->kernel = cfg->kernel;
 	l->on_alloc_end = cfg->on_alloc_end;
+	l->on_touch = cfg->on_touch;
 	l->ctx = cfg->ctx;
 	l->next_id = 1;
 	l->thp_allowed = true;
@@ -157,6 +158,20 @@ void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,
 		charge->mapping = g->name;
 }
 
+void lg_touch(struct ledger *l, const struct alloc *a, const struct touch *base,
+	      uint64_t pages, bool fault)
+{
+	struct touch t = *base;
+
+	if (!l->on_touch || (!pages && !fault))
+		return;
+	t.alloc_site = a ? a->site : 0;
+	t.alloc_stack = a ? a->stack_id : PT_NO_STACK;
+	t.pages = pages;
+	t.fault = fault;
+	l->on_touch(l->ctx, &t);
+}
+
 struct alloc *lg_alloc_at(const struct ledger *l, uint64_t addr)
 {
 	struct interval_node *node = interval_index__find(l->live, addr);
@@ -167,15 +182,17 @@ struct alloc *lg_alloc_at(const struct ledger *l, uint64_t addr)
 /* A fault at addr, begun at t_start, charged to the block that held addr
  * then, else to the mapping. */
 static void charge_fault_where_it_fell(struct ledger *l, uint64_t addr,
-				       uint64_t t_start)
+				       uint64_t t_start, const struct touch *by)
 {
 	struct alloc *owner = lg_alloc_at(l, addr);
 
 	if (owner && owner->t_alloc <= t_start) {
 		owner->faults++;
 		l->stats.faults_in_allocs++;
+		lg_touch(l, owner, by, 0, true);
 	} else {
 		lg_charge_group(l, addr, true, BY_ANON, 0, NULL);
+		lg_touch(l, NULL, by, 0, true);
 	}
 }
 
@@ -190,6 +207,12 @@ static void settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 	struct deferred **link = &l->deferred, *d;
 
 	while ((d = *link)) {
+		struct touch by = {
+			.touch_site = d->touch_site,
+			.touch_stack = d->touch_stack,
+			.outcome = d->outcome,
+			.t = d->t_start,
+		};
 		uint64_t mine = 0;
 
 		if (d->tid != tid) {
@@ -206,12 +229,15 @@ static void settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 			block->faults++;
 			block->by[d->kind] += mine;
 			l->stats.faults_in_allocs++;
+			lg_touch(l, block, &by, mine, true);
 		} else {
-			charge_fault_where_it_fell(l, d->addr, d->t_start);
+			charge_fault_where_it_fell(l, d->addr, d->t_start, &by);
 		}
-		if (d->npages > mine)
+		if (d->npages > mine) {
 			lg_charge_group(l, d->addr, false, d->kind,
 					d->npages - mine, NULL);
+			lg_touch(l, NULL, &by, d->npages - mine, false);
+		}
 		free(d);
 	}
 }
@@ -233,6 +259,8 @@ static void view_of(const struct ledger *l, const struct alloc *a,
 	v->size = a->size;
 	memcpy(v->args, a->args, sizeof(v->args));
 	v->caller = a->caller;
+	v->site = a->site;
+	v->stack_id = a->stack_id;
 	v->chunk_size = a->chunk_size;
 	v->t_alloc = a->t_alloc;
 	v->chunk_known = a->flags & ALLOC_CHUNK_KNOWN;
@@ -286,7 +314,7 @@ static void end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
 }
 
 static void report_failed(struct ledger *l, const struct pt_rec_call *rec,
-			  uint64_t size)
+			  uint64_t size, const struct code_origin *from)
 {
 	struct alloc_view v = {
 		.id = l->next_id++,
@@ -296,6 +324,8 @@ static void report_failed(struct ledger *l, const struct pt_rec_call *rec,
 		.end = ALLOC_FAILED,
 		.size = size,
 		.caller = rec->caller,
+		.site = from->site,
+		.stack_id = from->stack,
 		.t_alloc = rec->hdr.ts,
 		.first_touch_ns = -1,
 	};
@@ -314,7 +344,7 @@ struct alloc *lg_find_block(const struct ledger *l, uint64_t addr)
 }
 
 static struct alloc *new_alloc(struct ledger *l, const struct pt_rec_call *rec,
-			       uint64_t size)
+			       uint64_t size, const struct code_origin *from)
 {
 	uint64_t end = rec->addr + (size ? size : 1);
 	struct page_counts counts = { { 0 } };
@@ -335,6 +365,8 @@ static struct alloc *new_alloc(struct ledger *l, const struct pt_rec_call *rec,
 	a->size = size;
 	memcpy(a->args, rec->args, sizeof(a->args));
 	a->caller = rec->caller;
+	a->site = from->site;
+	a->stack_id = from->stack;
 	a->chunk_size = rec->chunk_size;
 	a->t_alloc = rec->hdr.ts;
 	a->tid = rec->hdr.tid;
@@ -355,7 +387,8 @@ static struct alloc *new_alloc(struct ledger *l, const struct pt_rec_call *rec,
 	return a;
 }
 
-void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec)
+void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec,
+		     const struct code_origin *from)
 {
 	bool is_realloc =
 		rec->fn == PT_FN_REALLOC || rec->fn == PT_FN_REALLOCARRAY;
@@ -380,7 +413,7 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec)
 	}
 	if (!rec->addr) {
 		settle_deferred(l, rec->hdr.tid, NULL, 0);
-		report_failed(l, rec, size);
+		report_failed(l, rec, size, from);
 		return;
 	}
 	if (old) {
@@ -394,7 +427,7 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec)
 		settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}
-	a = new_alloc(l, rec, size);
+	a = new_alloc(l, rec, size, from);
 	if (!a) {
 		log__warn("ledger: cannot index the block at 0x%llx",
 			  (unsigned long long)rec->addr);
@@ -424,10 +457,18 @@ void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec)
 }
 
 void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
+			const struct code_origin *from,
 			struct ledger_charge *charge)
 {
+	struct touch by = {
+		.touch_site = from->site,
+		.touch_stack = from->stack,
+		.outcome = PT_OUT__COUNT,
+		.t = rec->hdr.ts,
+	};
+
 	memset(charge, 0, sizeof(*charge));
-	lg_on_syscall(l, rec, charge);
+	lg_on_syscall(l, rec, &by, charge);
 }
 
 /* ---- lifecycle ---------------------------------------------------- */

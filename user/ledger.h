@@ -69,6 +69,20 @@ struct page_check {
 	bool more_runs; /* more runs differ than are kept */
 };
 
+/* Pages populated in one allocation (or outside any: alloc_site 0) by one
+ * fault or syscall: who allocated, who touched. Sites are packed code
+ * locations (symbols.h), stacks the kernel's stack ids. */
+struct touch {
+	uint64_t alloc_site;
+	int32_t alloc_stack;
+	uint64_t touch_site;
+	int32_t touch_stack;
+	uint32_t outcome; /* enum pt_outcome; PT_OUT__COUNT for a syscall */
+	uint64_t pages;
+	bool fault; /* counts the fault itself (the allocation it hit) */
+	uint64_t t; /* ns */
+};
+
 /* One allocation's figures, as reports see them. */
 struct alloc_view {
 	uint64_t id;
@@ -81,6 +95,8 @@ struct alloc_view {
 	uint64_t size;
 	uint64_t args[3]; /* the call's arguments */
 	uint64_t caller; /* return address of the allocating call */
+	uint64_t site; /* the call site located (packed code_loc), 0 unknown */
+	int32_t stack_id; /* its user stack, PT_NO_STACK if none */
 	uint64_t chunk_size; /* glibc chunk size, header included; 0 unknown */
 	uint64_t t_alloc; /* ns, when the call returned */
 	uint64_t t_free; /* ns when it ended, 0 while live */
@@ -139,6 +155,7 @@ struct ledger_charge {
 };
 
 typedef void (*ledger_alloc_fn)(void *ctx, const struct alloc_view *view);
+typedef void (*ledger_touch_fn)(void *ctx, const struct touch *touch);
 
 struct ledger_config {
 	pid_t pid;
@@ -146,6 +163,7 @@ struct ledger_config {
 	struct mappings *maps;
 	const struct kernel_facts *kernel;
 	ledger_alloc_fn on_alloc_end;
+	ledger_touch_fn on_touch; /* may be NULL */
 	void *ctx;
 };
 
@@ -163,11 +181,24 @@ uint64_t ledger__block_id(const struct ledger *l, uint64_t addr);
 /* Has the live block at addr a mapping of its own (glibc mmapped it)? */
 bool ledger__block_mmapped(const struct ledger *l, uint64_t addr);
 
-void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec);
+/*
+ * Where a record's code was: the site, a packed code_loc (symbols.h), 0 if
+ * unknown: the allocator's caller, the faulting instruction, the code that
+ * made the syscall; and its stack, a handle (stacks.h), PT_NO_STACK if none.
+ */
+struct code_origin {
+	uint64_t site;
+	int32_t stack;
+};
+
+void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec,
+		     const struct code_origin *from);
 void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec);
 void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
+		      const struct code_origin *from,
 		      struct ledger_charge *charge);
 void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
+			const struct code_origin *from,
 			struct ledger_charge *charge);
 void ledger__on_task(struct ledger *l, const struct pt_rec_task *rec);
 

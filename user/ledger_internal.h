@@ -30,6 +30,7 @@ struct alloc {
 	uint64_t size;
 	uint64_t args[3];
 	uint64_t caller;
+	uint64_t site;
 	uint64_t chunk_size;
 	uint64_t t_alloc;
 	uint64_t first_touch; /* ns of the first page populated after return */
@@ -42,6 +43,7 @@ struct alloc {
 	uint32_t released_zero;
 	uint8_t fn;
 	uint8_t flags;
+	int32_t stack_id;
 	struct page_check *check; /* --verify: kept until the record */
 };
 
@@ -54,6 +56,9 @@ struct deferred {
 	uint64_t first_page;
 	uint64_t npages; /* pages no allocation covered */
 	enum by_kind kind;
+	uint32_t outcome;
+	uint64_t touch_site;
+	int32_t touch_stack;
 };
 
 struct ledger {
@@ -62,6 +67,7 @@ struct ledger {
 	struct mappings *maps;
 	const struct kernel_facts *kernel;
 	ledger_alloc_fn on_alloc_end;
+	ledger_touch_fn on_touch;
 	void *ctx;
 	struct interval_index *live;
 	struct pagestate *pages;
@@ -129,16 +135,20 @@ struct alloc *lg_find_block(const struct ledger *l, uint64_t addr);
 void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,
 		     enum by_kind kind, uint64_t pages,
 		     struct ledger_charge *charge);
+/* Tell on_touch: pages of block a (NULL: outside allocations) populated
+ * by the touching code described in *base. */
+void lg_touch(struct ledger *l, const struct alloc *a, const struct touch *base,
+	      uint64_t pages, bool fault);
 
 /* ledger_pages.c */
 void lg_snapshot_range(struct ledger *l, uint64_t start, uint64_t end);
 void lg_release_range(struct ledger *l, uint64_t start, uint64_t end,
 		      bool snapshot);
 void lg_populate(struct ledger *l, uint64_t start, uint64_t end, bool write,
-		 uint64_t t, struct ledger_charge *charge);
+		 const struct touch *by, struct ledger_charge *charge);
 
 /* ledger_syscalls.c */
 void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
-		   struct ledger_charge *charge);
+		   const struct touch *by, struct ledger_charge *charge);
 
 #endif

@@ -174,6 +174,7 @@ struct fault_charge {
 	uint64_t t;
 	bool in_call;
 	uint64_t outside; /* pages no block covers */
+	struct touch by;
 };
 
 static void charge_block(struct ledger *l, struct alloc *a, uint64_t first,
@@ -181,11 +182,11 @@ static void charge_block(struct ledger *l, struct alloc *a, uint64_t first,
 {
 	struct fault_charge *fc = ctx;
 
-	(void)l;
 	(void)first;
 	a->by[fc->kind] += count;
 	if (!fc->in_call && !a->first_touch)
 		a->first_touch = fc->t;
+	lg_touch(l, a, &fc->by, count, false);
 }
 
 static void count_gap(struct ledger *l, uint64_t first, uint64_t count,
@@ -199,11 +200,15 @@ static void count_gap(struct ledger *l, uint64_t first, uint64_t count,
 }
 
 void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
+		      const struct code_origin *from,
 		      struct ledger_charge *charge)
 {
 	struct fault_charge fc = {
 		.t = rec->t_start,
 		.in_call = rec->flags & PT_FAULT_IN_CALL,
+		.by = { .touch_site = from->site,
+			.touch_stack = from->stack,
+			.t = rec->t_start },
 	};
 	uint64_t first, count;
 	struct alloc *owner;
@@ -221,6 +226,7 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 	}
 	outcome = apply_fault(l, rec, &first, &count);
 	fc.kind = by_of_outcome(outcome);
+	fc.by.outcome = outcome;
 	charge->outcome = outcome;
 	charge->pages = count;
 	l->stats.faults++;
@@ -243,11 +249,15 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 		charge->alloc_id = owner->id;
 		if (outcome == PT_OUT_FILE) {
 			owner->by[BY_FILE] += fc.outside;
+			lg_touch(l, owner, &fc.by, fc.outside, false);
 			fc.outside = 0;
 		}
-		if (fc.outside)
+		lg_touch(l, owner, &fc.by, 0, true);
+		if (fc.outside) {
 			lg_charge_group(l, rec->addr, false, fc.kind,
 					fc.outside, NULL);
+			lg_touch(l, NULL, &fc.by, fc.outside, false);
+		}
 		return;
 	}
 	/* the allocator writing the header of a block it has not returned
@@ -261,12 +271,16 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 		d->first_page = first;
 		d->npages = fc.outside;
 		d->kind = fc.kind;
+		d->outcome = outcome;
+		d->touch_site = from->site;
+		d->touch_stack = from->stack;
 		d->next = l->deferred;
 		l->deferred = d;
 		charge->deferred = true;
 		return;
 	}
 	lg_charge_group(l, rec->addr, true, fc.kind, fc.outside, charge);
+	lg_touch(l, NULL, &fc.by, fc.outside, true);
 }
 
 /* ---- pages going back, pages populated by syscalls ---------------- */
@@ -312,7 +326,7 @@ void lg_release_range(struct ledger *l, uint64_t start, uint64_t end,
 
 struct populate_charge {
 	enum page_state state;
-	uint64_t t;
+	const struct touch *by;
 	uint64_t changed_outside;
 	struct ledger_charge *charge;
 };
@@ -336,9 +350,10 @@ static void populate_block(struct ledger *l, struct alloc *a, uint64_t first,
 
 	a->by[BY_SYSCALL] += changed;
 	if (changed && !a->first_touch)
-		a->first_touch = pc->t;
+		a->first_touch = pc->by->t;
 	if (!pc->charge->alloc_id)
 		pc->charge->alloc_id = a->id;
+	lg_touch(l, a, pc->by, changed, false);
 }
 
 static void populate_gap(struct ledger *l, uint64_t first, uint64_t count,
@@ -350,13 +365,13 @@ static void populate_gap(struct ledger *l, uint64_t first, uint64_t count,
 }
 
 void lg_populate(struct ledger *l, uint64_t start, uint64_t end, bool write,
-		 uint64_t t, struct ledger_charge *charge)
+		 const struct touch *by, struct ledger_charge *charge)
 {
 	struct populate_charge pc = {
 		.state = write || !l->kernel->zero_page_on_read ?
 				 PAGE_RESIDENT :
 				 PAGE_ZERO,
-		.t = t,
+		.by = by,
 		.charge = charge,
 	};
 	uint64_t first = first_page_of(start), count = range_pages(start, end);
@@ -369,7 +384,9 @@ void lg_populate(struct ledger *l, uint64_t start, uint64_t end, bool write,
 	pagestate__fill(l->pages, first, count, pc.state, &changed);
 	l->stats.syscall_pages += changed;
 	charge->pages += changed;
-	if (pc.changed_outside)
+	if (pc.changed_outside) {
 		lg_charge_group(l, start, false, BY_SYSCALL, pc.changed_outside,
 				charge);
+		lg_touch(l, NULL, by, pc.changed_outside, false);
+	}
 }

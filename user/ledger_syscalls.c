@@ -22,7 +22,7 @@ enum populate_mode {
 /* Populate the private anonymous parts of [start, end) the way the kernel
  * does: never a PROT_NONE mapping (guard pages, reservations). */
 static void populate_mapped(struct ledger *l, uint64_t start, uint64_t end,
-			    enum populate_mode mode, uint64_t t,
+			    enum populate_mode mode, const struct touch *by,
 			    struct ledger_charge *charge)
 {
 	size_t i, count = mappings__count(l->maps);
@@ -40,12 +40,21 @@ static void populate_mapped(struct ledger *l, uint64_t start, uint64_t end,
 			    mode == POPULATE_WRITE ||
 				    (mode == POPULATE_BY_PROT &&
 				     (m->prot & PROT_WRITE)),
-			    t, charge);
+			    by, charge);
 	}
 }
 
+/* The path a file mmap's record carries, "" if none (decode checked the
+ * record's length against its flag). */
+static const char *syscall_path(const struct pt_rec_syscall *rec)
+{
+	if (!(rec->flags & PT_SYS_PATH))
+		return "";
+	return ((const struct pt_rec_syscall_path *)rec)->path;
+}
+
 static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
-		    struct ledger_charge *charge)
+		    const struct touch *by, struct ledger_charge *charge)
 {
 	uint64_t start = (uint64_t)rec->ret, len = page_align(rec->args[1]);
 	uint32_t prot = rec->args[2], flags = rec->args[3];
@@ -56,10 +65,12 @@ static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 		.end = start + len,
 		.prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
 		.flags = shared ? MAPPING_SHARED : 0,
+		.offset = anonymous ? 0 : rec->args[5],
 	};
 	const struct mapping *before = mappings__find(l->maps, start);
 	const char *known =
 		before && before->kind == MAPPING_FILE ? before->name : NULL;
+	const char *path = syscall_path(rec);
 
 	lg_release_range(l, map.start, map.end, true);
 	if (anonymous) {
@@ -68,22 +79,26 @@ static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 					    shared ? "[shmem]" : "[anon]");
 	} else {
 		map.kind = MAPPING_FILE;
-		map.name = mappings__file_name(l->maps, start);
+		/* the kernel side walked the path: as /proc/PID/maps shows */
+		if (path[0] == '/')
+			map.name = mappings__intern(l->maps, path);
+		if (!map.name)
+			map.name = mappings__file_name(l->maps, start);
 		/* gone before we looked: the full path known for this place
 		 * (/proc read ahead of the events), else the kernel's name */
-		if (!map.name && known && rec->file[0] &&
-		    !strcmp(mappings__base_name(known), rec->file))
+		if (!map.name && known && path[0] &&
+		    !strcmp(mappings__base_name(known), path))
 			map.name = known;
 		if (!map.name)
-			map.name = mappings__intern(
-				l->maps, rec->file[0] ? rec->file : "[file]");
+			map.name = mappings__intern(l->maps,
+						    path[0] ? path : "[file]");
 	}
 	mappings__map(l->maps, &map);
 	if (!(flags & MAP_POPULATE) || (flags & MAP_NONBLOCK) || !map.prot)
 		return;
 	if (anonymous && !shared)
-		lg_populate(l, map.start, map.end, prot & PROT_WRITE,
-			    rec->hdr.ts, charge);
+		lg_populate(l, map.start, map.end, prot & PROT_WRITE, by,
+			    charge);
 	else
 		lg_charge_group(l, start, false, BY_SYSCALL,
 				rec->rss_events[PT_RSS_FILE] +
@@ -113,7 +128,7 @@ static void on_mremap(struct ledger *l, const struct pt_rec_syscall *rec)
 }
 
 static void on_madvise(struct ledger *l, const struct pt_rec_syscall *rec,
-		       struct ledger_charge *charge)
+		       const struct touch *by, struct ledger_charge *charge)
 {
 	uint64_t start = rec->args[0], end = start + page_align(rec->args[1]);
 
@@ -133,12 +148,10 @@ static void on_madvise(struct ledger *l, const struct pt_rec_syscall *rec,
 				    MAPPING_HUGEPAGE);
 		break;
 	case PT_MADV_POPULATE_READ:
-		populate_mapped(l, start, end, POPULATE_READ, rec->hdr.ts,
-				charge);
+		populate_mapped(l, start, end, POPULATE_READ, by, charge);
 		break;
 	case PT_MADV_POPULATE_WRITE:
-		populate_mapped(l, start, end, POPULATE_WRITE, rec->hdr.ts,
-				charge);
+		populate_mapped(l, start, end, POPULATE_WRITE, by, charge);
 		break;
 	default:
 		break;
@@ -165,7 +178,7 @@ static void on_brk(struct ledger *l, const struct pt_rec_syscall *rec)
 }
 
 void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
-		   struct ledger_charge *charge)
+		   const struct touch *by, struct ledger_charge *charge)
 {
 	uint64_t start = rec->args[0], len = page_align(rec->args[1]);
 	/* mlock rounds its range out to whole pages */
@@ -176,7 +189,7 @@ void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		return;
 	switch (rec->nr) {
 	case PT_NR_MMAP:
-		on_mmap(l, rec, charge);
+		on_mmap(l, rec, by, charge);
 		break;
 	case PT_NR_MUNMAP:
 		lg_release_range(l, start, start + len, true);
@@ -189,7 +202,7 @@ void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		on_brk(l, rec);
 		break;
 	case PT_NR_MADVISE:
-		on_madvise(l, rec, charge);
+		on_madvise(l, rec, by, charge);
 		break;
 	case PT_NR_MPROTECT:
 		mappings__protect(l->maps, start, start + len,
@@ -201,14 +214,14 @@ void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 			break;
 		/* fall through */
 	case PT_NR_MLOCK:
-		populate_mapped(l, lock_start, lock_end, POPULATE_BY_PROT,
-				rec->hdr.ts, charge);
+		populate_mapped(l, lock_start, lock_end, POPULATE_BY_PROT, by,
+				charge);
 		break;
 	case PT_NR_MLOCKALL:
 		if ((rec->args[0] & MCL_CURRENT_FLAG) &&
 		    !(rec->args[0] & MCL_ONFAULT_FLAG))
-			populate_mapped(l, 0, UINT64_MAX, POPULATE_BY_PROT,
-					rec->hdr.ts, charge);
+			populate_mapped(l, 0, UINT64_MAX, POPULATE_BY_PROT, by,
+					charge);
 		break;
 	default: {
 		/* another syscall populated pages (get_user_pages): the

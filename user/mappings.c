@@ -139,6 +139,7 @@ static int split_at(struct mappings *m, uint64_t addr)
 		return 0;
 	upper = m->items[i];
 	upper.start = addr;
+	upper.offset += addr - m->items[i].start;
 	m->items[i].end = addr;
 	return insert_at(m, i + 1, &upper);
 }
@@ -196,6 +197,7 @@ int mappings__remap(struct mappings *m, uint64_t old_start, uint64_t old_len,
 					  .prot = PROT_READ | PROT_WRITE };
 	} else {
 		moved = *old;
+		moved.offset += old_start - old->start;
 	}
 	err = mappings__unmap(m, old_start, old_start + old_len);
 	if (err)
@@ -278,13 +280,13 @@ bool mappings__parse_line(struct mappings *m, const char *line,
 			  struct mapping *out)
 {
 	char perms[8] = "";
-	unsigned long long start, end, inode;
+	unsigned long long start, end, offset, inode;
 	int name_at = 0;
 	const char *name;
 	size_t len;
 
-	if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %llu %n", &start, &end,
-		   perms, &inode, &name_at) < 4 ||
+	if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %llu %n", &start, &end,
+		   perms, &offset, &inode, &name_at) < 5 ||
 	    !name_at)
 		return false;
 	name = line + name_at;
@@ -292,6 +294,7 @@ bool mappings__parse_line(struct mappings *m, const char *line,
 	memset(out, 0, sizeof(*out));
 	out->start = start;
 	out->end = end;
+	out->offset = offset;
 	out->prot = (perms[0] == 'r' ? PROT_READ : 0) |
 		    (perms[1] == 'w' ? PROT_WRITE : 0) |
 		    (perms[2] == 'x' ? PROT_EXEC : 0);

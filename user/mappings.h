@@ -34,6 +34,7 @@ struct mapping {
 	uint32_t flags;
 	enum mapping_kind kind;
 	const char *name; /* path, or [heap], [stack], [anon], ... */
+	uint64_t offset; /* file offset of start (file mappings) */
 };
 
 struct mappings;

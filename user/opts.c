@@ -6,10 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "opts.h"
+#include "sites.h"
 
 #define PID_LIMIT (1U << 22) /* PID_MAX_LIMIT on 64-bit */
 #define DEFAULT_RINGBUF (16ULL << 20)
 #define DEFAULT_TOP 10
+#define DEFAULT_STACK_DEPTH 32
+#define MAX_STACK_DEPTH 127 /* the kernel's perf_event_max_stack */
+#define DEFAULT_STACK_STORAGE 16384
+#define MAX_STACK_STORAGE (1U << 20)
 
 enum long_only_option {
 	OPT_JSON = 256,
@@ -20,6 +25,11 @@ enum long_only_option {
 	OPT_SNAPSHOT,
 	OPT_RANGE,
 	OPT_BACKEND,
+	OPT_STACK_DEPTH,
+	OPT_NO_STACKS,
+	OPT_STACK_STORAGE,
+	OPT_FOLDED,
+	OPT_WARMUP,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +45,12 @@ static const struct option long_options[] = {
 	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
 	{ "range", required_argument, NULL, OPT_RANGE },
 	{ "pagemap-backend", required_argument, NULL, OPT_BACKEND },
+	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
+	{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
+	{ "stack-storage", required_argument, NULL, OPT_STACK_STORAGE },
+	{ "folded", optional_argument, NULL, OPT_FOLDED },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -69,6 +85,18 @@ void opts__print_help(void)
 	      "      --snapshot            no tracing: the memory of -p PID now, per\n"
 	      "                            mapping, its layout and a page map\n"
 	      "      --range START-END     with --snapshot: draw only this range (hex)\n"
+	      "      --stack-depth N       user stack frames kept (default 32, max 127)\n"
+	      "      --no-stacks           no stacks: call sites and faulting\n"
+	      "                            instructions only, cheaper\n"
+	      "      --stack-storage N     distinct stacks the kernel keeps (default\n"
+	      "                            16384); more makes collisions rarer\n"
+	      "      --folded[=AXES]       folded stacks for flame graphs instead of the\n"
+	      "                            report, weighted by populated pages: AXES\n"
+	      "                            'both' (allocation;-- touched by --;touch,\n"
+	      "                            the default), 'alloc' or 'touch'\n"
+	      "  -i, --interval SECS [N]   every SECS, faults and pages per touching\n"
+	      "                            site; stop after N intervals\n"
+	      "      --warmup SECONDS      site figures count from SECONDS after start\n"
 	      "      --pagemap-backend B   read page tables by 'scan' (PAGEMAP_SCAN,\n"
 	      "                            Linux 6.7+) or 'read' (pagemap entries and\n"
 	      "                            kpageflags); default: scan if available\n"
@@ -88,7 +116,10 @@ void opts__print_help(void)
 	      "                                     one JSON object per allocation\n"
 	      "  pagetrace --verify --min-size 1M -- ./prog\n"
 	      "                                     prove the ledger by the page tables\n"
-	      "  pagetrace --snapshot -p 1234       what process 1234's memory holds now\n",
+	      "  pagetrace --snapshot -p 1234       what process 1234's memory holds now\n"
+	      "  pagetrace --folded -- ./prog > prog.folded; flamegraph.pl prog.folded\n"
+	      "                                     who allocated, who touched, as a graph\n"
+	      "  pagetrace -i 1 --warmup 5 -p 1234  faults per site, every second\n",
 	      stdout);
 }
 
@@ -275,10 +306,12 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 	memset(opts, 0, sizeof(*opts));
 	opts->ringbuf_bytes = DEFAULT_RINGBUF;
 	opts->top = DEFAULT_TOP;
+	opts->stack_depth = DEFAULT_STACK_DEPTH;
+	opts->stack_storage = DEFAULT_STACK_STORAGE;
 	/* "+": stop at the first non-option, it starts the command */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:d:eo:vhV", long_options,
+	while ((c = getopt_long(argc, argv, "+:p:d:eo:vhVi:", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -338,6 +371,69 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 						   optarg, err,
 						   "a count, e.g. 10");
 			opts->top = (unsigned int)value;
+			break;
+		case OPT_STACK_DEPTH:
+			err = parse_uint(optarg, 1, MAX_STACK_DEPTH, false,
+					 &value);
+			if (err)
+				return value_error(error, error_size,
+						   "--stack-depth", optarg, err,
+						   "frames, 1 to 127");
+			opts->stack_depth = (unsigned int)value;
+			break;
+		case OPT_NO_STACKS:
+			opts->stack_depth = 0;
+			break;
+		case OPT_STACK_STORAGE:
+			err = parse_uint(optarg, 1, MAX_STACK_STORAGE, false,
+					 &value);
+			if (err)
+				return value_error(error, error_size,
+						   "--stack-storage", optarg,
+						   err, "stacks, 1 to 1048576");
+			opts->stack_storage = (unsigned int)value;
+			break;
+		case OPT_FOLDED:
+			opts->folded = true;
+			if (!optarg || !strcmp(optarg, "both")) {
+				opts->folded_axes = FOLDED_BOTH;
+			} else if (!strcmp(optarg, "alloc")) {
+				opts->folded_axes = FOLDED_ALLOC;
+			} else if (!strcmp(optarg, "touch")) {
+				opts->folded_axes = FOLDED_TOUCH;
+			} else {
+				snprintf(error, error_size,
+					 "invalid --folded '%s' (expected "
+					 "both, alloc or touch)",
+					 optarg);
+				return OPTS_ERROR;
+			}
+			break;
+		case 'i':
+			err = parse_seconds(optarg, &opts->interval_ns);
+			if (err)
+				return value_error(error, error_size,
+						   "--interval", optarg, err,
+						   "seconds, e.g. 1 or 0.5");
+			/* an optional count follows, as bcc's tools take it */
+			if (optind < argc && argv[optind][0] != '-' &&
+			    isdigit((unsigned char)argv[optind][0])) {
+				err = parse_uint(argv[optind], 1, UINT32_MAX,
+						 false, &opts->interval_count);
+				if (err)
+					return value_error(error, error_size,
+							   "--interval count",
+							   argv[optind], err,
+							   "a count");
+				optind++;
+			}
+			break;
+		case OPT_WARMUP:
+			err = parse_seconds(optarg, &opts->warmup_ns);
+			if (err)
+				return value_error(error, error_size,
+						   "--warmup", optarg, err,
+						   "seconds, e.g. 5");
 			break;
 		case OPT_VERIFY:
 			opts->verify = true;
@@ -414,6 +510,12 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 	}
 	if (opts->has_range && !opts->snapshot) {
 		snprintf(error, error_size, "--range goes with --snapshot");
+		return OPTS_ERROR;
+	}
+	if (opts->folded && (opts->json || opts->events)) {
+		snprintf(error, error_size,
+			 "--folded writes folded stacks: it goes with neither "
+			 "--json nor --events");
 		return OPTS_ERROR;
 	}
 	if (opts->snapshot && (opts->verify || opts->events)) {

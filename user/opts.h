@@ -28,6 +28,13 @@ struct options {
 	uint64_t range_start; /* --range, page aligned */
 	uint64_t range_end;
 	enum pagetable_backend backend;
+	unsigned int stack_depth; /* 0: --no-stacks */
+	unsigned int stack_storage; /* --stack-storage: stack map entries */
+	bool folded; /* --folded: folded stacks instead of the report */
+	int folded_axes; /* enum folded_axes (sites.h) */
+	uint64_t interval_ns; /* -i: a report per interval, 0: none */
+	uint64_t interval_count; /* stop after this many, 0: no limit */
+	uint64_t warmup_ns; /* --warmup: sites count after this */
 };
 
 enum opts_result {

@@ -8,6 +8,7 @@
 #include "ledger.h"
 #include "report.h"
 #include "report_verify.h"
+#include "sites.h"
 
 #define PAGE_BYTES 4096ULL
 #define LAZY_LISTED 5
@@ -16,6 +17,9 @@ struct report {
 	FILE *out;
 	bool json;
 	unsigned int top;
+	struct sites *sites;
+	bool folded;
+	int folded_axes;
 	struct verify_summary *verify; /* NULL without --verify */
 	struct json_writer *w;
 	struct alloc_view *top_views; /* by resident pages, descending */
@@ -41,6 +45,9 @@ struct report *report__new(const struct report_config *cfg)
 	r->out = cfg->out;
 	r->json = cfg->json;
 	r->top = cfg->top;
+	r->sites = cfg->sites;
+	r->folded = cfg->folded;
+	r->folded_axes = cfg->folded_axes;
 	r->w = json_writer__new(cfg->out);
 	if (cfg->verify && !(r->verify = verify_summary__new())) {
 		report__free(r);
@@ -85,7 +92,7 @@ static bool is_lazy(const struct alloc_view *v)
 }
 
 static void json_alloc(struct json_writer *w, const struct alloc_view *v,
-		       bool verify)
+		       bool verify, struct sites *sites)
 {
 	bool failed = v->end == ALLOC_FAILED;
 
@@ -160,6 +167,8 @@ static void json_alloc(struct json_writer *w, const struct alloc_view *v,
 		json__kv_u64(w, "realloc_to", v->realloc_to);
 	if (verify)
 		verify_summary__json_alloc(w, v);
+	if (sites)
+		sites__json_alloc(sites, w, v);
 	json__end_object(w);
 }
 
@@ -201,7 +210,7 @@ void report__alloc(void *report, const struct alloc_view *v)
 	struct report *r = report;
 
 	if (r->json)
-		json_alloc(r->w, v, r->verify);
+		json_alloc(r->w, v, r->verify, r->sites);
 	if (r->verify)
 		verify_summary__add(r->verify, v);
 	if (v->end == ALLOC_FAILED)
@@ -286,6 +295,8 @@ static void json_summary(struct report *r, const struct ledger *l,
 	size_t i;
 	int k;
 
+	if (r->sites)
+		sites__json(r->sites, w);
 	for (i = 0; i < ledger__group_count(l); i++) {
 		const struct outside_group *g = ledger__group(l, i);
 
@@ -369,6 +380,7 @@ static void json_summary(struct report *r, const struct ledger *l,
 	json__kv_bool(w, "complete", complete(st, info));
 	if (r->verify)
 		verify_summary__json(r->verify, w);
+	json__kv_u64(w, "lost_stacks", info->lost[PT_LOST_STACK]);
 	json__key(w, "kernel");
 	json__begin_object(w);
 	json__key(w, "zero_page_on_read");
@@ -396,6 +408,8 @@ static void text_header(struct report *r, const struct ledger_stats *st,
 		fprintf(r->out, ", exited");
 	else if (!strcmp(info->stop_reason, "duration"))
 		fprintf(r->out, ", still running (--duration ended)");
+	else if (!strcmp(info->stop_reason, "count"))
+		fprintf(r->out, ", still running (-i count reached)");
 	else
 		fprintf(r->out, ", still running (interrupted)");
 	fputc('\n', r->out);
@@ -527,6 +541,8 @@ static void text_report(struct report *r, const struct ledger *l,
 			r->retained_blocks, r->retained_pages,
 			format__bytes(a, sizeof(a),
 				      r->retained_pages * PAGE_BYTES));
+	if (r->sites)
+		sites__text(r->sites, r->out, r->top);
 	n = ledger__group_count(l);
 	if (n) {
 		fprintf(r->out, "\noutside allocations, by mapping\n");
@@ -581,14 +597,31 @@ static void text_report(struct report *r, const struct ledger *l,
 			"%" PRIu64 " blocks were replaced without a free being "
 			"seen: INCOMPLETE\n",
 			st->overlapped);
+	if (info->lost[PT_LOST_STACK])
+		fprintf(r->out,
+			"%" PRIu64
+			" stacks not taken (another stack held their "
+			"slot in the kernel's stack map): those records have "
+			"their site alone; raise --stack-storage\n",
+			info->lost[PT_LOST_STACK]);
 	if (r->verify)
 		verify_summary__text(r->verify, r->out);
+}
+
+void report__interval(struct report *r, uint64_t elapsed_ns,
+		      uint64_t interval_ns)
+{
+	if (r->sites)
+		sites__interval(r->sites, r->out, r->json ? r->w : NULL,
+				elapsed_ns, interval_ns, r->top);
 }
 
 void report__finish(struct report *r, const struct ledger *l,
 		    const struct run_info *info)
 {
-	if (r->json)
+	if (r->folded && r->sites)
+		sites__folded(r->sites, r->out, r->folded_axes);
+	else if (r->json)
 		json_summary(r, l, info);
 	else
 		text_report(r, l, info);

@@ -15,6 +15,7 @@
 struct alloc_view;
 struct ledger;
 struct kernel_facts;
+struct sites;
 
 /* What the run itself knew, beyond the ledger. */
 struct run_info {
@@ -23,7 +24,8 @@ struct run_info {
 	uint64_t t_start; /* ns, CLOCK_MONOTONIC */
 	uint64_t t_end;
 	uint64_t records; /* records received */
-	uint64_t lost[PT_REC__COUNT]; /* failed reservations, per type */
+	uint64_t lost[PT_LOST__COUNT]; /* failed reservations, per type, and
+					  stacks not taken (PT_LOST_STACK) */
 	bool kernel_faults_known;
 	uint64_t kernel_faults;
 	bool exit_status_known;
@@ -38,6 +40,9 @@ struct report_config {
 	bool json;
 	unsigned int top;
 	bool verify; /* records carry page-table checks */
+	struct sites *sites; /* where allocations were made and touched */
+	bool folded; /* folded stacks only, no report */
+	int folded_axes; /* enum folded_axes */
 };
 
 struct report;
@@ -49,5 +54,8 @@ void report__free(struct report *r);
 void report__alloc(void *report, const struct alloc_view *view);
 void report__finish(struct report *r, const struct ledger *l,
 		    const struct run_info *info);
+/* -i: the touching sites of the interval that just ended */
+void report__interval(struct report *r, uint64_t elapsed_ns,
+		      uint64_t interval_ns);
 
 #endif

@@ -20,6 +20,9 @@
 #include "procfs.h"
 #include "report.h"
 #include "session.h"
+#include "sites.h"
+#include "stacks.h"
+#include "symbols.h"
 #include "target.h"
 #include "trace.h"
 #include "verify.h"
@@ -39,6 +42,9 @@ struct session {
 	struct report *report;
 	struct eventlog *events;
 	struct verifier *verifier; /* --verify */
+	struct symbols *symbols;
+	struct stacks *stacks;
+	struct sites *sites;
 	int epoll_fd; /* the ring buffer and SIGCHLD */
 	int sigchld_fd;
 	struct run_info info;
@@ -131,6 +137,7 @@ static int on_loader_mapped(void *ctx)
 
 	if (mappings__load(s->maps))
 		return 0;
+	symbols__note_code(s->symbols, s->maps);
 	return attach_allocator(s);
 }
 
@@ -157,10 +164,66 @@ static void recheck_allocator(struct session *s)
 
 /* ---- records ------------------------------------------------------ */
 
+/* Where an address is, while its mapping is known: see symbols.h. */
+static uint64_t site_of(struct session *s, uint64_t addr)
+{
+	return code_loc__pack(symbols__locate(s->symbols, s->maps, addr));
+}
+
+/*
+ * The touching code of a fault or syscall: the instruction (leaf), and its
+ * stack with the caller put back where the leaf's function had not set up
+ * its frame (see stacks.h).
+ */
+static struct code_origin touch_origin(struct session *s, struct code_loc leaf,
+				       int32_t kernel_stack, uint64_t stack_top)
+{
+	uint64_t caller = 0;
+
+	if (stack_top && symbols__frameless(s->symbols, leaf))
+		caller = site_of(s, stack_top);
+	return (struct code_origin){
+		.site = code_loc__pack(leaf),
+		.stack = stacks__intern(s->stacks, kernel_stack, caller),
+	};
+}
+
+static struct code_origin fault_origin(struct session *s,
+				       const struct pt_rec_fault *rec)
+{
+	return touch_origin(s, symbols__locate(s->symbols, s->maps, rec->ip),
+			    rec->stack_id, rec->stack_top);
+}
+
+static struct code_origin syscall_origin(struct session *s,
+					 const struct pt_rec_syscall *rec)
+{
+	return touch_origin(s, symbols__locate(s->symbols, s->maps, rec->ip),
+			    rec->stack_id, rec->stack_top);
+}
+
+/* Code unmapped: a stack id seen again may now hold other code. */
+static void forget_stacks_if_code_goes(struct session *s, uint64_t start,
+				       uint64_t len)
+{
+	size_t i;
+
+	for (i = 0; i < mappings__count(s->maps); i++) {
+		const struct mapping *m = mappings__at(s->maps, i);
+
+		if ((m->prot & PROT_EXEC) && m->start < start + len &&
+		    m->end > start) {
+			stacks__forget(s->stacks);
+			return;
+		}
+	}
+}
+
 static void on_record(void *ctx, const void *data, size_t size)
 {
 	struct session *s = ctx;
 	struct ledger_charge charge;
+	struct code_origin from;
 	struct event ev;
 	uint64_t id;
 
@@ -177,7 +240,9 @@ static void on_record(void *ctx, const void *data, size_t size)
 	case PT_REC_CALL:
 		if (s->verifier)
 			verifier__before_call(s->verifier, ev.call);
-		ledger__on_call(s->ledger, ev.call);
+		from.site = site_of(s, ev.call->caller);
+		from.stack = stacks__intern(s->stacks, ev.call->stack_id, 0);
+		ledger__on_call(s->ledger, ev.call, &from);
 		if (s->events)
 			eventlog__call(
 				s->events, ev.call,
@@ -192,17 +257,25 @@ static void on_record(void *ctx, const void *data, size_t size)
 			eventlog__free_call(s->events, ev.free, id);
 		break;
 	case PT_REC_FAULT:
-		ledger__on_fault(s->ledger, ev.fault, &charge);
+		from = fault_origin(s, ev.fault);
+		ledger__on_fault(s->ledger, ev.fault, &from, &charge);
 		if (s->events)
 			eventlog__fault(s->events, ev.fault, &charge);
 		break;
 	case PT_REC_SYSCALL:
-		ledger__on_syscall(s->ledger, ev.sys, &charge);
+		if (ev.sys->nr == PT_NR_MUNMAP || ev.sys->nr == PT_NR_MREMAP)
+			forget_stacks_if_code_goes(s, ev.sys->args[0],
+						   ev.sys->args[1]);
+		from = syscall_origin(s, ev.sys);
+		ledger__on_syscall(s->ledger, ev.sys, &from, &charge);
 		if (s->events)
 			eventlog__syscall(s->events, ev.sys, &charge);
-		if (s->check_allocator && ev.sys->nr == PT_NR_MMAP &&
-		    (ev.sys->args[2] & PROT_EXEC))
-			recheck_allocator(s);
+		if (ev.sys->nr == PT_NR_MMAP && (ev.sys->args[2] & PROT_EXEC)) {
+			/* new code (dlopen): open it while it is there */
+			symbols__note_code(s->symbols, s->maps);
+			if (s->check_allocator)
+				recheck_allocator(s);
+		}
 		break;
 	case PT_REC_TASK:
 		ledger__on_task(s->ledger, ev.task);
@@ -281,6 +354,7 @@ static int start_target(struct session *s)
 		return PT_EXIT_TARGET_GONE;
 	}
 	load_present_pages(s);
+	symbols__note_code(s->symbols, s->maps);
 	err = attach_allocator(s);
 	if (err < 0) {
 		if (target__exited(s->target)) {
@@ -295,6 +369,22 @@ static int start_target(struct session *s)
 	return 0;
 }
 
+/* The ledger's callbacks: an allocation's record, pages touched. */
+static void on_alloc_end(void *ctx, const struct alloc_view *view)
+{
+	struct session *s = ctx;
+
+	sites__alloc(s->sites, view);
+	report__alloc(s->report, view);
+}
+
+static void on_touch(void *ctx, const struct touch *touch)
+{
+	struct session *s = ctx;
+
+	sites__touch(s->sites, touch);
+}
+
 struct session *session__new(const struct options *opts, FILE *out,
 			     int *exit_code)
 {
@@ -302,6 +392,8 @@ struct session *session__new(const struct options *opts, FILE *out,
 	struct trace_config tcfg = {
 		.ringbuf_bytes = opts->ringbuf_bytes,
 		.min_size = opts->min_size,
+		.stack_depth = opts->stack_depth,
+		.stack_storage = opts->stack_storage,
 		.on_record = on_record,
 	};
 	struct report_config rcfg = {
@@ -309,6 +401,8 @@ struct session *session__new(const struct options *opts, FILE *out,
 		.json = opts->json,
 		.top = opts->top,
 		.verify = opts->verify,
+		.folded = opts->folded,
+		.folded_axes = opts->folded_axes,
 	};
 	struct ledger_config lcfg = { 0 };
 
@@ -328,34 +422,40 @@ struct session *session__new(const struct options *opts, FILE *out,
 		s->target = target__spawn(opts->command, exit_code);
 	if (!s->target)
 		goto fail;
-	*exit_code = PT_EXIT_INTERNAL;
 	s->info.pid = target__pid(s->target);
-	s->maps = mappings__new(s->info.pid);
-	s->report = report__new(&rcfg);
-	lcfg.pid = s->info.pid;
-	lcfg.min_size = opts->min_size;
-	lcfg.maps = s->maps;
-	lcfg.kernel = &s->kernel;
-	lcfg.on_alloc_end = report__alloc;
-	lcfg.ctx = s->report;
-	s->ledger = s->report && s->maps ? ledger__new(&lcfg) : NULL;
-	if (opts->events)
-		s->events = eventlog__new(out, opts->json, procfs__now_ns());
-	if (!s->maps || !s->report || !s->ledger ||
-	    (opts->events && !s->events)) {
-		log__error("out of memory");
-		goto fail;
-	}
 	tcfg.ctx = s;
 	tcfg.zero_page_on_read =
 		!s->kernel.zero_page_known || s->kernel.zero_page_on_read;
 	s->trace = trace__new(&tcfg, exit_code);
 	if (!s->trace)
 		goto fail;
+	*exit_code = PT_EXIT_INTERNAL;
+	/* data flows trace -> ledger -> sites and report; built backwards */
+	s->maps = mappings__new(s->info.pid);
+	s->symbols = symbols__new(s->info.pid);
+	s->stacks = s->symbols && s->maps ?
+			    stacks__new(s->trace, s->symbols, s->maps) :
+			    NULL;
+	s->sites = s->stacks ? sites__new(s->symbols, s->stacks) : NULL;
+	rcfg.sites = s->sites;
+	s->report = s->sites ? report__new(&rcfg) : NULL;
+	lcfg.pid = s->info.pid;
+	lcfg.min_size = opts->min_size;
+	lcfg.maps = s->maps;
+	lcfg.kernel = &s->kernel;
+	lcfg.on_alloc_end = on_alloc_end;
+	lcfg.on_touch = on_touch;
+	lcfg.ctx = s;
+	s->ledger = s->report ? ledger__new(&lcfg) : NULL;
+	if (opts->events)
+		s->events = eventlog__new(out, opts->json, procfs__now_ns());
+	if (!s->ledger || (opts->events && !s->events)) {
+		log__error("out of memory");
+		goto fail;
+	}
 	if (trace__add_target(s->trace, s->info.pid)) {
 		log__error("cannot add process %d to the traced set: %s",
 			   s->info.pid, strerror(errno));
-		*exit_code = PT_EXIT_INTERNAL;
 		goto fail;
 	}
 	*exit_code = PT_EXIT_OK;
@@ -382,6 +482,9 @@ void session__free(struct session *s)
 	eventlog__free(s->events);
 	ledger__free(s->ledger);
 	report__free(s->report);
+	sites__free(s->sites);
+	stacks__free(s->stacks);
+	symbols__free(s->symbols);
 	mappings__free(s->maps);
 	free(s);
 }
@@ -393,7 +496,7 @@ static uint64_t lost_so_far(struct session *s)
 	uint64_t total = 0;
 	int i;
 
-	trace__lost(s->trace, s->info.lost, PT_REC__COUNT);
+	trace__lost(s->trace, s->info.lost, PT_LOST__COUNT);
 	for (i = 0; i < PT_REC__COUNT; i++)
 		total += s->info.lost[i];
 	return total;
@@ -467,9 +570,23 @@ static void wait_for_exit(struct session *s, uint64_t grace_ns)
 		wait_and_drain(s, 10);
 }
 
+/* -i: the interval that just ended, and whether the count is reached */
+static bool interval_due(struct session *s, uint64_t now, uint64_t *next,
+			 uint64_t *done)
+{
+	uint64_t length = s->opts->interval_ns;
+
+	if (!length || now < *next)
+		return false;
+	report__interval(s->report, now - s->info.t_start,
+			 length + (now - *next));
+	*next = now + length;
+	return s->opts->interval_count && ++*done >= s->opts->interval_count;
+}
+
 int session__run(struct session *s)
 {
-	uint64_t deadline = 0, now;
+	uint64_t deadline = 0, now, next_interval, intervals = 0;
 	int err;
 
 	s->info.t_start = procfs__now_ns();
@@ -492,8 +609,13 @@ int session__run(struct session *s)
 	}
 	read_comm(s->info.pid, s->info.comm, sizeof(s->info.comm));
 	log__info("tracing process %d (%s)", s->info.pid, s->info.comm);
+	now = procfs__now_ns();
 	if (s->opts->duration_ns)
-		deadline = procfs__now_ns() + s->opts->duration_ns;
+		deadline = now + s->opts->duration_ns;
+	if (s->opts->warmup_ns)
+		sites__count_from(s->sites, now + s->opts->warmup_ns);
+	/* intervals are counted once the warm-up is over */
+	next_interval = now + s->opts->warmup_ns + s->opts->interval_ns;
 	for (;;) {
 		err = wait_and_drain(s, POLL_MS);
 		if (err < 0) {
@@ -503,6 +625,10 @@ int session__run(struct session *s)
 		}
 		now = procfs__now_ns();
 		warn_if_losing(s, now);
+		if (interval_due(s, now, &next_interval, &intervals)) {
+			s->info.stop_reason = "count";
+			break;
+		}
 		if (target__exited(s->target)) {
 			s->info.stop_reason = "exit";
 			break;

@@ -364,6 +364,12 @@ bool target__exited(struct target *t)
 		if (waitid(P_PID, t->pid, &info, WEXITED | WNOHANG | WNOWAIT) ||
 		    info.si_pid != t->pid)
 			return false;
+		/* a tracee's ptrace stops are reported whatever the flags
+		 * (--verify holds the command): they are not its exit, and
+		 * are the holder's to take */
+		if (info.si_code != CLD_EXITED && info.si_code != CLD_KILLED &&
+		    info.si_code != CLD_DUMPED)
+			return false;
 		t->faults_at_exit = stat_faults(t->pid);
 		got = wait4(t->pid, &status, WNOHANG | __WALL, &t->usage);
 		if (got == t->pid && (WIFEXITED(status) || WIFSIGNALED(status)))

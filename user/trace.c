@@ -50,6 +50,7 @@ struct trace {
 	trace_record_fn on_record;
 	void *ctx;
 	int ncpus;
+	unsigned int stack_depth;
 };
 
 static int keep_link(struct trace *t, struct bpf_link *link)
@@ -236,6 +237,20 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 						      ATTACH_UPROBE_MULTI);
 	}
 	t->skel->rodata->targ_min_size = cfg->min_size;
+	t->skel->rodata->targ_stacks = cfg->stack_depth > 0;
+	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
+	err = bpf_map__set_value_size(t->skel->maps.stacks,
+				      t->stack_depth * sizeof(uint64_t));
+	if (!err)
+		err = bpf_map__set_max_entries(
+			t->skel->maps.stacks,
+			cfg->stack_depth && cfg->stack_storage ?
+				cfg->stack_storage :
+				1);
+	if (err) {
+		log__error("cannot size the stack map: %s", strerror(-err));
+		goto fail;
+	}
 	t->skel->rodata->targ_zero_page_on_read = cfg->zero_page_on_read;
 	/* wake the reader once a quarter of the buffer is in use */
 	t->skel->rodata->targ_wakeup_bytes = cfg->ringbuf_bytes / 4;
@@ -454,6 +469,22 @@ int trace__drain(struct trace *t)
 	return ring_buffer__consume(t->ringbuf);
 }
 
+size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
+		    size_t max)
+{
+	uint64_t frames[PT_STACK_MAX_DEPTH] = { 0 };
+	uint32_t key = (uint32_t)id;
+	size_t n;
+
+	if (id < 0 ||
+	    bpf_map__lookup_elem(t->skel->maps.stacks, &key, sizeof(key),
+				 frames, t->stack_depth * sizeof(uint64_t), 0))
+		return 0;
+	for (n = 0; n < max && n < t->stack_depth && frames[n]; n++)
+		ips[n] = frames[n];
+	return n;
+}
+
 void trace__lost(const struct trace *t, uint64_t *lost, size_t count)
 {
 	uint64_t *per_cpu = calloc(t->ncpus, sizeof(*per_cpu));
@@ -463,7 +494,7 @@ void trace__lost(const struct trace *t, uint64_t *lost, size_t count)
 	memset(lost, 0, count * sizeof(*lost));
 	if (!per_cpu)
 		return;
-	for (key = 0; key < count && key < PT_REC__COUNT; key++) {
+	for (key = 0; key < count && key < PT_LOST__COUNT; key++) {
 		if (bpf_map__lookup_elem(t->skel->maps.lost, &key, sizeof(key),
 					 per_cpu, sizeof(*per_cpu) * t->ncpus,
 					 0))

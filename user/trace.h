@@ -19,6 +19,8 @@ typedef void (*trace_record_fn)(void *ctx, const void *data, size_t size);
 struct trace_config {
 	uint64_t ringbuf_bytes;
 	uint64_t min_size;
+	unsigned int stack_depth; /* frames kept per user stack, 0: none */
+	unsigned int stack_storage; /* entries of the stack map */
 	bool zero_page_on_read; /* the kernel maps the zero page on reads */
 	trace_record_fn on_record;
 	void *ctx;
@@ -65,7 +67,12 @@ void trace__set_hold(struct trace *t, bool enabled);
 int trace__epoll_fd(const struct trace *t);
 /* Hand over whatever is in the ring buffer now, without waiting. */
 int trace__drain(struct trace *t);
-/* Failed ring-buffer reservations so far, per record type. */
+/* The frames of user stack id (return addresses after the first), 0 if
+ * the id is unknown. */
+size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
+		    size_t max);
+/* Failed ring-buffer reservations so far, per record type; index
+ * PT_LOST_STACK: stacks that could not be taken. */
 void trace__lost(const struct trace *t, uint64_t *lost, size_t count);
 
 #endif

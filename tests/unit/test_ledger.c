@@ -22,6 +22,16 @@ static void keep_view(void *ctx, const struct alloc_view *v)
 		views[view_count++] = *v;
 }
 
+static struct touch touches[16];
+static int touch_count;
+
+static void keep_touch(void *ctx, const struct touch *t)
+{
+	(void)ctx;
+	if (touch_count < 16)
+		touches[touch_count++] = *t;
+}
+
 static const struct alloc_view *view_of_id(uint64_t id)
 {
 	int i;
@@ -38,6 +48,7 @@ struct fixture {
 	struct ledger *ledger;
 	uint64_t now;
 	uint64_t t_enter; /* set by enter(): the next call began then */
+	uint64_t site; /* the code of the next call, fault or syscall */
 };
 
 /* An allocator call begins: what happens until call() is inside it. */
@@ -59,6 +70,7 @@ static void setup(struct fixture *f, bool zero_page)
 			       .kind = MAPPING_FILE };
 
 	view_count = 0;
+	touch_count = 0;
 	memset(f, 0, sizeof(*f));
 	f->kernel.zero_page_known = true;
 	f->kernel.zero_page_on_read = zero_page;
@@ -72,6 +84,7 @@ static void setup(struct fixture *f, bool zero_page)
 	cfg.maps = f->maps;
 	cfg.kernel = &f->kernel;
 	cfg.on_alloc_end = keep_view;
+	cfg.on_touch = keep_touch;
 	f->ledger = ledger__new(&cfg);
 	f->now = 1000;
 }
@@ -96,11 +109,12 @@ static void call(struct fixture *f, __u32 fn, __u64 a0, __u64 a1, __u64 addr,
 	struct pt_rec_call r = {
 		.fn = fn, .args = { a0, a1 }, .addr = addr, .flags = flags
 	};
+	struct code_origin from = { f->site, PT_NO_STACK };
 
 	hdr(f, &r.hdr, PT_REC_CALL);
 	r.t_enter = f->t_enter ? f->t_enter : r.hdr.ts - 500;
 	f->t_enter = 0;
-	ledger__on_call(f->ledger, &r);
+	ledger__on_call(f->ledger, &r, &from);
 }
 
 static void free_call(struct fixture *f, __u64 addr, __u32 flags)
@@ -119,11 +133,12 @@ static struct ledger_charge fault(struct fixture *f, __u64 addr, __u32 err,
 				  .outcome = outcome,
 				  .pages = pages,
 				  .flags = flags };
+	struct code_origin from = { f->site, PT_NO_STACK };
 	struct ledger_charge charge;
 
 	hdr(f, &r.hdr, PT_REC_FAULT);
 	r.t_start = r.hdr.ts - 100;
-	ledger__on_fault(f->ledger, &r, &charge);
+	ledger__on_fault(f->ledger, &r, &from, &charge);
 	return charge;
 }
 
@@ -134,10 +149,11 @@ static void sys(struct fixture *f, __u32 nr, __u64 a0, __u64 a1, __u64 a2,
 				    .args = { a0, a1, a2, a3, -1ULL },
 				    .ret = ret,
 				    .flags = flags };
+	struct code_origin from = { f->site, PT_NO_STACK };
 	struct ledger_charge charge;
 
 	hdr(f, &r.hdr, PT_REC_SYSCALL);
-	ledger__on_syscall(f->ledger, &r, &charge);
+	ledger__on_syscall(f->ledger, &r, &from, &charge);
 }
 
 #define MMAPPED (PT_CALL_CHUNK_KNOWN | PT_CALL_CHUNK_MMAPPED)
@@ -484,7 +500,7 @@ static void test_realloc_race_keeps_the_other_threads_block(void)
 	f.now += 100;
 	call(&f, PT_FN_MALLOC, 32, 0, HEAP + 16, 0);
 	hdr(&f, &r.hdr, PT_REC_CALL);
-	ledger__on_call(f.ledger, &r);
+	ledger__on_call(f.ledger, &r, &(struct code_origin){ 0, PT_NO_STACK });
 	CHECK_U64(ledger__live_count(f.ledger), 2);
 	ledger__finish(f.ledger);
 	CHECK_U64(views[0].end, ALLOC_OVERLAPPED);
@@ -502,6 +518,56 @@ static void test_first_brk_shrink_after_attach(void)
 	call(&f, PT_FN_MALLOC, 64, 0, HEAP + 0x900000, 0);
 	ledger__finish(f.ledger);
 	CHECK_U64(views[0].resident_pages, 0);
+	teardown(&f);
+}
+
+/* Pages and faults charged to (allocation site, touching site). */
+static void charged(uint64_t alloc_site, uint64_t touch_site, uint64_t *pages,
+		    uint64_t *faults)
+{
+	int i;
+
+	*pages = *faults = 0;
+	for (i = 0; i < touch_count; i++) {
+		if (touches[i].alloc_site != alloc_site ||
+		    touches[i].touch_site != touch_site)
+			continue;
+		*pages += touches[i].pages;
+		*faults += touches[i].fault;
+	}
+}
+
+/* Every populated page is charged to the allocating call's site and to
+ * the touching code's site; a fault outside allocations has no alloc
+ * site. */
+static void test_touches_charge_both_sites(void)
+{
+	uint64_t pages, faults;
+	struct fixture f;
+
+	setup(&f, true);
+	f.site = 0xa11;
+	call(&f, PT_FN_CALLOC, 1, 3 * P, HEAP + 16, PT_CALL_CHUNK_KNOWN);
+	f.site = 0xb22;
+	fault(&f, HEAP + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	f.site = 0xc33;
+	sys(&f, PT_NR_MADVISE, HEAP + 2 * P, 2 * P, 23 /* POPULATE_WRITE */, 0,
+	    0, 0);
+	f.site = 0xd44;
+	fault(&f, HEAP + 0x8000, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	charged(0xa11, 0xb22, &pages, &faults);
+	CHECK_U64(pages, 1);
+	CHECK_U64(faults, 1);
+	charged(0xa11, 0xc33, &pages, &faults);
+	CHECK_U64(pages, 2);
+	CHECK_U64(faults, 0);
+	charged(0, 0xd44, &pages, &faults);
+	CHECK_U64(pages, 1);
+	CHECK_U64(faults, 1);
+	charged(0xa11, 0xd44, &pages, &faults);
+	CHECK_U64(pages + faults, 0);
+	ledger__finish(f.ledger);
+	CHECK_U64(views[0].site, 0xa11);
 	teardown(&f);
 }
 
@@ -524,5 +590,6 @@ int main(void)
 	RUN(test_faults_of_an_earlier_call_are_not_the_block);
 	RUN(test_realloc_race_keeps_the_other_threads_block);
 	RUN(test_first_brk_shrink_after_attach);
+	RUN(test_touches_charge_both_sites);
 	return check_summary();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "check.h"
 #include "opts.h"
+#include "sites.h"
 
 static enum opts_result parse(struct options *o, char *error, int argc,
 			      char **argv)
@@ -138,6 +139,55 @@ static void test_defaults(void)
 	CHECK_U64(o.top, 10);
 	CHECK_U64(o.min_size, 0);
 	CHECK_U64(o.duration_ns, 0);
+	CHECK_U64(o.stack_depth, 32);
+	CHECK(!o.folded);
+	CHECK_U64(o.interval_ns, 0);
+}
+
+static void test_stack_options(void)
+{
+	char error[256] = "";
+	struct options o;
+	char *stacks[] = { "pagetrace", "--stack-depth",
+			   "8",		"--folded=touch",
+			   "-i",	"0.5",
+			   "3",		"--warmup",
+			   "2",		"--",
+			   "x",		NULL };
+	char *no_stacks[] = { "pagetrace", "--no-stacks", "-i", "1",
+			      "--",	   "x",		  NULL };
+	char *depth0[] = { "pagetrace", "--stack-depth", "0", "--", "x", NULL };
+	char *depth_big[] = { "pagetrace", "--stack-depth", "128", "--", "x",
+			      NULL };
+	char *axes[] = { "pagetrace", "--folded=foo", "--", "x", NULL };
+	char *folded_json[] = { "pagetrace", "--folded", "--json",
+				"--",	     "x",	 NULL };
+	char *interval[] = { "pagetrace", "-i", "abc", "--", "x", NULL };
+
+	CHECK_U64(parse(&o, error, 11, stacks), OPTS_RUN);
+	CHECK_U64(o.stack_depth, 8);
+	CHECK(o.folded);
+	CHECK_U64(o.folded_axes, FOLDED_TOUCH);
+	CHECK_U64(o.interval_ns, 500000000ULL);
+	CHECK_U64(o.interval_count, 3);
+	CHECK_U64(o.warmup_ns, 2000000000ULL);
+	CHECK_STR(o.command[0], "x");
+	CHECK_U64(parse(&o, error, 6, no_stacks), OPTS_RUN);
+	CHECK_U64(o.stack_depth, 0);
+	CHECK_U64(o.interval_count, 0);
+	CHECK_U64(parse(&o, error, 5, depth0), OPTS_ERROR);
+	CHECK_STR(error, "invalid --stack-depth '0': out of range (expected "
+			 "frames, 1 to 127)");
+	CHECK_U64(parse(&o, error, 5, depth_big), OPTS_ERROR);
+	CHECK(strstr(error, "--stack-depth '128'") != NULL);
+	CHECK_U64(parse(&o, error, 4, axes), OPTS_ERROR);
+	CHECK_STR(error, "invalid --folded 'foo' (expected both, alloc or "
+			 "touch)");
+	CHECK_U64(parse(&o, error, 5, folded_json), OPTS_ERROR);
+	CHECK(strstr(error, "--folded") != NULL);
+	CHECK_U64(parse(&o, error, 5, interval), OPTS_ERROR);
+	CHECK_STR(error, "invalid --interval 'abc': not a number (expected "
+			 "seconds, e.g. 1 or 0.5)");
 }
 
 int main(void)
@@ -149,5 +199,6 @@ int main(void)
 	RUN(test_pid_and_command);
 	RUN(test_bad_values_name_the_option);
 	RUN(test_defaults);
+	RUN(test_stack_options);
 	return check_summary();
 }

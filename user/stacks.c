@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include "decode.h"
+#include "stacks.h"
+#include "trace.h"
+
+#define KEY_BUCKETS 16384
+
+struct located_stack {
+	struct code_loc *frames;
+	size_t count;
+};
+
+/* (kernel id, leaf caller) -> handle, for the current code layout */
+struct stack_key {
+	struct stack_key *next;
+	int32_t kernel_id;
+	uint64_t leaf_caller;
+	int32_t handle;
+};
+
+struct stacks {
+	struct trace *trace;
+	struct symbols *sym;
+	const struct mappings *maps;
+	struct stack_key *keys[KEY_BUCKETS];
+	struct located_stack *handles;
+	size_t count;
+	size_t capacity;
+};
+
+struct stacks *stacks__new(struct trace *trace, struct symbols *sym,
+			   const struct mappings *maps)
+{
+	struct stacks *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->trace = trace;
+	st->sym = sym;
+	st->maps = maps;
+	return st;
+}
+
+void stacks__forget(struct stacks *st)
+{
+	size_t i;
+
+	for (i = 0; i < KEY_BUCKETS; i++) {
+		struct stack_key *k, *next;
+
+		for (k = st->keys[i]; k; k = next) {
+			next = k->next;
+			free(k);
+		}
+		st->keys[i] = NULL;
+	}
+}
+
+void stacks__free(struct stacks *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	stacks__forget(st);
+	for (i = 0; i < st->count; i++)
+		free(st->handles[i].frames);
+	free(st->handles);
+	free(st);
+}
+
+/* Read and locate the kernel's stack, the leaf's caller put back. */
+static int32_t locate(struct stacks *st, int32_t kernel_id,
+		      uint64_t leaf_caller)
+{
+	uint64_t ips[PT_STACK_MAX_DEPTH];
+	struct located_stack *ls;
+	size_t n, i, out = 0;
+
+	if (st->count == st->capacity) {
+		size_t capacity = st->capacity ? st->capacity * 2 : 256;
+		struct located_stack *handles =
+			realloc(st->handles, capacity * sizeof(*handles));
+
+		if (!handles)
+			return PT_NO_STACK;
+		st->handles = handles;
+		st->capacity = capacity;
+	}
+	n = trace__stack(st->trace, kernel_id, ips, PT_STACK_MAX_DEPTH);
+	ls = &st->handles[st->count];
+	ls->frames = calloc(n + 1, sizeof(*ls->frames));
+	if (!ls->frames)
+		return PT_NO_STACK;
+	for (i = 0; i < n; i++) {
+		struct code_loc loc =
+			symbols__locate(st->sym, st->maps, ips[i]);
+
+		/* the caller goes after the leaf, unless the unwinding
+		 * found it after all */
+		if (i == 1 && leaf_caller && code_loc__pack(loc) != leaf_caller)
+			ls->frames[out++] = code_loc__unpack(leaf_caller);
+		ls->frames[out++] = loc;
+	}
+	if (n == 1 && leaf_caller)
+		ls->frames[out++] = code_loc__unpack(leaf_caller);
+	ls->count = out;
+	return (int32_t)st->count++;
+}
+
+int32_t stacks__intern(struct stacks *st, int32_t kernel_id,
+		       uint64_t leaf_caller)
+{
+	uint64_t hash =
+		((uint64_t)(uint32_t)kernel_id * 0x9e3779b97f4a7c15ULL) ^
+		leaf_caller;
+	struct stack_key **head = &st->keys[(hash >> 17) % KEY_BUCKETS], *k;
+
+	if (kernel_id < 0)
+		return PT_NO_STACK;
+	for (k = *head; k; k = k->next)
+		if (k->kernel_id == kernel_id && k->leaf_caller == leaf_caller)
+			return k->handle;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return PT_NO_STACK;
+	k->kernel_id = kernel_id;
+	k->leaf_caller = leaf_caller;
+	k->handle = locate(st, kernel_id, leaf_caller);
+	k->next = *head;
+	*head = k;
+	return k->handle;
+}
+
+size_t stacks__frames(struct stacks *st, int32_t handle,
+		      const struct code_loc **frames)
+{
+	*frames = NULL;
+	if (handle < 0 || (size_t)handle >= st->count)
+		return 0;
+	*frames = st->handles[handle].frames;
+	return st->handles[handle].count;
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "mappings.h"
+#include "symbols.h"
+
+struct module {
+	const char *key; /* the mappings' interned name */
+	char *name;
+	bool is_file;
+	Dwfl *dwfl; /* NULL if it could not be opened */
+	Dwfl_Module *mod;
+	Elf *elf;
+	GElf_Addr bias;
+};
+
+struct description {
+	struct description *next; /* hash chain */
+	struct code_loc loc;
+	bool return_address;
+	struct frame_info info;
+	char *short_name;
+	int frameless; /* -1: not looked up yet */
+};
+
+#define DESCRIPTION_BUCKETS 4096
+
+struct symbols {
+	pid_t pid;
+	struct module *modules; /* module id = index + 1 */
+	size_t count;
+	size_t capacity;
+	struct description *buckets[DESCRIPTION_BUCKETS];
+};
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+struct symbols *symbols__new(pid_t pid)
+{
+	struct symbols *sym = calloc(1, sizeof(*sym));
+
+	if (!sym)
+		return NULL;
+	sym->pid = pid;
+	/* debug information comes from the files: no network look-ups */
+	unsetenv("DEBUGINFOD_URLS");
+	elf_version(EV_CURRENT);
+	return sym;
+}
+
+void symbols__free(struct symbols *sym)
+{
+	size_t i;
+
+	if (!sym)
+		return;
+	for (i = 0; i < DESCRIPTION_BUCKETS; i++) {
+		struct description *d, *next;
+
+		for (d = sym->buckets[i]; d; d = next) {
+			next = d->next;
+			free(d->short_name);
+			free(d);
+		}
+	}
+	for (i = 0; i < sym->count; i++) {
+		if (sym->modules[i].dwfl)
+			dwfl_end(sym->modules[i].dwfl);
+		free(sym->modules[i].name);
+	}
+	free(sym->modules);
+	free(sym);
+}
+
+/* Open the file behind a mapping, by the path that still reaches it if it
+ * was deleted or lives in another mount namespace. */
+static void open_module(struct symbols *sym, struct module *m,
+			const struct mapping *map)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 sym->pid, map->start, map->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", sym->pid,
+			 map->name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s", map->name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return;
+	m->dwfl = dwfl_begin(&offline_callbacks);
+	if (!m->dwfl) {
+		close(fd);
+		return;
+	}
+	/* at its link-time addresses: locations are ELF virtual addresses */
+	m->mod = dwfl_report_elf(m->dwfl, map->name, path, fd, 0, false);
+	dwfl_report_end(m->dwfl, NULL, NULL);
+	if (m->mod)
+		m->elf = dwfl_module_getelf(m->mod, &m->bias);
+	if (!m->mod || !m->elf) {
+		dwfl_end(m->dwfl);
+		m->dwfl = NULL;
+		m->mod = NULL;
+	}
+}
+
+static uint32_t module_for(struct symbols *sym, const struct mapping *map)
+{
+	struct module *m;
+	size_t i;
+
+	/* mapping names are interned: the same pointer is the same name */
+	for (i = 0; i < sym->count; i++)
+		if (sym->modules[i].key == map->name)
+			return (uint32_t)i + 1;
+	for (i = 0; i < sym->count; i++)
+		if (!strcmp(sym->modules[i].name, map->name))
+			return (uint32_t)i + 1;
+	if (sym->count == sym->capacity) {
+		size_t capacity = sym->capacity ? sym->capacity * 2 : 32;
+		struct module *modules =
+			realloc(sym->modules, capacity * sizeof(*modules));
+
+		if (!modules)
+			return 0;
+		sym->modules = modules;
+		sym->capacity = capacity;
+	}
+	m = &sym->modules[sym->count];
+	memset(m, 0, sizeof(*m));
+	m->key = map->name;
+	m->name = strdup(map->name);
+	if (!m->name)
+		return 0;
+	m->is_file = map->kind == MAPPING_FILE;
+	if (m->is_file)
+		open_module(sym, m, map);
+	return (uint32_t)++sym->count;
+}
+
+void symbols__note_code(struct symbols *sym, const struct mappings *maps)
+{
+	size_t i;
+
+	for (i = 0; i < mappings__count(maps); i++) {
+		const struct mapping *m = mappings__at(maps, i);
+
+		if (m->kind == MAPPING_FILE && (m->prot & PROT_EXEC))
+			module_for(sym, m);
+	}
+}
+
+/* File offset into ELF virtual address, through the PT_LOAD holding it. */
+static bool vaddr_of_offset(Elf *elf, uint64_t offset, uint64_t *vaddr)
+{
+	size_t i, count;
+	GElf_Phdr phdr;
+
+	if (elf_getphdrnum(elf, &count))
+		return false;
+	for (i = 0; i < count; i++) {
+		if (!gelf_getphdr(elf, (int)i, &phdr) || phdr.p_type != PT_LOAD)
+			continue;
+		if (offset >= phdr.p_offset &&
+		    offset < phdr.p_offset + phdr.p_filesz) {
+			*vaddr = offset - phdr.p_offset + phdr.p_vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct code_loc symbols__locate(struct symbols *sym,
+				const struct mappings *maps, uint64_t addr)
+{
+	const struct mapping *map = mappings__find(maps, addr);
+	struct code_loc loc = { .vaddr = addr };
+	struct module *m;
+
+	if (!map)
+		return loc;
+	loc.module = module_for(sym, map);
+	if (!loc.module)
+		return loc;
+	m = &sym->modules[loc.module - 1];
+	loc.vaddr = addr - map->start;
+	if (m->elf)
+		vaddr_of_offset(m->elf, map->offset + (addr - map->start),
+				&loc.vaddr);
+	return loc;
+}
+
+static struct description **bucket_of(struct symbols *sym, struct code_loc loc,
+				      bool return_address)
+{
+	uint64_t h = (loc.vaddr * 0x9e3779b97f4a7c15ULL) ^ loc.module ^
+		     (uint64_t)return_address << 63;
+
+	return &sym->buckets[(h >> 20) % DESCRIPTION_BUCKETS];
+}
+
+static void fill(struct symbols *sym, struct code_loc loc, bool return_address,
+		 struct frame_info *info)
+{
+	struct module *m = loc.module && loc.module <= sym->count ?
+				   &sym->modules[loc.module - 1] :
+				   NULL;
+	GElf_Addr addr, query, sym_offset = 0;
+	Dwfl_Line *line;
+	GElf_Sym elf_sym;
+	const char *name;
+
+	memset(info, 0, sizeof(*info));
+	info->addr = loc.vaddr;
+	if (!m)
+		return;
+	info->module = m->name;
+	if (!m->mod)
+		return;
+	addr = loc.vaddr + m->bias;
+	/* a return address follows its call: look at the call itself */
+	query = return_address && addr ? addr - 1 : addr;
+	name = dwfl_module_addrinfo(m->mod, query, &sym_offset, &elf_sym, NULL,
+				    NULL, NULL);
+	if (name) {
+		info->function = name;
+		info->offset = sym_offset + (query != addr);
+	}
+	line = dwfl_module_getsrc(m->mod, query);
+	if (line)
+		info->file = dwfl_lineinfo(line, NULL, &info->line, NULL, NULL,
+					   NULL);
+}
+
+static struct description *describe(struct symbols *sym, struct code_loc loc,
+				    bool return_address)
+{
+	struct description **bucket = bucket_of(sym, loc, return_address), *d;
+
+	for (d = *bucket; d; d = d->next)
+		if (d->loc.module == loc.module && d->loc.vaddr == loc.vaddr &&
+		    d->return_address == return_address)
+			return d;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->loc = loc;
+	d->return_address = return_address;
+	d->frameless = -1;
+	fill(sym, loc, return_address, &d->info);
+	d->next = *bucket;
+	*bucket = d;
+	return d;
+}
+
+void symbols__describe(struct symbols *sym, struct code_loc loc,
+		       bool return_address, struct frame_info *out)
+{
+	struct description *d = describe(sym, loc, return_address);
+
+	if (d)
+		*out = d->info;
+	else
+		fill(sym, loc, return_address, out);
+}
+
+const char *symbols__short_name(struct symbols *sym, struct code_loc loc,
+				bool return_address)
+{
+	struct description *d = describe(sym, loc, return_address);
+	char buf[PATH_MAX + 32];
+
+	if (!d)
+		return "[unknown]";
+	if (d->info.function)
+		return d->info.function;
+	if (!d->short_name) {
+		if (d->info.module)
+			snprintf(buf, sizeof(buf), "%s+0x%" PRIx64,
+				 mappings__base_name(d->info.module),
+				 d->info.addr);
+		else
+			snprintf(buf, sizeof(buf), "[unknown]");
+		d->short_name = strdup(buf);
+	}
+	return d->short_name ? d->short_name : "[unknown]";
+}
+
+#define DWARF_REG_RSP 7
+
+/* Does the call frame information say the CFA is rsp + 8 at loc? */
+static bool return_address_on_top(struct symbols *sym, struct code_loc loc)
+{
+	struct module *m = loc.module && loc.module <= sym->count ?
+				   &sym->modules[loc.module - 1] :
+				   NULL;
+	Dwarf_CFI *cfi;
+	Dwarf_Frame *frame;
+	Dwarf_Addr bias;
+	Dwarf_Op *ops;
+	size_t nops;
+	bool on_top;
+
+	if (!m || !m->mod)
+		return false;
+	cfi = dwfl_module_eh_cfi(m->mod, &bias);
+	if (!cfi ||
+	    dwarf_cfi_addrframe(cfi, loc.vaddr + m->bias - bias, &frame)) {
+		cfi = dwfl_module_dwarf_cfi(m->mod, &bias);
+		if (!cfi || dwarf_cfi_addrframe(cfi, loc.vaddr + m->bias - bias,
+						&frame))
+			return false;
+	}
+	on_top = !dwarf_frame_cfa(frame, &ops, &nops) && nops == 1 &&
+		 ops[0].atom == DW_OP_bregx && ops[0].number == DWARF_REG_RSP &&
+		 ops[0].number2 == 8;
+	free(frame);
+	return on_top;
+}
+
+bool symbols__frameless(struct symbols *sym, struct code_loc loc)
+{
+	struct description *d = describe(sym, loc, false);
+
+	if (!d)
+		return return_address_on_top(sym, loc);
+	if (d->frameless < 0)
+		d->frameless = return_address_on_top(sym, loc);
+	return d->frameless;
+}
