@@ -26,6 +26,8 @@ LDLIBS := -lbpf -ldw -lelf -lz
 # tracer), numpy (numpy's story)
 DEBIAN_PACKAGES := clang libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev gcc make \
 	libc6-dev jq util-linux strace python3-numpy
+# benchmarks compare with other tools and run real programs
+BENCH_PACKAGES := linux-perf bpftrace sqlite3 gnuplot-nox
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
@@ -42,6 +44,8 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
+WORKLOAD_SRCS := $(wildcard bench/workloads/*.c)
+WORKLOADS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(WORKLOAD_SRCS))
 
 ifeq ($(V),1)
 Q =
@@ -54,7 +58,7 @@ endif
 .DELETE_ON_ERROR:
 # keep the BPF objects and skeletons between builds
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all test unit integration demo deps vmlinux clean format programs bench
+.PHONY: all test unit integration demo deps bench-deps vmlinux clean format programs bench
 
 all: pagetrace
 
@@ -62,7 +66,8 @@ pagetrace: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/unit $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/unit $(OUTPUT)/bench \
+$(OUTPUT)/bench/workloads:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)
@@ -113,6 +118,12 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB) | $(OUTPUT)/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
+# workloads: plain programs, optimised, nothing of pagetrace's in them;
+# no builtins, or the compiler would drop the malloc/free pairs
+$(OUTPUT)/bench/workloads/%: bench/workloads/%.c | $(OUTPUT)/bench/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 $(WARNINGS) -O2 -fno-builtin -g -pthread $< -o $@
+
 $(OUTPUT)/bench/%: bench/%.c $(LIB) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
@@ -134,11 +145,15 @@ demo:
 	$(Q)bash tests/demo.sh
 
 # benchmarks are not tests: they measure, print tables, assert nothing
-bench: pagetrace $(BENCHES)
+bench:
+	$(Q)$(MAKE) --no-print-directory bench-deps
+	$(Q)$(MAKE) --no-print-directory pagetrace $(BENCHES) $(WORKLOADS)
 	$(Q)bash bench/run.sh
 
-deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+deps: PACKAGES = $(DEBIAN_PACKAGES)
+bench-deps: PACKAGES = $(DEBIAN_PACKAGES) $(BENCH_PACKAGES)
+deps bench-deps:
+	@missing=""; for p in $(PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \

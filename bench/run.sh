@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # pagetrace benchmarks (not tests): each prints a Markdown table.
+#   bash bench/run.sh [RUNS]      RUNS per cell of the overhead table (5)
 set -eu
 cd "$(dirname "$0")/.."
 echo "machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 echo
+echo "## page-table back ends"
 ./build/bench/pagemap_speed
+echo
+echo "## the loader"
+./build/bench/ledger_speed
+echo
+echo "## overhead, side by side"
+bash bench/overhead.sh "${1:-5}"

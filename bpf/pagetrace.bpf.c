@@ -720,8 +720,15 @@ static __always_inline void file_path(struct file *file, char *out)
 
 	out[0] = '\0';
 	bpf_loop(2 * PATH_DEPTH, path_step, &walk, 0);
+	if (!walk.depth) {
+		/* the file is a mount's root (a bind-mounted file) */
+		bpf_probe_read_kernel_str(
+			out, PT_PATH_MAX,
+			BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		return;
+	}
 	buf = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!buf || !walk.depth)
+	if (!buf)
 		return;
 	complete = walk.complete;
 	if (complete) {
@@ -889,3 +896,54 @@ int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
 				  task->exit_code);
 	return 0;
 }
+
+/*
+ * ---- the floor ------------------------------------------------------
+ * --empty-probes loads these instead of all the programs above: nothing
+ * but a return, on the very same attach points, so that a benchmark can
+ * tell what the mechanism costs from what pagetrace's work costs.
+ */
+#define FLOOR_TP(name, tp)         \
+	SEC("tp_btf/" #tp)         \
+	int BPF_PROG(floor_##name) \
+	{                          \
+		return 0;          \
+	}
+
+SEC("uprobe")
+int floor_alloc_entry(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("uretprobe")
+int floor_alloc_return(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int floor_free_entry(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("perf_event")
+int floor_fault_done(struct bpf_perf_event_data *ctx)
+{
+	return 0;
+}
+
+FLOOR_TP(fault_user, page_fault_user)
+FLOOR_TP(fault_kernel, page_fault_kernel)
+FLOOR_TP(page_alloc, mm_page_alloc)
+FLOOR_TP(rss_stat, rss_stat)
+FLOOR_TP(direct_reclaim_begin, mm_vmscan_direct_reclaim_begin)
+FLOOR_TP(direct_reclaim_end, mm_vmscan_direct_reclaim_end)
+FLOOR_TP(memcg_reclaim_begin, mm_vmscan_memcg_reclaim_begin)
+FLOOR_TP(memcg_reclaim_end, mm_vmscan_memcg_reclaim_end)
+FLOOR_TP(sys_enter, sys_enter)
+FLOOR_TP(sys_exit, sys_exit)
+FLOOR_TP(proc_exec, sched_process_exec)
+FLOOR_TP(proc_fork, sched_process_fork)
+FLOOR_TP(proc_exit, sched_process_exit)

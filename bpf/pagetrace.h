@@ -51,7 +51,8 @@ enum pt_outcome {
 	PT_OUT__COUNT,
 };
 
-/* lost[] index counting stacks not taken (their slot held by another) */
+/* lost[] index counting stacks not taken (their slot in the stack map
+ * held by another stack, or the stack unreadable) */
 #define PT_LOST_STACK PT_REC__COUNT
 #define PT_LOST__COUNT (PT_REC__COUNT + 1)
 /* stack_id of a record when no stack was taken */

@@ -881,7 +881,7 @@ t_bad_options() {
 	bad_input sd0 64 "^pagetrace: invalid --stack-depth '0': out of range \(expected frames, 1 to 127\)$" --stack-depth 0 -- true
 	bad_input sd500 64 "^pagetrace: invalid --stack-depth '500': out of range" --stack-depth 500 -- true
 	bad_input fold 64 "^pagetrace: invalid --folded 'foo' \(expected both, alloc or touch\)$" --folded=foo -- true
-	bad_input foldjson 64 "^pagetrace: --folded writes folded stacks: it goes with neither --json nor --events$" --folded --json -- true
+	bad_input foldjson 64 "^pagetrace: --folded writes folded stacks: it goes with neither --json, --events nor -i$" --folded --json -- true
 	bad_input ivabc 64 "^pagetrace: invalid --interval 'abc': not a number \(expected seconds" -i abc -- true
 	bad_input ss0 64 "^pagetrace: invalid --stack-storage '0': out of range \(expected stacks, 1 to 1048576\)$" --stack-storage 0 -- true
 	bad_input wuneg 64 "^pagetrace: invalid --warmup '-1': negative value" --warmup -1 -- true
@@ -974,12 +974,14 @@ t_numpy_zeros_versus_ones() {
 t_no_probe_left_behind() {
 	# every program pagetrace loaded is gone once it exits
 	local left
-	left=$(bpftool prog show 2>/dev/null | grep -cE ' name (alloc_entry|alloc_return|free_entry|fault_done|fault_user|page_alloc|rss_stat|sys_enter|sys_exit|proc_exit)( |$)')
+	left=$(bpftool prog show 2>/dev/null | grep -cE ' name (floor_[a-z_]+|alloc_entry|alloc_return|free_entry|fault_done|fault_user|page_alloc|rss_stat|sys_enter|sys_exit|proc_exit)( |$)')
 	expect "pagetrace programs still loaded" "$left" 0
 }
 
 # shellcheck source=tests/stacks.sh
 . tests/stacks.sh
+# shellcheck source=tests/speed.sh
+. tests/speed.sh
 
 # ---- main --------------------------------------------------------------
 
@@ -1020,6 +1022,7 @@ else
 		interval_shows_the_steady_loop warmup_excludes_startup \
 		no_stacks_keeps_sites stack_depth_limits_frames \
 		lost_stacks_are_counted \
+		free_probed_past_the_null_test empty_probes_record_nothing \
 		no_probe_left_behind; do
 		run_test "$t"
 	done

@@ -12,6 +12,7 @@
 #include "elfsym.h"
 #include "log.h"
 #include "mappings.h"
+#include "placement.h"
 #include "decode.h"
 #include "trace.h"
 
@@ -23,7 +24,9 @@ struct allocator {
 	char open_path[PATH_MAX]; /* what we open: /proc/PID/map_files/... */
 	dev_t dev;
 	ino_t ino;
-	uint64_t offsets[PT_FN__COUNT];
+	uint64_t offsets[PT_FN__COUNT]; /* of the symbols in the file */
+	struct placement placed[PT_FN__COUNT]; /* entry probes, from there */
+	bool at_symbols; /* entry probes on the symbols themselves */
 	bool found[PT_FN__COUNT];
 	char *interposers[MAX_INTERPOSERS];
 	size_t interposer_count;
@@ -74,12 +77,18 @@ static int resolve(struct allocator *a, struct elf_file *ef)
 	int fn;
 
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
+		uint8_t code[32];
 		uint64_t vaddr;
 
 		if (elf_file__function(ef, decode__fn_name(fn), true, &vaddr) ||
 		    elf_file__offset(ef, vaddr, &a->offsets[fn]))
 			continue;
 		a->found[fn] = true;
+		if (!elf_file__read(ef, a->offsets[fn], code, sizeof(code)))
+			a->placed[fn] = placement__entry(code, sizeof(code),
+							 fn == PT_FN_FREE);
+		else
+			a->placed[fn] = (struct placement){ 0, "nothing" };
 	}
 	return a->found[PT_FN_MALLOC] && a->found[PT_FN_FREE] ? 0 : -ENOENT;
 }
@@ -178,9 +187,15 @@ void allocator__free(struct allocator *a)
 	free(a);
 }
 
+void allocator__probe_at_symbols(struct allocator *a)
+{
+	a->at_symbols = true;
+}
+
 int allocator__attach(struct allocator *a, struct trace *t)
 {
 	struct uprobe_spec allocs[PT_FN__COUNT], frees[1];
+	uint64_t entry;
 	size_t alloc_count = 0, free_count = 0;
 	struct trace_mark mark;
 	int fn, other, err;
@@ -200,16 +215,28 @@ int allocator__attach(struct allocator *a, struct trace *t)
 				alias = true;
 		if (alias)
 			continue;
-		if (fn == PT_FN_FREE)
+		entry = a->offsets[fn] +
+			(a->at_symbols ? 0 : a->placed[fn].offset);
+		if (fn == PT_FN_FREE) {
 			frees[free_count++] =
-				(struct uprobe_spec){ .offset = a->offsets[fn],
+				(struct uprobe_spec){ .offset = entry,
 						      .cookie = fn };
-		else
+		} else {
+			/* the return probe too: the return address is on
+			 * top of the stack until the first push */
 			allocs[alloc_count++] =
-				(struct uprobe_spec){ .offset = a->offsets[fn],
+				(struct uprobe_spec){ .offset = entry,
 						      .cookie = fn };
-		log__debug("uprobe on %s at %s+0x%" PRIx64, decode__fn_name(fn),
-			   a->path, a->offsets[fn]);
+		}
+		if (entry == a->offsets[fn])
+			log__debug("uprobe on %s at %s+0x%" PRIx64
+				   " (the symbol)",
+				   decode__fn_name(fn), a->path, entry);
+		else
+			log__debug("uprobe on %s at %s+0x%" PRIx64
+				   " (the symbol +%" PRIu64 ", past %s)",
+				   decode__fn_name(fn), a->path, entry,
+				   entry - a->offsets[fn], a->placed[fn].why);
 	}
 	/*
 	 * Returns before entries: the kernel arms a return probe when the

@@ -20,6 +20,9 @@ struct allocator *allocator__find(pid_t pid, const struct mappings *maps);
 void allocator__free(struct allocator *a);
 
 /* Probes on every allocator function; 0 or -errno after an error line. */
+/* Entry probes on the symbols, not past their first instructions (see
+ * placement.h): the naive placement, for comparison. */
+void allocator__probe_at_symbols(struct allocator *a);
 int allocator__attach(struct allocator *a, struct trace *t);
 const char *allocator__path(const struct allocator *a);
 /* Objects besides glibc that define malloc: calls may go there. */

@@ -135,3 +135,12 @@ bool elf_file__is_dynamic(struct elf_file *ef)
 			return true;
 	return false;
 }
+
+int elf_file__read(struct elf_file *ef, uint64_t offset, void *buf, size_t len)
+{
+	ssize_t got = pread(ef->fd, buf, len, (off_t)offset);
+
+	if (got < 0)
+		return -errno;
+	return (size_t)got == len ? 0 : -EIO;
+}

@@ -18,6 +18,8 @@ int elf_file__function(struct elf_file *ef, const char *name,
 		       bool exported_only, uint64_t *vaddr);
 /* Translate a virtual address into a file offset through PT_LOAD. */
 int elf_file__offset(struct elf_file *ef, uint64_t vaddr, uint64_t *offset);
+/* Read len bytes at file offset; 0 or -errno. */
+int elf_file__read(struct elf_file *ef, uint64_t offset, void *buf, size_t len);
 /* ET_EXEC or ET_DYN with a PT_INTERP: does it need the dynamic loader? */
 bool elf_file__is_dynamic(struct elf_file *ef);
 

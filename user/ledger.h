@@ -71,7 +71,7 @@ struct page_check {
 
 /* Pages populated in one allocation (or outside any: alloc_site 0) by one
  * fault or syscall: who allocated, who touched. Sites are packed code
- * locations (symbols.h), stacks the kernel's stack ids. */
+ * locations (symbols.h), stacks handles of stacks.h. */
 struct touch {
 	uint64_t alloc_site;
 	int32_t alloc_stack;
@@ -96,7 +96,8 @@ struct alloc_view {
 	uint64_t args[3]; /* the call's arguments */
 	uint64_t caller; /* return address of the allocating call */
 	uint64_t site; /* the call site located (packed code_loc), 0 unknown */
-	int32_t stack_id; /* its user stack, PT_NO_STACK if none */
+	int32_t stack_id; /* its user stack (stacks.h handle), PT_NO_STACK if
+			     none */
 	uint64_t chunk_size; /* glibc chunk size, header included; 0 unknown */
 	uint64_t t_alloc; /* ns, when the call returned */
 	uint64_t t_free; /* ns when it ended, 0 while live */

@@ -99,11 +99,13 @@ static void on_mmap(struct ledger *l, const struct pt_rec_syscall *rec,
 	if (anonymous && !shared)
 		lg_populate(l, map.start, map.end, prot & PROT_WRITE, by,
 			    charge);
-	else
-		lg_charge_group(l, start, false, BY_SYSCALL,
-				rec->rss_events[PT_RSS_FILE] +
-					rec->rss_events[PT_RSS_SHMEM],
-				charge);
+	else {
+		uint64_t pages = (uint64_t)rec->rss_events[PT_RSS_FILE] +
+				 rec->rss_events[PT_RSS_SHMEM];
+
+		lg_charge_group(l, start, false, BY_SYSCALL, pages, charge);
+		lg_touch(l, NULL, by, pages, false);
+	}
 }
 
 static void on_mremap(struct ledger *l, const struct pt_rec_syscall *rec)
@@ -232,6 +234,8 @@ void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 
 		l->stats.other_syscall_pages += pages;
 		charge->pages = pages;
+		/* not placed, but its code populated them */
+		lg_touch(l, NULL, by, pages, false);
 		break;
 	}
 	}

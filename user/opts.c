@@ -2,19 +2,23 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
 #include "opts.h"
+#include "pagetrace.h"
 #include "sites.h"
 
 #define PID_LIMIT (1U << 22) /* PID_MAX_LIMIT on 64-bit */
 #define DEFAULT_RINGBUF (16ULL << 20)
 #define DEFAULT_TOP 10
 #define DEFAULT_STACK_DEPTH 32
-#define MAX_STACK_DEPTH 127 /* the kernel's perf_event_max_stack */
+#define MAX_STACK_DEPTH PT_STACK_MAX_DEPTH
 #define DEFAULT_STACK_STORAGE 16384
 #define MAX_STACK_STORAGE (1U << 20)
+#define MAX_STACK_MAP_BYTES (256U << 20)
 
 enum long_only_option {
 	OPT_JSON = 256,
@@ -28,6 +32,8 @@ enum long_only_option {
 	OPT_STACK_DEPTH,
 	OPT_NO_STACKS,
 	OPT_STACK_STORAGE,
+	OPT_EMPTY_PROBES,
+	OPT_PROBES_AT_SYMBOLS,
 	OPT_FOLDED,
 	OPT_WARMUP,
 };
@@ -48,6 +54,8 @@ static const struct option long_options[] = {
 	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
 	{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
 	{ "stack-storage", required_argument, NULL, OPT_STACK_STORAGE },
+	{ "empty-probes", no_argument, NULL, OPT_EMPTY_PROBES },
+	{ "probes-at-symbols", no_argument, NULL, OPT_PROBES_AT_SYMBOLS },
 	{ "folded", optional_argument, NULL, OPT_FOLDED },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
@@ -101,6 +109,12 @@ void opts__print_help(void)
 	      "                            Linux 6.7+) or 'read' (pagemap entries and\n"
 	      "                            kpageflags); default: scan if available\n"
 	      "  -v, --verbose             diagnostics; -vvv adds libbpf's debug output\n"
+	      "\n"
+	      "Measuring pagetrace itself (bench/):\n"
+	      "      --empty-probes        programs that only return, on the same\n"
+	      "                            attach points: the floor; nothing recorded\n"
+	      "      --probes-at-symbols   allocator entry probes on the symbols, not\n"
+	      "                            past the NULL test and flag checks\n"
 	      "  -h, --help                this help\n"
 	      "  -V, --version             print the version\n"
 	      "\n"
@@ -384,6 +398,12 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 		case OPT_NO_STACKS:
 			opts->stack_depth = 0;
 			break;
+		case OPT_EMPTY_PROBES:
+			opts->empty_probes = true;
+			break;
+		case OPT_PROBES_AT_SYMBOLS:
+			opts->probes_at_symbols = true;
+			break;
 		case OPT_STACK_STORAGE:
 			err = parse_uint(optarg, 1, MAX_STACK_STORAGE, false,
 					 &value);
@@ -512,10 +532,29 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 		snprintf(error, error_size, "--range goes with --snapshot");
 		return OPTS_ERROR;
 	}
-	if (opts->folded && (opts->json || opts->events)) {
+	if (opts->folded && (opts->json || opts->events || opts->interval_ns)) {
 		snprintf(error, error_size,
 			 "--folded writes folded stacks: it goes with neither "
-			 "--json nor --events");
+			 "--json, --events nor -i");
+		return OPTS_ERROR;
+	}
+	/* the kernel allocates the whole stack map at load */
+	if ((uint64_t)opts->stack_storage * opts->stack_depth * 8 >
+	    MAX_STACK_MAP_BYTES) {
+		snprintf(
+			error, error_size,
+			"--stack-storage %u with --stack-depth %u needs %" PRIu64
+			" MiB of kernel memory: at most %u MiB, lower either",
+			opts->stack_storage, opts->stack_depth,
+			(uint64_t)opts->stack_storage * opts->stack_depth * 8 >>
+				20,
+			MAX_STACK_MAP_BYTES >> 20);
+		return OPTS_ERROR;
+	}
+	if (opts->empty_probes && (opts->verify || opts->folded)) {
+		snprintf(error, error_size,
+			 "--empty-probes records nothing: it goes with neither "
+			 "--verify nor --folded");
 		return OPTS_ERROR;
 	}
 	if (opts->snapshot && (opts->verify || opts->events)) {

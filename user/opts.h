@@ -30,6 +30,8 @@ struct options {
 	enum pagetable_backend backend;
 	unsigned int stack_depth; /* 0: --no-stacks */
 	unsigned int stack_storage; /* --stack-storage: stack map entries */
+	bool empty_probes; /* --empty-probes: the floor, for benchmarks */
+	bool probes_at_symbols; /* --probes-at-symbols: naive placement */
 	bool folded; /* --folded: folded stacks instead of the report */
 	int folded_axes; /* enum folded_axes (sites.h) */
 	uint64_t interval_ns; /* -i: a report per interval, 0: none */

@@ -319,6 +319,8 @@ static void json_summary(struct report *r, const struct ledger *l,
 		json__i64(w, info->exit_status);
 	else
 		json__null(w);
+	json__kv_bool(w, "empty_probes", info->empty_probes);
+	json__kv_u64(w, "self_cpu_ns", info->self_cpu_ns);
 	json__key(w, "allocator");
 	if (info->allocator)
 		json__string(w, info->allocator);
@@ -431,6 +433,10 @@ static void text_header(struct report *r, const struct ledger_stats *st,
 	else
 		fprintf(r->out,
 			"allocator: not traced (no glibc malloc in the target)\n");
+	if (info->empty_probes)
+		fprintf(r->out, "probes: empty (--empty-probes), nothing was "
+				"recorded: the figures below are not the "
+				"process's\n");
 }
 
 static void text_totals(struct report *r, const struct ledger_stats *st)
@@ -600,9 +606,9 @@ static void text_report(struct report *r, const struct ledger *l,
 	if (info->lost[PT_LOST_STACK])
 		fprintf(r->out,
 			"%" PRIu64
-			" stacks not taken (another stack held their "
-			"slot in the kernel's stack map): those records have "
-			"their site alone; raise --stack-storage\n",
+			" stacks not taken (their slot in the kernel's stack "
+			"map held by another, or unreadable): those records "
+			"have their site alone; raise --stack-storage\n",
 			info->lost[PT_LOST_STACK]);
 	if (r->verify)
 		verify_summary__text(r->verify, r->out);

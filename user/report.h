@@ -31,7 +31,9 @@ struct run_info {
 	bool exit_status_known;
 	int exit_status;
 	const char *allocator; /* glibc path, NULL if not traced */
-	const char *stop_reason; /* "exit", "duration", "signal" */
+	const char *stop_reason; /* "exit", "duration", "signal", "count" */
+	bool empty_probes; /* --empty-probes: nothing was recorded */
+	uint64_t self_cpu_ns; /* pagetrace's own CPU time, user + system */
 	const struct kernel_facts *kernel;
 };
 

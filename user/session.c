@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "allocator.h"
@@ -91,7 +92,11 @@ static void warn_interposers(const struct allocator *a)
 /* Probe allocator a (taken over): 1, or < 0 if the probes failed. */
 static int use_allocator(struct session *s, struct allocator *a)
 {
-	int err = allocator__attach(a, s->trace);
+	int err;
+
+	if (s->opts->probes_at_symbols)
+		allocator__probe_at_symbols(a);
+	err = allocator__attach(a, s->trace);
 
 	if (err) {
 		allocator__free(a);
@@ -171,13 +176,14 @@ static uint64_t site_of(struct session *s, uint64_t addr)
 }
 
 /*
- * The touching code of a fault or syscall: the instruction (leaf), and its
- * stack with the caller put back where the leaf's function had not set up
- * its frame (see stacks.h).
+ * The touching code of a fault or syscall: the instruction at ip, and its
+ * stack with the caller put back where the instruction's function had not
+ * set up its frame (see stacks.h).
  */
-static struct code_origin touch_origin(struct session *s, struct code_loc leaf,
+static struct code_origin touch_origin(struct session *s, uint64_t ip,
 				       int32_t kernel_stack, uint64_t stack_top)
 {
+	struct code_loc leaf = symbols__locate(s->symbols, s->maps, ip);
 	uint64_t caller = 0;
 
 	if (stack_top && symbols__frameless(s->symbols, leaf))
@@ -188,35 +194,24 @@ static struct code_origin touch_origin(struct session *s, struct code_loc leaf,
 	};
 }
 
-static struct code_origin fault_origin(struct session *s,
-				       const struct pt_rec_fault *rec)
+/* Does a syscall unmap or replace code? Stack ids seen again after it may
+ * hold other code: see stacks.h. */
+static bool code_goes(struct session *s, const struct pt_rec_syscall *rec)
 {
-	return touch_origin(s, symbols__locate(s->symbols, s->maps, rec->ip),
-			    rec->stack_id, rec->stack_top);
-}
-
-static struct code_origin syscall_origin(struct session *s,
-					 const struct pt_rec_syscall *rec)
-{
-	return touch_origin(s, symbols__locate(s->symbols, s->maps, rec->ip),
-			    rec->stack_id, rec->stack_top);
-}
-
-/* Code unmapped: a stack id seen again may now hold other code. */
-static void forget_stacks_if_code_goes(struct session *s, uint64_t start,
-				       uint64_t len)
-{
+	uint64_t start = rec->args[0], len = rec->args[1];
 	size_t i;
 
+	if (rec->nr != PT_NR_MUNMAP && rec->nr != PT_NR_MREMAP &&
+	    !(rec->nr == PT_NR_MMAP && (rec->args[3] & MAP_FIXED)))
+		return false;
 	for (i = 0; i < mappings__count(s->maps); i++) {
 		const struct mapping *m = mappings__at(s->maps, i);
 
 		if ((m->prot & PROT_EXEC) && m->start < start + len &&
-		    m->end > start) {
-			stacks__forget(s->stacks);
-			return;
-		}
+		    m->end > start)
+			return true;
 	}
+	return false;
 }
 
 static void on_record(void *ctx, const void *data, size_t size)
@@ -224,6 +219,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 	struct session *s = ctx;
 	struct ledger_charge charge;
 	struct code_origin from;
+	bool unmapping_code;
 	struct event ev;
 	uint64_t id;
 
@@ -240,8 +236,12 @@ static void on_record(void *ctx, const void *data, size_t size)
 	case PT_REC_CALL:
 		if (s->verifier)
 			verifier__before_call(s->verifier, ev.call);
+		/* at the allocator's entry the frame-pointer chain starts
+		 * past the caller: the caller goes back in as frame 1 (the
+		 * kernel may have done so already, see stacks.h) */
 		from.site = site_of(s, ev.call->caller);
-		from.stack = stacks__intern(s->stacks, ev.call->stack_id, 0);
+		from.stack =
+			stacks__intern(s->stacks, ev.call->stack_id, from.site);
 		ledger__on_call(s->ledger, ev.call, &from);
 		if (s->events)
 			eventlog__call(
@@ -257,17 +257,20 @@ static void on_record(void *ctx, const void *data, size_t size)
 			eventlog__free_call(s->events, ev.free, id);
 		break;
 	case PT_REC_FAULT:
-		from = fault_origin(s, ev.fault);
+		from = touch_origin(s, ev.fault->ip, ev.fault->stack_id,
+				    ev.fault->stack_top);
 		ledger__on_fault(s->ledger, ev.fault, &from, &charge);
 		if (s->events)
 			eventlog__fault(s->events, ev.fault, &charge);
 		break;
 	case PT_REC_SYSCALL:
-		if (ev.sys->nr == PT_NR_MUNMAP || ev.sys->nr == PT_NR_MREMAP)
-			forget_stacks_if_code_goes(s, ev.sys->args[0],
-						   ev.sys->args[1]);
-		from = syscall_origin(s, ev.sys);
+		unmapping_code = code_goes(s, ev.sys);
+		from = touch_origin(s, ev.sys->ip, ev.sys->stack_id,
+				    ev.sys->stack_top);
 		ledger__on_syscall(s->ledger, ev.sys, &from, &charge);
+		/* after this syscall's own stack, located with the code */
+		if (unmapping_code)
+			stacks__forget(s->stacks);
 		if (s->events)
 			eventlog__syscall(s->events, ev.sys, &charge);
 		if (ev.sys->nr == PT_NR_MMAP && (ev.sys->args[2] & PROT_EXEC)) {
@@ -282,6 +285,8 @@ static void on_record(void *ctx, const void *data, size_t size)
 		if (s->events)
 			eventlog__task(s->events, ev.task);
 		if (ev.task->kind == PT_TASK_EXEC) {
+			/* a new program: its code at the old addresses */
+			stacks__forget(s->stacks);
 			snprintf(s->info.comm, sizeof(s->info.comm), "%s",
 				 ev.task->comm);
 			s->check_allocator = true;
@@ -394,6 +399,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 		.min_size = opts->min_size,
 		.stack_depth = opts->stack_depth,
 		.stack_storage = opts->stack_storage,
+		.empty_probes = opts->empty_probes,
 		.on_record = on_record,
 	};
 	struct report_config rcfg = {
@@ -584,12 +590,26 @@ static bool interval_due(struct session *s, uint64_t now, uint64_t *next,
 	return s->opts->interval_count && ++*done >= s->opts->interval_count;
 }
 
+/* What pagetrace itself has spent, user and system, for benchmarks. */
+static uint64_t self_cpu_ns(void)
+{
+	struct rusage usage;
+
+	if (getrusage(RUSAGE_SELF, &usage))
+		return 0;
+	return (uint64_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) *
+		       1000000000ULL +
+	       (uint64_t)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) *
+		       1000ULL;
+}
+
 int session__run(struct session *s)
 {
 	uint64_t deadline = 0, now, next_interval, intervals = 0;
 	int err;
 
 	s->info.t_start = procfs__now_ns();
+	s->info.empty_probes = s->opts->empty_probes;
 	err = setup_wakeups(s);
 	if (err) {
 		log__error("cannot set up the event loop: %s", strerror(-err));
@@ -650,6 +670,13 @@ int session__run(struct session *s)
 	trace__drain(s->trace);
 	lost_so_far(s);
 	s->info.t_end = procfs__now_ns();
+	s->info.self_cpu_ns = self_cpu_ns();
+	/* the last interval, cut short by the end of tracing */
+	if (s->opts->interval_ns && strcmp(s->info.stop_reason, "count") &&
+	    s->info.t_end > next_interval - s->opts->interval_ns)
+		report__interval(
+			s->report, s->info.t_end - s->info.t_start,
+			s->info.t_end - (next_interval - s->opts->interval_ns));
 	if (s->verifier)
 		verifier__finish(s->verifier, !target__exited(s->target));
 	ledger__finish(s->ledger);

@@ -18,6 +18,7 @@ struct sites *sites__new(struct symbols *sym, struct stacks *stacks)
 		return NULL;
 	s->sym = sym;
 	s->stacks = stacks;
+	s->random = 0x9e3779b97f4a7c15ULL;
 	return s;
 }
 
@@ -67,7 +68,6 @@ static struct alloc_site *alloc_site(struct sites *s, uint64_t site)
 	if (!a)
 		return NULL;
 	a->site = site;
-	a->stack = PT_NO_STACK;
 	a->next = *head;
 	*head = a;
 	s->alloc_count++;
@@ -177,24 +177,56 @@ static unsigned int log2_slot(uint64_t value)
 {
 	unsigned int slot = 0;
 
-	while (value > 1 && slot < HIST_SLOTS - 1) {
+	if (!value)
+		return 0;
+	while (value > 1 && slot < HIST_SLOTS - 2) {
 		value >>= 1;
 		slot++;
 	}
-	return value ? slot + 1 : 0;
+	/* the last slot holds everything from its lower bound up */
+	return slot + 1;
+}
+
+/* The delays kept for the median: all of them up to DELAY_SAMPLES, then a
+ * uniform sample of them (reservoir sampling), so memory stays bounded. */
+static void keep_delay(struct sites *s, struct alloc_site *a, uint64_t delay)
+{
+	uint64_t slot;
+
+	if (a->delay_count < DELAY_SAMPLES) {
+		if (a->delay_count == a->delay_capacity) {
+			size_t capacity =
+				a->delay_capacity ? a->delay_capacity * 2 : 8;
+			uint64_t *delays =
+				realloc(a->delays, capacity * sizeof(*delays));
+
+			if (!delays)
+				return;
+			a->delays = delays;
+			a->delay_capacity = capacity;
+		}
+		a->delays[a->delay_count++] = delay;
+		return;
+	}
+	/* xorshift64: any fixed-seed generator will do */
+	s->random ^= s->random << 13;
+	s->random ^= s->random >> 7;
+	s->random ^= s->random << 17;
+	slot = s->random % a->touched;
+	if (slot < DELAY_SAMPLES)
+		a->delays[slot] = delay;
 }
 
 void sites__alloc(struct sites *s, const struct alloc_view *v)
 {
 	struct alloc_site *a;
+	uint64_t delay;
 
 	if (v->end == ALLOC_FAILED || v->t_alloc < s->t_from || !v->site)
 		return;
 	a = alloc_site(s, v->site);
 	if (!a)
 		return;
-	if (a->stack == PT_NO_STACK)
-		a->stack = v->stack_id;
 	a->allocs++;
 	a->bytes += v->size;
 	a->resident_pages += v->resident_pages;
@@ -202,16 +234,10 @@ void sites__alloc(struct sites *s, const struct alloc_view *v)
 	a->zero_pages += v->zero_pages;
 	if (v->first_touch_ns < 0)
 		return;
-	a->histogram[log2_slot((uint64_t)v->first_touch_ns / 1000)]++;
-	if (a->delay_count == a->delay_capacity) {
-		size_t capacity = a->delay_capacity ? a->delay_capacity * 2 : 8;
-		uint64_t *delays =
-			realloc(a->delays, capacity * sizeof(*delays));
-
-		if (!delays)
-			return;
-		a->delays = delays;
-		a->delay_capacity = capacity;
-	}
-	a->delays[a->delay_count++] = (uint64_t)v->first_touch_ns;
+	delay = (uint64_t)v->first_touch_ns;
+	a->histogram[log2_slot(delay / 1000)]++;
+	if (delay > a->delay_max)
+		a->delay_max = delay;
+	a->touched++;
+	keep_delay(s, a, delay);
 }

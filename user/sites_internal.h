@@ -9,6 +9,7 @@
 
 #define BUCKETS 4096
 #define HIST_SLOTS 40 /* log2 buckets of microseconds */
+#define DELAY_SAMPLES 1024 /* first-touch delays kept per site for p50 */
 #define PAGE_BYTES 4096ULL
 
 /* pages one site shares with another (touching site, allocation site) */
@@ -26,13 +27,14 @@ struct links {
 struct alloc_site {
 	struct alloc_site *next;
 	uint64_t site;
-	int32_t stack; /* the first allocation's stack, for the record */
 	uint64_t allocs;
 	uint64_t bytes;
 	uint64_t resident_pages;
 	uint64_t untouched_pages;
 	uint64_t zero_pages;
-	uint64_t *delays; /* first-touch delays, ns */
+	uint64_t touched; /* allocations touched at all */
+	uint64_t delay_max; /* ns */
+	uint64_t *delays; /* first-touch delays, ns: a sample (keep_delay) */
 	size_t delay_count;
 	size_t delay_capacity;
 	uint64_t histogram[HIST_SLOTS];
@@ -73,6 +75,7 @@ struct sites {
 	struct folded *folded_buckets[BUCKETS];
 	size_t alloc_count;
 	size_t touch_count;
+	uint64_t random; /* keep_delay()'s sampling */
 	uint64_t interval_faults;
 	uint64_t interval_pages;
 };

@@ -80,14 +80,19 @@ static const char *site_text(struct sites *s, uint64_t site,
 /* An allocation's stack, leaf first: its call site (the return address
  * taken at the uprobe, right without frame pointers), then the frames
  * the frame pointers give past the allocator's own. */
+/* An allocation's stack without the allocator's own frame: the site
+ * first (frame 1, see session.c), else the site alone. */
 static size_t alloc_frames(struct sites *s, uint64_t site, int32_t stack,
 			   uint64_t *out, size_t max)
 {
 	const struct code_loc *frames;
 	size_t n = stacks__frames(s->stacks, stack, &frames), i, count = 0;
 
-	if (max && site)
-		out[count++] = site;
+	if (n < 2) {
+		if (max && site)
+			out[count++] = site;
+		return count;
+	}
 	for (i = 1; i < n && count < max; i++)
 		out[count++] = code_loc__pack(frames[i]);
 	return count;
@@ -303,9 +308,13 @@ static void histogram_text(FILE *out, const uint64_t *slots)
 		uint64_t lo = i ? 1ULL << (i - 1) : 0, hi = (1ULL << i) - 1;
 		char range[48];
 
+		if (i == HIST_SLOTS - 1) /* open-ended: see log2_slot() */
+			snprintf(range, sizeof(range), "%" PRIu64 " -> ...",
+				 lo);
+		else
+			snprintf(range, sizeof(range),
+				 "%" PRIu64 " -> %" PRIu64, lo, i ? hi : 0);
 		bar = (unsigned int)(slots[i] * width / peak);
-		snprintf(range, sizeof(range), "%" PRIu64 " -> %" PRIu64, lo,
-			 i ? hi : 0);
 		fprintf(out, "      %24s : %-8" PRIu64 " |%-*.*s|\n", range,
 			slots[i], (int)width, (int)bar,
 			"****************************************");
@@ -339,9 +348,7 @@ void sites__text(struct sites *s, FILE *out, unsigned int top)
 				format__duration(d1, sizeof(d1), median(a)) :
 				"-",
 			a->delay_count ?
-				format__duration(
-					d2, sizeof(d2),
-					a->delays[a->delay_count - 1]) :
+				format__duration(d2, sizeof(d2), a->delay_max) :
 				"-",
 			site_text(s, a->site, true, site, sizeof(site)));
 		for (k = 0; k < a->touched_by.count && k < 3; k++)
@@ -564,13 +571,16 @@ void sites__interval(struct sites *s, FILE *out, struct json_writer *w,
 						  sizeof(site)));
 			}
 		}
-		t->interval_faults = t->interval_pages = 0;
 	}
 	if (w) {
 		json__end_array(w);
 		json__end_object(w);
 	}
 	fflush(out);
-	s->interval_faults = s->interval_pages = 0;
 	free(all);
+	/* every site, listed or not (the list may have failed) */
+	for (i = 0; i < BUCKETS; i++)
+		for (t = s->touch_buckets[i]; t; t = t->next)
+			t->interval_faults = t->interval_pages = 0;
+	s->interval_faults = s->interval_pages = 0;
 }

@@ -90,6 +90,8 @@ static int32_t locate(struct stacks *st, int32_t kernel_id,
 		st->capacity = capacity;
 	}
 	n = trace__stack(st->trace, kernel_id, ips, PT_STACK_MAX_DEPTH);
+	if (!n)
+		return PT_NO_STACK;
 	ls = &st->handles[st->count];
 	ls->frames = calloc(n + 1, sizeof(*ls->frames));
 	if (!ls->frames)
@@ -117,18 +119,20 @@ int32_t stacks__intern(struct stacks *st, int32_t kernel_id,
 		((uint64_t)(uint32_t)kernel_id * 0x9e3779b97f4a7c15ULL) ^
 		leaf_caller;
 	struct stack_key **head = &st->keys[(hash >> 17) % KEY_BUCKETS], *k;
+	int32_t handle;
 
 	if (kernel_id < 0)
 		return PT_NO_STACK;
 	for (k = *head; k; k = k->next)
 		if (k->kernel_id == kernel_id && k->leaf_caller == leaf_caller)
 			return k->handle;
-	k = calloc(1, sizeof(*k));
-	if (!k)
-		return PT_NO_STACK;
+	handle = locate(st, kernel_id, leaf_caller);
+	/* failures are not kept: the next record may do better */
+	if (handle == PT_NO_STACK || !(k = calloc(1, sizeof(*k))))
+		return handle;
 	k->kernel_id = kernel_id;
 	k->leaf_caller = leaf_caller;
-	k->handle = locate(st, kernel_id, leaf_caller);
+	k->handle = handle;
 	k->next = *head;
 	*head = k;
 	return k->handle;

@@ -16,7 +16,6 @@
 struct module {
 	const char *key; /* the mappings' interned name */
 	char *name;
-	bool is_file;
 	Dwfl *dwfl; /* NULL if it could not be opened */
 	Dwfl_Module *mod;
 	Elf *elf;
@@ -111,8 +110,11 @@ static void open_module(struct symbols *sym, struct module *m,
 		close(fd);
 		return;
 	}
-	/* at its link-time addresses: locations are ELF virtual addresses */
+	/* at its link-time addresses: locations are ELF virtual addresses;
+	 * the fd is libdw's once the report succeeds */
 	m->mod = dwfl_report_elf(m->dwfl, map->name, path, fd, 0, false);
+	if (!m->mod)
+		close(fd);
 	dwfl_report_end(m->dwfl, NULL, NULL);
 	if (m->mod)
 		m->elf = dwfl_module_getelf(m->mod, &m->bias);
@@ -151,9 +153,7 @@ static uint32_t module_for(struct symbols *sym, const struct mapping *map)
 	m->name = strdup(map->name);
 	if (!m->name)
 		return 0;
-	m->is_file = map->kind == MAPPING_FILE;
-	if (m->is_file)
-		open_module(sym, m, map);
+	open_module(sym, m, map);
 	return (uint32_t)++sym->count;
 }
 
@@ -196,13 +196,16 @@ struct code_loc symbols__locate(struct symbols *sym,
 	struct code_loc loc = { .vaddr = addr };
 	struct module *m;
 
-	if (!map)
+	/* code outside files (JIT code in [anon], [vdso]): the raw address,
+	 * which stays unique where a module-relative one would not */
+	if (!map || map->kind != MAPPING_FILE)
 		return loc;
 	loc.module = module_for(sym, map);
 	if (!loc.module)
 		return loc;
 	m = &sym->modules[loc.module - 1];
-	loc.vaddr = addr - map->start;
+	/* the file offset, unless the ELF gives the virtual address */
+	loc.vaddr = map->offset + (addr - map->start);
 	if (m->elf)
 		vaddr_of_offset(m->elf, map->offset + (addr - map->start),
 				&loc.vaddr);
@@ -218,12 +221,17 @@ static struct description **bucket_of(struct symbols *sym, struct code_loc loc,
 	return &sym->buckets[(h >> 20) % DESCRIPTION_BUCKETS];
 }
 
+static struct module *module_of(struct symbols *sym, struct code_loc loc)
+{
+	return loc.module && loc.module <= sym->count ?
+		       &sym->modules[loc.module - 1] :
+		       NULL;
+}
+
 static void fill(struct symbols *sym, struct code_loc loc, bool return_address,
 		 struct frame_info *info)
 {
-	struct module *m = loc.module && loc.module <= sym->count ?
-				   &sym->modules[loc.module - 1] :
-				   NULL;
+	struct module *m = module_of(sym, loc);
 	GElf_Addr addr, query, sym_offset = 0;
 	Dwfl_Line *line;
 	GElf_Sym elf_sym;
@@ -310,9 +318,7 @@ const char *symbols__short_name(struct symbols *sym, struct code_loc loc,
 /* Does the call frame information say the CFA is rsp + 8 at loc? */
 static bool return_address_on_top(struct symbols *sym, struct code_loc loc)
 {
-	struct module *m = loc.module && loc.module <= sym->count ?
-				   &sym->modules[loc.module - 1] :
-				   NULL;
+	struct module *m = module_of(sym, loc);
 	Dwarf_CFI *cfi;
 	Dwarf_Frame *frame;
 	Dwarf_Addr bias;

@@ -38,6 +38,7 @@ struct uprobe_multi_attr {
 struct trace {
 	struct pagetrace_bpf *skel;
 	bool uprobe_multi; /* one link per program instead of per probe */
+	bool empty; /* the floor programs, see trace_config */
 	int *multi_fds;
 	size_t multi_fd_count;
 	size_t multi_fd_capacity;
@@ -155,7 +156,9 @@ static int attach_fault_done(struct trace *t)
 			}
 			t->perf_fds[t->perf_fd_count++] = fd;
 			link = bpf_program__attach_perf_event_opts(
-				t->skel->progs.fault_done, fd, &opts);
+				t->empty ? t->skel->progs.floor_fault_done :
+					   t->skel->progs.fault_done,
+				fd, &opts);
 			if (!link) {
 				err = -errno;
 				break;
@@ -210,6 +213,36 @@ static int load_error(int err)
 	return PT_EXIT_KERNEL;
 }
 
+static struct bpf_program *uprobe_program(struct trace *t,
+					  enum uprobe_kind kind)
+{
+	switch (kind) {
+	case UPROBE_ALLOC_ENTRY:
+		return t->empty ? t->skel->progs.floor_alloc_entry :
+				  t->skel->progs.alloc_entry;
+	case UPROBE_ALLOC_RETURN:
+		return t->empty ? t->skel->progs.floor_alloc_return :
+				  t->skel->progs.alloc_return;
+	default:
+		return t->empty ? t->skel->progs.floor_free_entry :
+				  t->skel->progs.free_entry;
+	}
+}
+
+/* The floor programs (--empty-probes) or the real ones, never both: the
+ * others are not loaded, so the skeleton attaches nothing of them. */
+static void choose_programs(struct trace *t)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		bool floor = !strncmp(bpf_program__name(prog), "floor_", 6);
+
+		bpf_program__set_autoload(prog, floor == t->empty);
+	}
+}
+
 struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 {
 	struct trace *t = calloc(1, sizeof(*t));
@@ -227,18 +260,25 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		log__error("cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	t->empty = cfg->empty_probes;
+	choose_programs(t);
 	t->uprobe_multi = kernel_has_uprobe_multi();
 	if (t->uprobe_multi) {
 		bpf_program__set_expected_attach_type(
-			t->skel->progs.alloc_entry, ATTACH_UPROBE_MULTI);
+			uprobe_program(t, UPROBE_ALLOC_ENTRY),
+			ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(
-			t->skel->progs.alloc_return, ATTACH_UPROBE_MULTI);
-		bpf_program__set_expected_attach_type(t->skel->progs.free_entry,
-						      ATTACH_UPROBE_MULTI);
+			uprobe_program(t, UPROBE_ALLOC_RETURN),
+			ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(
+			uprobe_program(t, UPROBE_FREE_ENTRY),
+			ATTACH_UPROBE_MULTI);
 	}
 	t->skel->rodata->targ_min_size = cfg->min_size;
 	t->skel->rodata->targ_stacks = cfg->stack_depth > 0;
 	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
+	if (t->stack_depth > PT_STACK_MAX_DEPTH)
+		t->stack_depth = PT_STACK_MAX_DEPTH;
 	err = bpf_map__set_value_size(t->skel->maps.stacks,
 				      t->stack_depth * sizeof(uint64_t));
 	if (!err)
@@ -342,19 +382,6 @@ int trace__add_target(struct trace *t, pid_t tgid)
 				 &value, sizeof(value), BPF_ANY))
 		return -errno;
 	return 0;
-}
-
-static struct bpf_program *uprobe_program(struct trace *t,
-					  enum uprobe_kind kind)
-{
-	switch (kind) {
-	case UPROBE_ALLOC_ENTRY:
-		return t->skel->progs.alloc_entry;
-	case UPROBE_ALLOC_RETURN:
-		return t->skel->progs.alloc_return;
-	default:
-		return t->skel->progs.free_entry;
-	}
 }
 
 static int attach_multi(struct trace *t, pid_t pid, const char *path,

@@ -22,6 +22,9 @@ struct trace_config {
 	unsigned int stack_depth; /* frames kept per user stack, 0: none */
 	unsigned int stack_storage; /* entries of the stack map */
 	bool zero_page_on_read; /* the kernel maps the zero page on reads */
+	/* --empty-probes: programs that only return, on the same attach
+	 * points: what the mechanism costs, for benchmarks */
+	bool empty_probes;
 	trace_record_fn on_record;
 	void *ctx;
 };

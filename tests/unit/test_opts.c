@@ -148,12 +148,12 @@ static void test_stack_options(void)
 {
 	char error[256] = "";
 	struct options o;
-	char *stacks[] = { "pagetrace", "--stack-depth",
-			   "8",		"--folded=touch",
-			   "-i",	"0.5",
-			   "3",		"--warmup",
-			   "2",		"--",
-			   "x",		NULL };
+	/* kept on few lines: clang-format would set them in columns */
+	// clang-format off
+	char *stacks[] = { "pagetrace", "--stack-depth", "8", "--folded=touch",
+			   "--warmup", "2", "--", "x", NULL };
+	char *interval[] = { "pagetrace", "-i", "0.5", "3", "--", "x", NULL };
+	// clang-format on
 	char *no_stacks[] = { "pagetrace", "--no-stacks", "-i", "1",
 			      "--",	   "x",		  NULL };
 	char *depth0[] = { "pagetrace", "--stack-depth", "0", "--", "x", NULL };
@@ -162,16 +162,23 @@ static void test_stack_options(void)
 	char *axes[] = { "pagetrace", "--folded=foo", "--", "x", NULL };
 	char *folded_json[] = { "pagetrace", "--folded", "--json",
 				"--",	     "x",	 NULL };
-	char *interval[] = { "pagetrace", "-i", "abc", "--", "x", NULL };
+	char *bad_interval[] = { "pagetrace", "-i", "abc", "--", "x", NULL };
+	char *folded_interval[] = { "pagetrace", "--folded", "-i", "1",
+				    "--",	 "x",	     NULL };
+	char *too_big[] = { "pagetrace", "--stack-storage",
+			    "1048576",	 "--stack-depth",
+			    "64",	 "--",
+			    "x",	 NULL };
 
-	CHECK_U64(parse(&o, error, 11, stacks), OPTS_RUN);
+	CHECK_U64(parse(&o, error, 8, stacks), OPTS_RUN);
 	CHECK_U64(o.stack_depth, 8);
 	CHECK(o.folded);
 	CHECK_U64(o.folded_axes, FOLDED_TOUCH);
-	CHECK_U64(o.interval_ns, 500000000ULL);
-	CHECK_U64(o.interval_count, 3);
 	CHECK_U64(o.warmup_ns, 2000000000ULL);
 	CHECK_STR(o.command[0], "x");
+	CHECK_U64(parse(&o, error, 6, interval), OPTS_RUN);
+	CHECK_U64(o.interval_ns, 500000000ULL);
+	CHECK_U64(o.interval_count, 3);
 	CHECK_U64(parse(&o, error, 6, no_stacks), OPTS_RUN);
 	CHECK_U64(o.stack_depth, 0);
 	CHECK_U64(o.interval_count, 0);
@@ -185,7 +192,14 @@ static void test_stack_options(void)
 			 "touch)");
 	CHECK_U64(parse(&o, error, 5, folded_json), OPTS_ERROR);
 	CHECK(strstr(error, "--folded") != NULL);
-	CHECK_U64(parse(&o, error, 5, interval), OPTS_ERROR);
+	CHECK_U64(parse(&o, error, 6, folded_interval), OPTS_ERROR);
+	CHECK_STR(error, "--folded writes folded stacks: it goes with neither "
+			 "--json, --events nor -i");
+	CHECK_U64(parse(&o, error, 7, too_big), OPTS_ERROR);
+	CHECK_STR(error, "--stack-storage 1048576 with --stack-depth 64 needs "
+			 "512 MiB of kernel memory: at most 256 MiB, lower "
+			 "either");
+	CHECK_U64(parse(&o, error, 5, bad_interval), OPTS_ERROR);
 	CHECK_STR(error, "invalid --interval 'abc': not a number (expected "
 			 "seconds, e.g. 1 or 0.5)");
 }

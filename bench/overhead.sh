@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Overhead, side by side: every workload under every variant, interleaved
+# (A B C ... A B C ...), RUNS runs each; medians and min-max of the time
+# the workload measures itself (its work, not the tools' start-up), ratios
+# to untraced and to the empty-probe floor, lost events, pagetrace's own
+# CPU time. Prints a Markdown table and writes it to bench/results.md.
+#
+#   bash bench/overhead.sh [RUNS]     (RUNS defaults to 5)
+set -u
+cd "$(dirname "$0")/.."
+RUNS=${1:-5}
+PT=./pagetrace
+W=build/bench/workloads
+OUT=bench/results.md
+TMP=$(mktemp -d /tmp/pagetrace-bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+WORKLOADS=(fault_heavy malloc_heavy malloc_threads calloc_read numpy sqlite)
+VARIANTS=(untraced floor_naive floor pagetrace nostacks perf bpftrace)
+
+workload_cmd() { # name: the command line
+	case $1 in
+	fault_heavy) echo "$W/fault_heavy 0.5" ;;
+	malloc_heavy) echo "$W/malloc_heavy 1000000 1" ;;
+	malloc_threads) echo "$W/malloc_heavy 500000 2" ;;
+	calloc_read) echo "$W/calloc_read 0.25" ;;
+	numpy) echo "/usr/bin/python3 bench/workloads/numpy_fill.py" ;;
+	sqlite) echo "/usr/bin/sqlite3 -init bench/workloads/sqlite_load.sql :memory: .quit" ;;
+	esac
+}
+
+describe_workload() {
+	case $1 in
+	fault_heavy) echo "first touch of 512 MiB, THP off" ;;
+	malloc_heavy) echo "1 M malloc/free pairs, 16-1024 B" ;;
+	malloc_threads) echo "2 threads x 500 k malloc/free pairs" ;;
+	calloc_read) echo "calloc 256 MiB, read every page" ;;
+	numpy) echo "python3: numpy.zeros + numpy.ones, 512 MiB each" ;;
+	sqlite) echo "sqlite3 :memory:, 400 k rows, index, queries" ;;
+	esac
+}
+
+describe_variant() {
+	case $1 in
+	untraced) echo "untraced" ;;
+	floor_naive) echo "empty probes, allocator probes on the symbols" ;;
+	floor) echo "empty probes at pagetrace's placements (the floor)" ;;
+	pagetrace) echo "pagetrace (default)" ;;
+	nostacks) echo "pagetrace --no-stacks" ;;
+	perf) echo "perf trace -F all" ;;
+	bpftrace) echo "bpftrace: faults by user stack" ;;
+	esac
+}
+
+have() {
+	case $1 in
+	perf) command -v perf >/dev/null && perf trace -F all -o /dev/null -- true >/dev/null 2>&1 ;;
+	bpftrace) command -v bpftrace >/dev/null ;;
+	numpy) /usr/bin/python3 -c 'import numpy' 2>/dev/null ;;
+	sqlite) command -v sqlite3 >/dev/null ;;
+	*) true ;;
+	esac
+}
+
+# the workload's own time: "elapsed_ns N", or sqlite3's ".timer" lines
+work_ns() { # stdout-file
+	local ns
+	ns=$(awk '$1 == "elapsed_ns" { print $2 }' "$1" | tail -1)
+	if [ -z "$ns" ]; then
+		ns=$(awk '/^Run Time: real/ { s += $4 } END { if (s) printf "%.0f", s * 1e9 }' "$1")
+	fi
+	echo "${ns:-}"
+}
+
+run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
+	local w=$1 v=$2 cmd out=$TMP/$1.$2.$3 json=$TMP/$1.$2.$3.json lost=- cpu=-
+	cmd=$(workload_cmd "$w")
+	case $v in
+	untraced) $cmd >"$out" 2>/dev/null ;;
+	floor_naive) $PT --empty-probes --probes-at-symbols --json -o "$json" -- $cmd >"$out" 2>/dev/null ;;
+	floor) $PT --empty-probes --json -o "$json" -- $cmd >"$out" 2>/dev/null ;;
+	pagetrace) $PT --json -o "$json" -- $cmd >"$out" 2>/dev/null ;;
+	nostacks) $PT --no-stacks --json -o "$json" -- $cmd >"$out" 2>/dev/null ;;
+	perf) perf trace -F all -o "$out.perf" -- $cmd >"$out" 2>/dev/null
+		lost=$(grep -c 'LOST' "$out.perf" 2>/dev/null) ;;
+	bpftrace) bpftrace -e 'software:page-faults:1 /pid == cpid/ { @[ustack] = count(); }' \
+		-c "$cmd" >"$out" 2>/dev/null ;;
+	esac
+	if [ -s "$json" ]; then
+		lost=$(jq -r 'select(.type=="summary") | .lost_events' "$json")
+		cpu=$(jq -r 'select(.type=="summary") | .self_cpu_ns' "$json")
+	fi
+	echo "$w $v $(work_ns "$out") $lost $cpu" >>"$TMP/results"
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+
+seconds() { awk -v ns="$1" 'BEGIN { if (ns == "") print "-"; else printf "%.3f", ns / 1e9 }'; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+echo "machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $RUNS runs each, interleaved" >&2
+workloads=()
+for w in "${WORKLOADS[@]}"; do
+	if have "$w"; then workloads+=("$w"); else echo "skipping $w: not installed" >&2; fi
+done
+variants=()
+for v in "${VARIANTS[@]}"; do
+	if have "$v"; then variants+=("$v"); else echo "skipping $v: not installed" >&2; fi
+done
+for ((run = 1; run <= RUNS; run++)); do
+	for w in "${workloads[@]}"; do
+		for v in "${variants[@]}"; do
+			run_one "$w" "$v" "$run"
+		done
+	done
+	echo "run $run of $RUNS done" >&2
+done
+
+{
+	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time; vs naive = time with empty probes on the symbols / variant time."
+	echo
+	echo "| workload | variant | time s (min-max) | speed vs untraced | vs floor | vs naive | lost events | pagetrace CPU s |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	for w in "${workloads[@]}"; do
+		base=$(awk -v w="$w" '$1 == w && $2 == "untraced" { print $3 }' "$TMP/results" | median)
+		floor=$(awk -v w="$w" '$1 == w && $2 == "floor" { print $3 }' "$TMP/results" | median)
+		naive=$(awk -v w="$w" '$1 == w && $2 == "floor_naive" { print $3 }' "$TMP/results" | median)
+		for v in "${variants[@]}"; do
+			times=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v && $3 != "" { print $3 }' "$TMP/results")
+			med=$(median <<<"$times")
+			lo=$(sort -n <<<"$times" | head -1)
+			hi=$(sort -n <<<"$times" | tail -1)
+			lost=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v { print $4 }' "$TMP/results" | sort -n | tail -1)
+			cpu=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v && $5 != "-" { print $5 }' "$TMP/results" | median)
+			printf '| %s | %s | %s (%s-%s) | %s | %s | %s | %s | %s |\n' \
+				"$(describe_workload "$w")" "$(describe_variant "$v")" \
+				"$(seconds "$med")" "$(seconds "$lo")" "$(seconds "$hi")" \
+				"$(ratio "$base" "$med")" "$(ratio "$floor" "$med")" \
+				"$(ratio "$naive" "$med")" \
+				"${lost:--}" "$(seconds "$cpu")"
+		done
+	done
+} | tee "$OUT"

@@ -1,0 +1,35 @@
+# shellcheck shell=bash
+# Probe placement and the benchmark floor: sourced by tests/run.sh.
+
+t_free_probed_past_the_null_test() {
+	local f
+	run_pt place -vv --json -- "$T/alloc_write"
+	expect "exit code" "$(rc_of place)" 0
+	expect_match "free's probe" "$(grep 'uprobe on free ' "$TMP/place.err")" \
+		'uprobe on free at .*libc\.so\.6\+0x[0-9a-f]+ \(the symbol \+[0-9]+, past the NULL test\)$'
+	expect_match "malloc's probe" "$(grep 'uprobe on malloc ' "$TMP/place.err")" \
+		'uprobe on malloc at .*libc\.so\.6\+0x[0-9a-f]+ \(the symbol\)$'
+	run_pt naive -vv --json --probes-at-symbols -- "$T/alloc_write"
+	expect "naive exit code" "$(rc_of naive)" 0
+	expect_match "naive free's probe" "$(grep 'uprobe on free ' "$TMP/naive.err")" \
+		'uprobe on free at .*libc\.so\.6\+0x[0-9a-f]+ \(the symbol\)$'
+	# both placements see the same calls and the same pages
+	for f in place naive; do
+		expect "$f: freed" "$(alloc "$TMP/$f.out" $((64 * MiB)) '"\(.end) \(.resident_pages) \(.faults)"')" \
+			"free 16385 16385"
+		expect "$f: frees" "$(summary "$TMP/$f.out" .frees)" \
+			"$(summary "$TMP/place.out" .frees)"
+	done
+}
+
+t_empty_probes_record_nothing() {
+	local f=$TMP/empty.out
+	run_pt empty --json --empty-probes -- "$T/alloc_write"
+	expect "exit code" "$(rc_of empty)" 0
+	expect "records" "$(summary "$f" .records)" 0
+	expect "flagged" "$(summary "$f" .empty_probes)" true
+	expect "no alloc records" "$(jq -c 'select(.type=="alloc")' "$f" | wc -l)" 0
+	# the command ran as usual: the kernel counted its faults
+	expect_true "command faulted" "$([ "$(summary "$f" .kernel_faults)" -gt 16384 ]; echo $?)"
+	bad_input emptyverify 64 "^pagetrace: --empty-probes records nothing: it goes with neither --verify nor --folded$" --empty-probes --verify -- true
+}
