@@ -72,25 +72,35 @@ work_ns() { # stdout-file
 	echo "${ns:-}"
 }
 
+# lost events and pagetrace's CPU time, from its text report
+report_figures() { # report-file -> "lost cpu_ns"
+	awk '
+	/^events: / { lost = ($4 == "none") ? 0 : $5 }
+	/^pagetrace.s own CPU time: / {
+		v = $5; u = $6
+		cpu = v * (u == "s" ? 1e9 : u == "ms" ? 1e6 : u == "us" ? 1e3 : 1)
+	}
+	END { printf "%s %.0f\n", (lost == "" ? "-" : lost), cpu }' "$1"
+}
+
 run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
-	local w=$1 v=$2 cmd out=$TMP/$1.$2.$3 json=$TMP/$1.$2.$3.json lost=- cpu=-
+	local w=$1 v=$2 cmd out=$TMP/$1.$2.$3 report=$TMP/$1.$2.$3.report
+	local figures="- -"
 	cmd=$(workload_cmd "$w")
 	case $v in
 	untraced) $cmd >"$out" 2>/dev/null ;;
-	floor_naive) $PT --empty-probes --probes-at-symbols --json -o "$json" -- $cmd >"$out" 2>/dev/null ;;
-	floor) $PT --empty-probes --json -o "$json" -- $cmd >"$out" 2>/dev/null ;;
-	pagetrace) $PT --json -o "$json" -- $cmd >"$out" 2>/dev/null ;;
-	nostacks) $PT --no-stacks --json -o "$json" -- $cmd >"$out" 2>/dev/null ;;
+	floor_naive) $PT --empty-probes --probes-at-symbols -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	floor) $PT --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	pagetrace) $PT -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	nostacks) $PT --no-stacks -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	perf) perf trace -F all -o "$out.perf" -- $cmd >"$out" 2>/dev/null
-		lost=$(grep -c 'LOST' "$out.perf" 2>/dev/null) ;;
+		figures="$(grep -c 'LOST' "$out.perf" 2>/dev/null) -" ;;
 	bpftrace) bpftrace -e 'software:page-faults:1 /pid == cpid/ { @[ustack] = count(); }' \
 		-c "$cmd" >"$out" 2>/dev/null ;;
 	esac
-	if [ -s "$json" ]; then
-		lost=$(jq -r 'select(.type=="summary") | .lost_events' "$json")
-		cpu=$(jq -r 'select(.type=="summary") | .self_cpu_ns' "$json")
-	fi
-	echo "$w $v $(work_ns "$out") $lost $cpu" >>"$TMP/results"
+	[ -s "$report" ] && figures=$(report_figures "$report")
+	echo "$w $v $(work_ns "$out") $figures" >>"$TMP/results"
+	rm -f "$out" "$out.perf" "$report"
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
@@ -142,3 +152,36 @@ done
 		done
 	done
 } | tee "$OUT"
+
+# a picture of the speed column, where gnuplot is installed
+if command -v gnuplot >/dev/null; then
+	{
+		printf 'workload'
+		printf ' "%s"' "${variants[@]}"
+		echo
+		for w in "${workloads[@]}"; do
+			base=$(awk -v w="$w" '$1 == w && $2 == "untraced" { print $3 }' "$TMP/results" | median)
+			printf '%s' "$w"
+			for v in "${variants[@]}"; do
+				med=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v && $3 != "" { print $3 }' "$TMP/results" | median)
+				printf ' %s' "$(ratio "$base" "$med")"
+			done
+			echo
+		done
+	} >"$TMP/speed.dat"
+	gnuplot <<GNUPLOT
+set terminal png size 1100,520
+set output "bench/results.png"
+set title "speed vs untraced (1.0 = no overhead), median of $RUNS runs"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:1.2]
+set grid ytics
+set key outside right
+set xtics rotate by -20
+set datafile missing "-"
+plot for [i=2:$((${#variants[@]} + 1))] "$TMP/speed.dat" using i:xtic(1) title columnheader(i)
+GNUPLOT
+	echo "plot: bench/results.png" >&2
+fi

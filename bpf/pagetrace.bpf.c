@@ -25,6 +25,8 @@ const volatile __u64 targ_wakeup_bytes = 0; /* wake the reader past this */
 const volatile __u32 targ_zero_page_on_read = 1; /* kernel behaviour */
 const volatile __u32 targ_hold_signal = 23; /* SIGURG: ignored by default */
 const volatile __u32 targ_stacks = 1; /* take user stacks (--no-stacks) */
+const volatile __u32 targ_free_callers = 0; /* frees' callers (--events) */
+const volatile __u32 targ_exact_stacks = 0; /* walk every stack */
 
 /*
  * Set by user space once it holds the target's threads under ptrace
@@ -49,7 +51,7 @@ struct {
 } targets SEC(".maps");
 
 /* failed ring-buffer reservations, per CPU, indexed by record type; and
- * stacks that could not be taken (PT_LOST_STACK) */
+ * stacks that could not be taken (PT_LOST_STACK), walked, reused */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PT_LOST__COUNT);
@@ -111,7 +113,23 @@ struct sys_ctx {
 	__u16 rss_events[PT_RSS__COUNT];
 };
 
+/* How far above the stack pointer a frame pointer may be: the default
+ * stack size limit. */
+#define PT_STACK_SPAN (8ULL << 20)
+
+/* The last stack a thread's calls (or faults) took, and where from. */
+struct stack_memo {
+	__u64 ip;
+	__u64 sp;
+	__u64 bp;
+	__u64 frame[2]; /* at bp: the saved frame pointer, a return address */
+	__s32 id;
+	__u32 valid;
+};
+
 struct thread_state {
+	struct stack_memo call_stack;
+	struct stack_memo fault_stack;
 	struct call_ctx call;
 	struct fault_ctx fault;
 	struct sys_ctx sys;
@@ -144,7 +162,8 @@ static __always_inline struct thread_state *thread_state(bool create)
 					     0);
 }
 
-/* A record of this type will never reach user space: say so there. */
+/* A record of this type will never reach user space: say so there.
+ * Also counts the other PT_LOST_* / PT_COUNT_* indices. */
 static __always_inline void count_lost(__u32 type)
 {
 	__u64 *count = bpf_map_lookup_elem(&lost, &type);
@@ -171,10 +190,54 @@ static __always_inline __s32 take_stack(void *ctx)
 	if (!targ_stacks)
 		return PT_NO_STACK;
 	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	count_lost(PT_COUNT_STACK_WALKED);
 	if (id < 0) {
 		count_lost(PT_LOST_STACK);
 		return PT_NO_STACK;
 	}
+	return id;
+}
+
+/*
+ * take_stack(), unless this thread took one from the very same spot last
+ * time: the same instruction, stack pointer and frame pointer, and the same
+ * frame record at the frame pointer. A loop that allocates or faults again
+ * and again is there: its stack is walked once, not at every event (a walk
+ * reads user memory frame by frame, a few microseconds in a VM). Two call
+ * chains alike down to that frame record but different further out would
+ * share a stack; --exact-stacks walks every time.
+ */
+static __always_inline __s32 take_stack_memo(void *ctx, struct stack_memo *memo,
+					     __u64 ip, __u64 sp, __u64 bp)
+{
+	__u64 frame[2] = { 0, 0 };
+	__s32 id;
+
+	if (!targ_stacks)
+		return PT_NO_STACK;
+	if (targ_exact_stacks)
+		return take_stack(ctx);
+	/*
+	 * A frame pointer points up the stack, not far from sp. Anything
+	 * else is a register code built without frame pointers uses for its
+	 * own ends: reading there may fault, which costs as much as the walk
+	 * (which would read there too, and find no chain to follow).
+	 */
+	if (bp > sp && bp - sp < PT_STACK_SPAN)
+		bpf_probe_read_user(frame, sizeof(frame), (void *)bp);
+	if (memo->valid && memo->ip == ip && memo->sp == sp && memo->bp == bp &&
+	    memo->frame[0] == frame[0] && memo->frame[1] == frame[1]) {
+		count_lost(PT_COUNT_STACK_REUSED);
+		return memo->id;
+	}
+	id = take_stack(ctx);
+	memo->valid = id >= 0;
+	memo->ip = ip;
+	memo->sp = sp;
+	memo->bp = bp;
+	memo->frame[0] = frame[0];
+	memo->frame[1] = frame[1];
+	memo->id = id;
 	return id;
 }
 
@@ -280,7 +343,11 @@ int alloc_entry(struct pt_regs *ctx)
 	ts->call.args[1] = PT_REGS_PARM2(ctx);
 	ts->call.args[2] = PT_REGS_PARM3(ctx);
 	ts->call.reported = call_reported(ts->call.fn, ts->call.args);
-	ts->call.stack_id = ts->call.reported ? take_stack(ctx) : PT_NO_STACK;
+	ts->call.stack_id =
+		ts->call.reported ?
+			take_stack_memo(ctx, &ts->call_stack, PT_REGS_IP(ctx),
+					PT_REGS_SP(ctx), PT_REGS_FP(ctx)) :
+			PT_NO_STACK;
 	if (ts->call.reported &&
 	    (ts->call.fn == PT_FN_REALLOC || ts->call.fn == PT_FN_REALLOCARRAY))
 		hold_before_realloc(ts->call.args[0]);
@@ -367,9 +434,13 @@ int free_entry(struct pt_regs *ctx)
 	rec->flags = 0;
 	rec->pad = 0;
 	rec->caller = 0;
-	bpf_probe_read_user(&rec->caller, sizeof(rec->caller),
-			    (void *)PT_REGS_SP(ctx));
-	if (should_hold(chunk_header(addr, &rec->flags), rec->flags)) {
+	/* reading user memory is dear (a VM may make it a few us): only
+	 * what is used. The block's header was read when it was allocated */
+	if (targ_free_callers)
+		bpf_probe_read_user(&rec->caller, sizeof(rec->caller),
+				    (void *)PT_REGS_SP(ctx));
+	if (hold_enabled &&
+	    should_hold(chunk_header(addr, &rec->flags), rec->flags)) {
 		rec->flags |= PT_CALL_HELD;
 		/* the reader must see it now: the thread waits for it */
 		bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
@@ -408,7 +479,8 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 }
 
 static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
-					__u64 sp, __u64 error_code, __u32 flags)
+					__u64 sp, __u64 bp, __u64 error_code,
+					__u32 flags)
 {
 	struct thread_state *ts = thread_state(true);
 
@@ -427,7 +499,7 @@ static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
 	ts->fault.order = 0;
 	ts->fault.alloc_pages = 0;
 	__builtin_memset(ts->fault.rss_events, 0, sizeof(ts->fault.rss_events));
-	ts->fault.stack_id = take_stack(ctx);
+	ts->fault.stack_id = take_stack_memo(ctx, &ts->fault_stack, ip, sp, bp);
 	ts->fault.stack_top = stack_top(sp);
 	ts->fault.open = 1;
 }
@@ -438,7 +510,7 @@ int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
 {
 	if (!is_target())
 		return 0;
-	fault_enter(ctx, address, regs->ip, regs->sp, error_code, 0);
+	fault_enter(ctx, address, regs->ip, regs->sp, regs->bp, error_code, 0);
 	return 0;
 }
 
@@ -458,7 +530,8 @@ int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 		return 0;
 	user_regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	fault_enter(ctx, address, BPF_CORE_READ(user_regs, ip),
-		    BPF_CORE_READ(user_regs, sp), error_code, PT_FAULT_KERNEL);
+		    BPF_CORE_READ(user_regs, sp), BPF_CORE_READ(user_regs, bp),
+		    error_code, PT_FAULT_KERNEL);
 	return 0;
 }
 

@@ -54,7 +54,11 @@ enum pt_outcome {
 /* lost[] index counting stacks not taken (their slot in the stack map
  * held by another stack, or the stack unreadable) */
 #define PT_LOST_STACK PT_REC__COUNT
-#define PT_LOST__COUNT (PT_REC__COUNT + 1)
+/* and, past the losses, how many stacks were walked and how many were a
+ * thread's last one reused (take_stack_memo()) */
+#define PT_COUNT_STACK_WALKED (PT_REC__COUNT + 1)
+#define PT_COUNT_STACK_REUSED (PT_REC__COUNT + 2)
+#define PT_LOST__COUNT (PT_REC__COUNT + 3)
 /* stack_id of a record when no stack was taken */
 #define PT_NO_STACK (-1)
 /* a file path as a record carries it, NUL included */

@@ -1023,6 +1023,7 @@ else
 		no_stacks_keeps_sites stack_depth_limits_frames \
 		lost_stacks_are_counted \
 		free_probed_past_the_null_test empty_probes_record_nothing \
+		loop_stack_walked_once \
 		no_probe_left_behind; do
 		run_test "$t"
 	done

@@ -33,3 +33,27 @@ t_empty_probes_record_nothing() {
 	expect_true "command faulted" "$([ "$(summary "$f" .kernel_faults)" -gt 16384 ]; echo $?)"
 	bad_input emptyverify 64 "^pagetrace: --empty-probes records nothing: it goes with neither --verify nor --folded$" --empty-probes --verify -- true
 }
+
+t_loop_stack_walked_once() {
+	local f
+	# solve()'s loop faults 16384 times from one frame: its stack is
+	# walked once and reused, unless --exact-stacks
+	run_pt memo --json -- "$T/stacks"
+	run_pt exact --json --exact-stacks -- "$T/stacks"
+	for f in memo exact; do
+		expect "$f: exit code" "$(rc_of $f)" 0
+	done
+	expect_true "reused" "$([ "$(summary "$TMP/memo.out" .stacks_reused)" -ge 16383 ]; echo $?)"
+	expect_true "walked" "$([ "$(summary "$TMP/memo.out" .stacks_walked)" -lt 1000 ]; echo $?)"
+	expect "exact: none reused" "$(summary "$TMP/exact.out" .stacks_reused)" 0
+	expect_true "exact: all walked" "$([ "$(summary "$TMP/exact.out" .stacks_walked)" -ge 16384 ]; echo $?)"
+	# and the same stacks come out, weighted by the same pages
+	run_pt memof --folded -- "$T/stacks"
+	run_pt exactf --folded --exact-stacks -- "$T/stacks"
+	# (the loader's and libc's start-up faults vary from run to run)
+	expect "folded: same stacks" "$(grep -v '^\[no allocation\]' "$TMP/memof.out" | sort | md5sum)" \
+		"$(grep -v '^\[no allocation\]' "$TMP/exactf.out" | sort | md5sum)"
+	expect "folded: touch line" "$(grep -cE ';main;solve 16384$' "$TMP/memof.out")" 1
+	expect "site stack" "$(site_record "$TMP/memo.out" touch solve '[.stack[].sym] | join(";")')" \
+		"$(site_record "$TMP/exact.out" touch solve '[.stack[].sym] | join(";")')"
+}

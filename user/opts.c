@@ -33,6 +33,7 @@ enum long_only_option {
 	OPT_NO_STACKS,
 	OPT_STACK_STORAGE,
 	OPT_EMPTY_PROBES,
+	OPT_EXACT_STACKS,
 	OPT_PROBES_AT_SYMBOLS,
 	OPT_FOLDED,
 	OPT_WARMUP,
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
 	{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
 	{ "stack-storage", required_argument, NULL, OPT_STACK_STORAGE },
 	{ "empty-probes", no_argument, NULL, OPT_EMPTY_PROBES },
+	{ "exact-stacks", no_argument, NULL, OPT_EXACT_STACKS },
 	{ "probes-at-symbols", no_argument, NULL, OPT_PROBES_AT_SYMBOLS },
 	{ "folded", optional_argument, NULL, OPT_FOLDED },
 	{ "interval", required_argument, NULL, 'i' },
@@ -96,6 +98,9 @@ void opts__print_help(void)
 	      "      --stack-depth N       user stack frames kept (default 32, max 127)\n"
 	      "      --no-stacks           no stacks: call sites and faulting\n"
 	      "                            instructions only, cheaper\n"
+	      "      --exact-stacks        walk the stack at every event, even where a\n"
+	      "                            loop's last one from the same frame is\n"
+	      "                            reused (see README)\n"
 	      "      --stack-storage N     distinct stacks the kernel keeps (default\n"
 	      "                            16384); more makes collisions rarer\n"
 	      "      --folded[=AXES]       folded stacks for flame graphs instead of the\n"
@@ -397,6 +402,9 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 			break;
 		case OPT_NO_STACKS:
 			opts->stack_depth = 0;
+			break;
+		case OPT_EXACT_STACKS:
+			opts->exact_stacks = true;
 			break;
 		case OPT_EMPTY_PROBES:
 			opts->empty_probes = true;

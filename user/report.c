@@ -383,6 +383,8 @@ static void json_summary(struct report *r, const struct ledger *l,
 	if (r->verify)
 		verify_summary__json(r->verify, w);
 	json__kv_u64(w, "lost_stacks", info->lost[PT_LOST_STACK]);
+	json__kv_u64(w, "stacks_walked", info->lost[PT_COUNT_STACK_WALKED]);
+	json__kv_u64(w, "stacks_reused", info->lost[PT_COUNT_STACK_REUSED]);
 	json__key(w, "kernel");
 	json__begin_object(w);
 	json__key(w, "zero_page_on_read");
@@ -610,6 +612,15 @@ static void text_report(struct report *r, const struct ledger *l,
 			"map held by another, or unreadable): those records "
 			"have their site alone; raise --stack-storage\n",
 			info->lost[PT_LOST_STACK]);
+	if (info->lost[PT_COUNT_STACK_WALKED] ||
+	    info->lost[PT_COUNT_STACK_REUSED])
+		fprintf(r->out,
+			"user stacks: %" PRIu64 " walked, %" PRIu64
+			" reused (the thread's last, from the same frame)\n",
+			info->lost[PT_COUNT_STACK_WALKED],
+			info->lost[PT_COUNT_STACK_REUSED]);
+	fprintf(r->out, "pagetrace's own CPU time: %s\n",
+		format__duration(a, sizeof(a), info->self_cpu_ns));
 	if (r->verify)
 		verify_summary__text(r->verify, r->out);
 }

@@ -24,8 +24,9 @@ struct run_info {
 	uint64_t t_start; /* ns, CLOCK_MONOTONIC */
 	uint64_t t_end;
 	uint64_t records; /* records received */
-	uint64_t lost[PT_LOST__COUNT]; /* failed reservations, per type, and
-					  stacks not taken (PT_LOST_STACK) */
+	uint64_t lost[PT_LOST__COUNT]; /* failed reservations, per type,
+					  stacks not taken (PT_LOST_STACK),
+					  walked and reused (PT_COUNT_*) */
 	bool kernel_faults_known;
 	uint64_t kernel_faults;
 	bool exit_status_known;

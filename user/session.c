@@ -400,6 +400,8 @@ struct session *session__new(const struct options *opts, FILE *out,
 		.stack_depth = opts->stack_depth,
 		.stack_storage = opts->stack_storage,
 		.empty_probes = opts->empty_probes,
+		.free_callers = opts->events,
+		.exact_stacks = opts->exact_stacks,
 		.on_record = on_record,
 	};
 	struct report_config rcfg = {

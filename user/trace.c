@@ -276,6 +276,8 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	}
 	t->skel->rodata->targ_min_size = cfg->min_size;
 	t->skel->rodata->targ_stacks = cfg->stack_depth > 0;
+	t->skel->rodata->targ_free_callers = cfg->free_callers;
+	t->skel->rodata->targ_exact_stacks = cfg->exact_stacks;
 	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
 	if (t->stack_depth > PT_STACK_MAX_DEPTH)
 		t->stack_depth = PT_STACK_MAX_DEPTH;

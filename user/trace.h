@@ -22,6 +22,8 @@ struct trace_config {
 	unsigned int stack_depth; /* frames kept per user stack, 0: none */
 	unsigned int stack_storage; /* entries of the stack map */
 	bool zero_page_on_read; /* the kernel maps the zero page on reads */
+	bool free_callers; /* read frees' return addresses (--events) */
+	bool exact_stacks; /* walk every stack, see take_stack_memo() */
 	/* --empty-probes: programs that only return, on the same attach
 	 * points: what the mechanism costs, for benchmarks */
 	bool empty_probes;

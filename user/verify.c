@@ -110,9 +110,12 @@ void verifier__before_free(struct verifier *v, const struct pt_rec_free *rec)
 		check_held(v, rec->hdr.tid, rec->addr);
 	else
 		/* a heap chunk stays mapped after free: reading now is not
-		 * late; an unheld mmapped one is already gone */
-		ledger__check_block(v->ledger, rec->addr, v->pt,
-				    rec->flags & PT_CALL_CHUNK_MMAPPED);
+		 * late; an unheld mmapped one is already gone. Unheld, the
+		 * free did not read the chunk's header: its allocation did */
+		ledger__check_block(
+			v->ledger, rec->addr, v->pt,
+			(rec->flags & PT_CALL_CHUNK_MMAPPED) ||
+				ledger__block_mmapped(v->ledger, rec->addr));
 }
 
 void verifier__on_hold(struct verifier *v, const struct pt_rec_hold *rec)
