@@ -16,7 +16,7 @@ TMP=$(mktemp -d /tmp/pagetrace-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 WORKLOADS=(fault_heavy malloc_heavy malloc_threads calloc_read numpy sqlite)
-VARIANTS=(untraced floor_naive floor pagetrace nostacks perf bpftrace)
+VARIANTS=(untraced floor_naive floor pagetrace nostacks light_floor light perf bpftrace)
 
 workload_cmd() { # name: the command line
 	case $1 in
@@ -47,6 +47,8 @@ describe_variant() {
 	floor) echo "empty probes at pagetrace's placements (the floor)" ;;
 	pagetrace) echo "pagetrace (default)" ;;
 	nostacks) echo "pagetrace --no-stacks" ;;
+	light_floor) echo "empty probes at --light's attach points (its floor)" ;;
+	light) echo "pagetrace --light (production)" ;;
 	perf) echo "perf trace -F all" ;;
 	bpftrace) echo "bpftrace: faults by user stack" ;;
 	esac
@@ -93,6 +95,8 @@ run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 	floor) $PT --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	pagetrace) $PT -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	nostacks) $PT --no-stacks -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	light_floor) $PT --light --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	light) $PT --light -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	perf) perf trace -F all -o "$out.perf" -- $cmd >"$out" 2>/dev/null
 		figures="$(grep -c 'LOST' "$out.perf" 2>/dev/null) -" ;;
 	bpftrace) bpftrace -e 'software:page-faults:1 /pid == cpid/ { @[ustack] = count(); }' \
@@ -128,13 +132,14 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 {
-	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time; vs naive = time with empty probes on the symbols / variant time."
+	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time (--light against its own floor); vs naive = time with empty probes on the symbols / variant time."
 	echo
 	echo "| workload | variant | time s (min-max) | speed vs untraced | vs floor | vs naive | lost events | pagetrace CPU s |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
 	for w in "${workloads[@]}"; do
 		base=$(awk -v w="$w" '$1 == w && $2 == "untraced" { print $3 }' "$TMP/results" | median)
 		floor=$(awk -v w="$w" '$1 == w && $2 == "floor" { print $3 }' "$TMP/results" | median)
+		light_floor=$(awk -v w="$w" '$1 == w && $2 == "light_floor" { print $3 }' "$TMP/results" | median)
 		naive=$(awk -v w="$w" '$1 == w && $2 == "floor_naive" { print $3 }' "$TMP/results" | median)
 		for v in "${variants[@]}"; do
 			times=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v && $3 != "" { print $3 }' "$TMP/results")
@@ -146,7 +151,8 @@ done
 			printf '| %s | %s | %s (%s-%s) | %s | %s | %s | %s | %s |\n' \
 				"$(describe_workload "$w")" "$(describe_variant "$v")" \
 				"$(seconds "$med")" "$(seconds "$lo")" "$(seconds "$hi")" \
-				"$(ratio "$base" "$med")" "$(ratio "$floor" "$med")" \
+				"$(ratio "$base" "$med")" \
+				"$(ratio "$(case $v in light*) echo "$light_floor" ;; *) echo "$floor" ;; esac)" "$med")" \
 				"$(ratio "$naive" "$med")" \
 				"${lost:--}" "$(seconds "$cpu")"
 		done

@@ -27,6 +27,7 @@ const volatile __u32 targ_hold_signal = 23; /* SIGURG: ignored by default */
 const volatile __u32 targ_stacks = 1; /* take user stacks (--no-stacks) */
 const volatile __u32 targ_free_callers = 0; /* frees' callers (--events) */
 const volatile __u32 targ_exact_stacks = 0; /* walk every stack */
+const volatile __u32 targ_light = 0; /* --light: see "light mode" below */
 
 /*
  * Set by user space once it holds the target's threads under ptrace
@@ -136,7 +137,12 @@ struct thread_state {
 	/* inside memory reclaim: its rss changes and allocations are not
 	 * what the fault or syscall did */
 	__u32 reclaim_depth;
-	__u32 pad;
+	/* --light: a mapping this thread made, whose header glibc may not
+	 * have written yet (see check_chunk()) */
+	__u32 chunk_tries;
+	__u64 chunk_at;
+	__u64 chunk_len;
+	__u64 old_brk; /* the break when brk() was entered */
 };
 
 struct {
@@ -453,11 +459,19 @@ int free_entry(struct pt_regs *ctx)
 
 /* ---- page faults -------------------------------------------------- */
 
+static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
+					__u32 pages);
+
 static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 				       __u32 pages)
 {
-	struct pt_rec_fault *rec = reserve(sizeof(*rec), PT_REC_FAULT);
+	struct pt_rec_fault *rec;
 
+	if (targ_light) {
+		light_fault(ts, outcome, pages);
+		return;
+	}
+	rec = reserve(sizeof(*rec), PT_REC_FAULT);
 	ts->fault.open = 0;
 	if (!rec)
 		return;
@@ -478,6 +492,8 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 	submit(rec);
 }
 
+static __always_inline void check_chunk(struct thread_state *ts);
+
 static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
 					__u64 sp, __u64 bp, __u64 error_code,
 					__u32 flags)
@@ -486,6 +502,10 @@ static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
 
 	if (!ts)
 		return;
+	if (targ_light) {
+		check_chunk(ts);
+		sp = 0; /* no stacks: faults are counted per instruction */
+	}
 	/* the previous fault never reached accounting: it failed */
 	if (ts->fault.open)
 		emit_fault(ts, PT_OUT_ERROR, 0);
@@ -499,8 +519,10 @@ static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
 	ts->fault.order = 0;
 	ts->fault.alloc_pages = 0;
 	__builtin_memset(ts->fault.rss_events, 0, sizeof(ts->fault.rss_events));
-	ts->fault.stack_id = take_stack_memo(ctx, &ts->fault_stack, ip, sp, bp);
-	ts->fault.stack_top = stack_top(sp);
+	ts->fault.stack_id =
+		sp ? take_stack_memo(ctx, &ts->fault_stack, ip, sp, bp) :
+		     PT_NO_STACK;
+	ts->fault.stack_top = sp ? stack_top(sp) : 0;
 	ts->fault.open = 1;
 }
 
@@ -667,6 +689,313 @@ int BPF_PROG(memcg_reclaim_end)
 	return 0;
 }
 
+/*
+ * ---- light mode -----------------------------------------------------
+ * --light traps no allocator call. Faults are not sent one by one: each
+ * sets its outcome's bit in the byte of its page (struct pt_granule) and
+ * adds to its instruction's count. A release sends the granules it
+ * touches first, so that user space sees the pages populated before they
+ * go; the end of the run reads the rest. The allocations followed are
+ * the mappings threads make: the first fault or syscall after an mmap
+ * reads the size field glibc wrote (check_chunk()), and the syscall's
+ * record comes with a copy of the user stack, unwound in user space.
+ */
+
+/* 2 MiB granules with faulted pages: 8 GiB of them preallocate nothing */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pt_granule);
+} granules SEC(".maps");
+
+/* a zeroed granule to insert from: too big for the BPF stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_granule);
+} granule_zero SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 14);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pt_fault_site_key);
+	__type(value, struct pt_fault_site);
+} fault_sites SEC(".maps");
+
+#define MAP_ANONYMOUS_FLAG 0x20
+/* map flags of mappings that are no allocation: stacks, reservations */
+#define MAP_FIXED_FLAG 0x10
+#define MAP_NORESERVE_FLAG 0x4000
+#define MAP_STACK_FLAG 0x20000
+#define MAP_PRIVATE_FLAG 0x02
+#define PROT_WRITE_FLAG 0x2
+
+/* the advice (madvise) that releases or populates pages */
+#define MADV_DONTNEED_ADVICE 4
+#define MADV_REMOVE_ADVICE 9
+#define MADV_FREE_ADVICE 8
+#define MADV_DONTNEED_LOCKED_ADVICE 24
+#define MADV_POPULATE_READ_ADVICE 22
+#define MADV_POPULATE_WRITE_ADVICE 23
+
+/* granules a release sends one by one; past that, all of them */
+#define FLUSH_MAX_GRANULES (1 << 16)
+
+static __always_inline void count_fault_site(struct thread_state *ts,
+					     __u32 outcome, __u32 pages)
+{
+	struct pt_fault_site_key key = { .ip = ts->fault.ip,
+					 .outcome = outcome };
+	struct pt_fault_site *site = bpf_map_lookup_elem(&fault_sites, &key);
+
+	if (!site) {
+		struct pt_fault_site zero = {};
+
+		bpf_map_update_elem(&fault_sites, &key, &zero, BPF_NOEXIST);
+		site = bpf_map_lookup_elem(&fault_sites, &key);
+		if (!site) {
+			count_lost(PT_REC_FAULT);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&site->faults, 1);
+	__sync_fetch_and_add(&site->pages, pages);
+}
+
+static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
+					__u32 pages)
+{
+	__u64 key = ts->fault.addr >> PT_GRANULE_SHIFT;
+	struct pt_granule *g;
+	__u32 zero_key = 0, first, span, i;
+	__u8 bit;
+
+	ts->fault.open = 0;
+	count_fault_site(ts, outcome, pages);
+	switch (outcome) {
+	case PT_OUT_ZERO:
+	case PT_OUT_ANON:
+	case PT_OUT_THP:
+	case PT_OUT_COW_ZERO:
+	case PT_OUT_COW:
+	case PT_OUT_SWAP:
+		break;
+	default:
+		return; /* file pages are not followed page by page */
+	}
+	g = bpf_map_lookup_elem(&granules, &key);
+	if (!g) {
+		struct pt_granule *zero =
+			bpf_map_lookup_elem(&granule_zero, &zero_key);
+
+		if (!zero)
+			return;
+		bpf_map_update_elem(&granules, &key, zero, BPF_NOEXIST);
+		g = bpf_map_lookup_elem(&granules, &key);
+		if (!g) {
+			count_lost(PT_REC_PAGES); /* the map is full */
+			return;
+		}
+		g->first_ns = ts->fault.t_start;
+		g->first_tid = (__u32)bpf_get_current_pid_tgid();
+	}
+	/* a folio of 2^order pages is naturally aligned */
+	span = pages ? pages : 1;
+	if (span > PT_GRANULE_PAGES)
+		span = PT_GRANULE_PAGES;
+	first = (ts->fault.addr >> 12) & (PT_GRANULE_PAGES - 1);
+	first &= ~(span - 1);
+	bit = 1 << outcome;
+	for (i = 0; i < PT_GRANULE_PAGES; i++) {
+		if (i >= span)
+			break;
+		g->outcomes[(first + i) & (PT_GRANULE_PAGES - 1)] |= bit;
+	}
+}
+
+/* Send granule key (if any pages were faulted there) and forget it. */
+static __always_inline void send_granule(__u64 key)
+{
+	struct pt_granule *g = bpf_map_lookup_elem(&granules, &key);
+	struct pt_rec_pages *rec;
+
+	if (!g)
+		return;
+	rec = reserve(sizeof(*rec), PT_REC_PAGES);
+	if (rec) {
+		rec->granule = key;
+		bpf_probe_read_kernel(&rec->pages, sizeof(rec->pages), g);
+		submit(rec);
+	}
+	bpf_map_delete_elem(&granules, &key);
+}
+
+static long send_granule_at(__u64 index, __u64 *first)
+{
+	send_granule(*first + index);
+	return 0;
+}
+
+static long send_any_granule(void *map, __u64 *key, void *value, void *ctx)
+{
+	send_granule(*key);
+	return 0;
+}
+
+/* Send the granules [start, end) meets, before its pages go. */
+static __always_inline void send_range(__u64 start, __u64 end)
+{
+	__u64 first = start >> PT_GRANULE_SHIFT, count;
+
+	if (end <= start)
+		return;
+	count = ((end - 1) >> PT_GRANULE_SHIFT) - first + 1;
+	if (count <= FLUSH_MAX_GRANULES)
+		bpf_loop(count, send_granule_at, &first, 0);
+	else
+		bpf_for_each_map_elem(&granules, send_any_granule, NULL, 0);
+}
+
+/*
+ * Granules of a syscall that releases or populates pages: the ledger must
+ * see the pages faulted there before it (a populating syscall populates
+ * only what is missing).
+ */
+static __always_inline void send_released(struct thread_state *ts, long ret)
+{
+	__u64 start = ts->sys.args[0], len = ts->sys.args[1];
+
+	if (pt_syscall_failed(ret))
+		return;
+	switch (ts->sys.nr) {
+	case PT_NR_MUNMAP:
+		send_range(start, start + len);
+		break;
+	case PT_NR_MREMAP:
+		send_range(start, start + len);
+		if ((__u64)ret != start) /* moved over what was there */
+			send_range(ret, ret + ts->sys.args[2]);
+		break;
+	case PT_NR_MADVISE:
+		if (ts->sys.args[2] == MADV_DONTNEED_ADVICE ||
+		    ts->sys.args[2] == MADV_FREE_ADVICE ||
+		    ts->sys.args[2] == MADV_REMOVE_ADVICE ||
+		    ts->sys.args[2] == MADV_DONTNEED_LOCKED_ADVICE ||
+		    ts->sys.args[2] == MADV_POPULATE_READ_ADVICE ||
+		    ts->sys.args[2] == MADV_POPULATE_WRITE_ADVICE)
+			send_range(start, start + len);
+		break;
+	case PT_NR_MLOCK:
+	case PT_NR_MLOCK2:
+		send_range(start & ~0xfffULL, start + len);
+		break;
+	case PT_NR_MLOCKALL:
+		bpf_for_each_map_elem(&granules, send_any_granule, NULL, 0);
+		break;
+	case PT_NR_MMAP:
+		if (ts->sys.args[3] & MAP_FIXED_FLAG)
+			send_range(ret, ret + len);
+		break;
+	case PT_NR_BRK:
+		if ((__u64)ret < ts->old_brk)
+			send_range(ret, ts->old_brk);
+		break;
+	}
+}
+
+/* Is the mapping mmap made one the ledger follows as an allocation? */
+static __always_inline bool followed_mapping(struct thread_state *ts, long ret)
+{
+	__u64 flags = ts->sys.args[3];
+
+	return ts->sys.nr == PT_NR_MMAP && !pt_syscall_failed(ret) &&
+	       (flags & MAP_ANONYMOUS_FLAG) && (flags & MAP_PRIVATE_FLAG) &&
+	       !(flags &
+		 (MAP_FIXED_FLAG | MAP_NORESERVE_FLAG | MAP_STACK_FLAG)) &&
+	       (ts->sys.args[2] & PROT_WRITE_FLAG) &&
+	       ts->sys.args[1] >= targ_min_size;
+}
+
+/*
+ * The thread's last followed mapping: has glibc written its chunk's size
+ * field yet? It does so right after mmap returns, with a store that
+ * faults the page in; the read here never faults (it fails instead), so
+ * it is tried at the thread's next faults and syscalls, a few times.
+ */
+static __always_inline void check_chunk(struct thread_state *ts)
+{
+	struct pt_rec_chunk *rec;
+	__u64 word = 0;
+
+	if (!ts->chunk_at)
+		return;
+	if (bpf_probe_read_user(
+		    &word, sizeof(word),
+		    (void *)(ts->chunk_at + PT_GLIBC_SIZE_OFFSET)) ||
+	    !word) {
+		if (++ts->chunk_tries >= 8)
+			ts->chunk_at = 0;
+		return;
+	}
+	rec = reserve(sizeof(*rec), PT_REC_CHUNK);
+	if (rec) {
+		rec->mapping = ts->chunk_at;
+		rec->length = ts->chunk_len;
+		rec->size_field = word;
+		submit(rec);
+	}
+	ts->chunk_at = 0;
+}
+
+struct stack_vma {
+	__u64 end;
+};
+
+static long vma_end(struct task_struct *task, struct vm_area_struct *vma,
+		    struct stack_vma *out)
+{
+	out->end = vma->vm_end;
+	return 0;
+}
+
+/* A copy of the user stack from sp, as much as its mapping holds. */
+static __always_inline void send_user_stack(struct pt_regs *regs)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct stack_vma vma = {};
+	struct pt_rec_ustack *rec;
+	__u64 sp = regs->sp, size = PT_USTACK_BYTES;
+	int i;
+
+	rec = reserve(sizeof(*rec), PT_REC_USTACK);
+	if (!rec)
+		return;
+	rec->ip = regs->ip;
+	rec->sp = sp;
+	rec->bp = regs->bp;
+	rec->pad = 0;
+	if (!bpf_find_vma(task, sp, vma_end, &vma, 0) && vma.end > sp &&
+	    vma.end - sp < size)
+		size = vma.end - sp;
+	/* without the mapping's end (its lock was busy), less until the
+	 * copy stays inside */
+	for (i = 0; i < 5; i++) {
+		if (size > PT_USTACK_BYTES)
+			size = PT_USTACK_BYTES;
+		if (!bpf_probe_read_user(rec->stack, size, (void *)sp))
+			break;
+		size >>= 1;
+	}
+	if (i == 5)
+		size = 0;
+	rec->size = size;
+	submit(rec);
+}
+
 /* ---- syscalls ----------------------------------------------------- */
 
 static __always_inline bool is_mm_syscall(long nr)
@@ -700,6 +1029,12 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	/* a fault still open never completed (SIGSEGV, failed uaccess) */
 	if (ts->fault.open)
 		emit_fault(ts, PT_OUT_ERROR, 0);
+	if (targ_light) {
+		check_chunk(ts);
+		if (id == PT_NR_BRK)
+			ts->old_brk = BPF_CORE_READ(bpf_get_current_task_btf(),
+						    mm, brk);
+	}
 	ts->sys.open = 1;
 	ts->sys.nr = id;
 	ts->sys.alloc_pages = 0;
@@ -715,8 +1050,6 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	ts->sys.args[5] = regs->r9;
 	return 0;
 }
-
-#define MAP_ANONYMOUS_FLAG 0x20
 
 #define PATH_DEPTH 16 /* directories followed up from a mapped file */
 
@@ -878,6 +1211,22 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		ts->sys.t_start = 0;
 		__builtin_memset(ts->sys.args, 0, sizeof(ts->sys.args));
 	}
+	if (targ_light) {
+		bool followed = followed_mapping(ts, ret);
+
+		send_released(ts, ret);
+		/* before its syscall's record: user space unwinds it first */
+		if (followed ||
+		    (ts->sys.nr == PT_NR_BRK && (__u64)ret > ts->old_brk &&
+		     ts->old_brk) ||
+		    (ts->sys.nr == PT_NR_MREMAP && !pt_syscall_failed(ret)))
+			send_user_stack(regs);
+		if (followed) {
+			ts->chunk_at = ret;
+			ts->chunk_len = ts->sys.args[1];
+			ts->chunk_tries = 0;
+		}
+	}
 	/* a file mmap carries the file's path: the longer record */
 	file = NULL;
 	if (ts->sys.nr == PT_NR_MMAP &&
@@ -908,9 +1257,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	rec->pad = 0;
 	__builtin_memcpy(rec->rss_events, ts->sys.rss_events,
 			 sizeof(rec->rss_events));
-	rec->stack_id = take_stack(ctx);
+	/* --light: the copy of the stack (if any) went before */
+	rec->stack_id = targ_light ? PT_NO_STACK : take_stack(ctx);
 	rec->pad2 = 0;
-	rec->stack_top = stack_top(regs->sp);
+	rec->stack_top = targ_light ? 0 : stack_top(regs->sp);
 	rec->ip = regs->ip;
 	submit(rec);
 	return 0;
@@ -939,6 +1289,9 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
 {
 	if (!is_target())
 		return 0;
+	/* the pages faulted before belonged to the old address space */
+	if (targ_light)
+		bpf_for_each_map_elem(&granules, send_any_granule, NULL, 0);
 	emit_task(task, PT_TASK_EXEC, old_pid, 0);
 	return 0;
 }

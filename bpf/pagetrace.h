@@ -18,6 +18,9 @@ enum pt_rec_type {
 			   pages */
 	PT_REC_TASK, /* exec, fork or exit of a traced process */
 	PT_REC_HOLD, /* a thread is held before realloc releases a block */
+	PT_REC_PAGES, /* --light: the pages faulted in, per 2 MiB granule */
+	PT_REC_CHUNK, /* --light: the word glibc wrote into a new mapping */
+	PT_REC_USTACK, /* --light: the top of the user stack at a syscall */
 	PT_REC__COUNT,
 };
 
@@ -117,6 +120,39 @@ enum pt_task_kind {
 #define PT_GLIBC_SIZE_OFFSET 8
 #define PT_GLIBC_IS_MMAPPED 0x2
 
+/*
+ * --light aggregates faults in the kernel: per 2 MiB of address space, one
+ * byte per 4 KiB page, with a bit for each outcome (1 << enum pt_outcome)
+ * its faults had. A release (munmap, madvise, mremap, brk) sends the
+ * granules it touches, the end of the run the rest.
+ */
+#define PT_GRANULE_SHIFT 21
+#define PT_GRANULE_PAGES 512
+
+struct pt_granule {
+	__u8 outcomes[PT_GRANULE_PAGES];
+	__u64 first_ns; /* the first fault in it */
+	__u32 first_tid;
+	__u32 pad;
+};
+
+/* --light: faults per faulting instruction and outcome */
+struct pt_fault_site_key {
+	__u64 ip;
+	__u32 outcome;
+	__u32 pad;
+};
+
+struct pt_fault_site {
+	__u64 faults;
+	__u64 pages;
+};
+
+/* bytes of user stack a --light syscall record copies (perf's default
+ * for --call-graph dwarf is 8192; the allocator's own frames take less
+ * than 1 KiB of it) */
+#define PT_USTACK_BYTES 4096
+
 struct pt_rec_header {
 	__u32 type; /* enum pt_rec_type */
 	__u32 tid;
@@ -195,6 +231,34 @@ struct pt_rec_syscall {
 struct pt_rec_syscall_path {
 	struct pt_rec_syscall sys;
 	char path[PT_PATH_MAX];
+};
+
+struct pt_rec_pages {
+	struct pt_rec_header hdr;
+	__u64 granule; /* address >> PT_GRANULE_SHIFT */
+	struct pt_granule pages;
+};
+
+/* The size field glibc wrote 8 bytes into a mapping a thread made:
+ * (size | PT_GLIBC_IS_MMAPPED) for a chunk of malloc's own. */
+struct pt_rec_chunk {
+	struct pt_rec_header hdr;
+	__u64 mapping; /* its start */
+	__u64 length;
+	__u64 size_field;
+};
+
+/* Sent just before the syscall record it belongs to (same thread): the
+ * registers and the stack above sp, for unwinding with the unwind tables
+ * in user space. */
+struct pt_rec_ustack {
+	struct pt_rec_header hdr;
+	__u64 ip;
+	__u64 sp;
+	__u64 bp;
+	__u32 size; /* bytes of stack copied */
+	__u32 pad;
+	__u8 stack[PT_USTACK_BYTES];
 };
 
 struct pt_rec_task {

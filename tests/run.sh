@@ -982,6 +982,8 @@ t_no_probe_left_behind() {
 . tests/stacks.sh
 # shellcheck source=tests/speed.sh
 . tests/speed.sh
+# shellcheck source=tests/light.sh
+. tests/light.sh
 
 # ---- main --------------------------------------------------------------
 
@@ -1024,6 +1026,9 @@ else
 		lost_stacks_are_counted \
 		free_probed_past_the_null_test empty_probes_record_nothing \
 		loop_stack_walked_once \
+		light_ledger_equals_the_default \
+		light_traps_no_call_and_sends_no_fault \
+		light_own_mapping_is_a_mapping \
 		no_probe_left_behind; do
 		run_test "$t"
 	done

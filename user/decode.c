@@ -12,6 +12,9 @@ int decode__record(const void *data, size_t size, struct event *ev)
 		[PT_REC_SYSCALL] = sizeof(struct pt_rec_syscall),
 		[PT_REC_TASK] = sizeof(struct pt_rec_task),
 		[PT_REC_HOLD] = sizeof(struct pt_rec_hold),
+		[PT_REC_PAGES] = sizeof(struct pt_rec_pages),
+		[PT_REC_CHUNK] = sizeof(struct pt_rec_chunk),
+		[PT_REC_USTACK] = sizeof(struct pt_rec_ustack),
 	};
 	const struct pt_rec_header *hdr = data;
 
@@ -21,6 +24,9 @@ int decode__record(const void *data, size_t size, struct event *ev)
 	if (hdr->type == PT_REC_SYSCALL &&
 	    (((const struct pt_rec_syscall *)data)->flags & PT_SYS_PATH) &&
 	    size < sizeof(struct pt_rec_syscall_path))
+		return -EINVAL;
+	if (hdr->type == PT_REC_USTACK &&
+	    ((const struct pt_rec_ustack *)data)->size > PT_USTACK_BYTES)
 		return -EINVAL;
 	ev->type = hdr->type;
 	ev->hdr = hdr;

@@ -23,6 +23,9 @@ struct event {
 		const struct pt_rec_syscall *sys;
 		const struct pt_rec_task *task;
 		const struct pt_rec_hold *hold;
+		const struct pt_rec_pages *pages;
+		const struct pt_rec_chunk *chunk;
+		const struct pt_rec_ustack *ustack;
 	};
 };
 

@@ -50,6 +50,7 @@ struct ledger *ledger__new(const struct ledger_config *cfg)
 		return NULL;
 	l->pid = cfg->pid;
 	l->min_size = cfg->min_size;
+	l->light = cfg->light;
 	l->maps = cfg->maps;
 	l->kernel = cfg->kernel;
 	l->on_alloc_end = cfg->on_alloc_end;
@@ -165,10 +166,14 @@ void lg_touch(struct ledger *l, const struct alloc *a, const struct touch *base,
 
 	if (!l->on_touch || (!pages && !fault))
 		return;
+	/* --light: a granule's pages have no touching site; the sites come
+	 * with their counts (ledger__on_fault_site()) */
+	if (l->light && !base->touch_site && base->outcome != PT_OUT__COUNT)
+		return;
 	t.alloc_site = a ? a->site : 0;
 	t.alloc_stack = a ? a->stack_id : PT_NO_STACK;
 	t.pages = pages;
-	t.fault = fault;
+	t.faults = fault;
 	l->on_touch(l->ctx, &t);
 }
 
@@ -293,8 +298,8 @@ static void view_of(const struct ledger *l, const struct alloc *a,
 	v->check = a->check;
 }
 
-static void end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
-		      uint64_t t, pid_t tid, uint64_t realloc_to)
+void lg_end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
+		  uint64_t t, pid_t tid, uint64_t realloc_to)
 {
 	struct alloc_view v;
 
@@ -343,8 +348,8 @@ struct alloc *lg_find_block(const struct ledger *l, uint64_t addr)
 	return a && a->addr == addr ? a : NULL;
 }
 
-static struct alloc *new_alloc(struct ledger *l, const struct pt_rec_call *rec,
-			       uint64_t size, const struct code_origin *from)
+struct alloc *lg_new_alloc(struct ledger *l, const struct pt_rec_call *rec,
+			   uint64_t size, const struct code_origin *from)
 {
 	uint64_t end = rec->addr + (size ? size : 1);
 	struct page_counts counts = { { 0 } };
@@ -357,8 +362,8 @@ static struct alloc *new_alloc(struct ledger *l, const struct pt_rec_call *rec,
 	while ((stale = interval_index__first_overlap(l->live, rec->addr,
 						      end))) {
 		l->stats.overlapped++;
-		end_alloc(l, container_of(stale, struct alloc, node),
-			  ALLOC_OVERLAPPED, rec->hdr.ts, 0, 0);
+		lg_end_alloc(l, container_of(stale, struct alloc, node),
+			     ALLOC_OVERLAPPED, rec->hdr.ts, 0, 0);
 	}
 	a->id = l->next_id++;
 	a->addr = rec->addr;
@@ -406,8 +411,8 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec,
 		/* glibc's realloc(p, 0) frees p and returns NULL */
 		l->stats.frees++;
 		if (old)
-			end_alloc(l, old, ALLOC_FREED, rec->hdr.ts,
-				  rec->hdr.tid, 0);
+			lg_end_alloc(l, old, ALLOC_FREED, rec->hdr.ts,
+				     rec->hdr.tid, 0);
 		settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}
@@ -419,15 +424,15 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec,
 	if (old) {
 		old_id = old->id;
 		/* next_id: the id the new block is about to take */
-		end_alloc(l, old, ALLOC_REALLOCATED, rec->hdr.ts, rec->hdr.tid,
-			  size < l->min_size ? 0 : l->next_id);
+		lg_end_alloc(l, old, ALLOC_REALLOCATED, rec->hdr.ts,
+			     rec->hdr.tid, size < l->min_size ? 0 : l->next_id);
 	}
 	if (size < l->min_size) {
 		/* shrunk below --min-size: its free will not be reported */
 		settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}
-	a = new_alloc(l, rec, size, from);
+	a = lg_new_alloc(l, rec, size, from);
 	if (!a) {
 		log__warn("ledger: cannot index the block at 0x%llx",
 			  (unsigned long long)rec->addr);
@@ -453,7 +458,7 @@ void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec)
 		if (rec->flags & PT_CALL_CHUNK_MMAPPED)
 			a->flags |= ALLOC_CHUNK_MMAPPED;
 	}
-	end_alloc(l, a, ALLOC_FREED, rec->hdr.ts, rec->hdr.tid, 0);
+	lg_end_alloc(l, a, ALLOC_FREED, rec->hdr.ts, rec->hdr.tid, 0);
 }
 
 void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
@@ -467,8 +472,12 @@ void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		.t = rec->hdr.ts,
 	};
 
+	uint64_t old_brk = l->brk;
+
 	memset(charge, 0, sizeof(*charge));
+	lg_light_before_syscall(l, rec);
 	lg_on_syscall(l, rec, &by, charge);
+	lg_light_after_syscall(l, rec, &by, old_brk);
 }
 
 /* ---- lifecycle ---------------------------------------------------- */
@@ -478,8 +487,8 @@ static void end_all(struct ledger *l, enum alloc_end end, uint64_t t)
 	struct interval_node *node;
 
 	while ((node = interval_index__first(l->live)))
-		end_alloc(l, container_of(node, struct alloc, node), end, t, 0,
-			  0);
+		lg_end_alloc(l, container_of(node, struct alloc, node), end, t,
+			     0, 0);
 }
 
 static void settle_all_deferred(struct ledger *l)

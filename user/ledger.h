@@ -46,6 +46,16 @@ enum alloc_end {
 
 const char *ledger__end_name(enum alloc_end end);
 
+/* What --light follows as allocations, numbered after enum pt_alloc_fn */
+enum light_alloc_fn {
+	ALLOC_FN_MMAP = PT_FN__COUNT, /* an anonymous mapping a thread made */
+	ALLOC_FN_HEAP, /* the heap grown by brk */
+	ALLOC_FN_CHUNK, /* a mapping glibc's malloc made for one block */
+};
+
+/* "malloc", ..., and the names of enum light_alloc_fn */
+const char *ledger__fn_name(uint32_t fn);
+
 /* A run of pages whose state in the ledger and in the page tables differ
  * (enum page_state values: absent, zero, resident, swapped). */
 struct page_mismatch {
@@ -79,7 +89,8 @@ struct touch {
 	int32_t touch_stack;
 	uint32_t outcome; /* enum pt_outcome; PT_OUT__COUNT for a syscall */
 	uint64_t pages;
-	bool fault; /* counts the fault itself (the allocation it hit) */
+	uint64_t faults; /* faults it counts (1 for one fault, with the
+			    allocation it hit; --light: a site's total) */
 	uint64_t t; /* ns */
 };
 
@@ -166,6 +177,9 @@ struct ledger_config {
 	ledger_alloc_fn on_alloc_end;
 	ledger_touch_fn on_touch; /* may be NULL */
 	void *ctx;
+	/* --light: allocations are the mappings threads make (see
+	 * ledger_light.c), faults come aggregated */
+	bool light;
 };
 
 struct ledger;
@@ -195,6 +209,14 @@ struct code_origin {
 void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec,
 		     const struct code_origin *from);
 void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec);
+/* --light (ledger_light.c): the size field glibc wrote into a mapping;
+ * the pages faulted in a granule; one instruction's fault counts (site: a
+ * packed code_loc), when tracing ends. */
+void ledger__on_chunk(struct ledger *l, const struct pt_rec_chunk *rec);
+void ledger__on_pages(struct ledger *l, uint64_t granule,
+		      const struct pt_granule *pages);
+void ledger__on_fault_site(struct ledger *l, uint64_t site, uint32_t outcome,
+			   uint64_t faults, uint64_t pages);
 void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 		      const struct code_origin *from,
 		      struct ledger_charge *charge);

@@ -77,6 +77,10 @@ struct ledger {
 	size_t group_capacity;
 	uint64_t next_id;
 	uint64_t brk; /* last break seen, 0 if none */
+	bool light; /* --light */
+	/* --light, mremap: the block the old mapping held, its fn */
+	uint64_t moved_from_id;
+	uint32_t moved_fn;
 	/* THP allowed for the target (prctl), read at most once a second */
 	bool thp_allowed;
 	uint64_t thp_checked_ns;
@@ -139,6 +143,20 @@ void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,
  * by the touching code described in *base. */
 void lg_touch(struct ledger *l, const struct alloc *a, const struct touch *base,
 	      uint64_t pages, bool fault);
+
+/* A new live block from an allocator call (its block, its size); NULL
+ * if it cannot be indexed. Blocks it overlaps end as overlapped. */
+struct alloc *lg_new_alloc(struct ledger *l, const struct pt_rec_call *rec,
+			   uint64_t size, const struct code_origin *from);
+/* End block a: report it (on_alloc_end) and forget it. */
+void lg_end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
+		  uint64_t t, pid_t tid, uint64_t realloc_to);
+
+/* ledger_light.c */
+void lg_light_before_syscall(struct ledger *l,
+			     const struct pt_rec_syscall *rec);
+void lg_light_after_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
+			    const struct touch *by, uint64_t old_brk);
 
 /* ledger_pages.c */
 void lg_snapshot_range(struct ledger *l, uint64_t start, uint64_t end);

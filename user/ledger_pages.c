@@ -229,8 +229,12 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 	fc.by.outcome = outcome;
 	charge->outcome = outcome;
 	charge->pages = count;
-	l->stats.faults++;
-	l->stats.faults_by_outcome[outcome]++;
+	/* --light: faults are counted per site (ledger__on_fault_site()),
+	 * this is one page of a granule */
+	if (!l->light) {
+		l->stats.faults++;
+		l->stats.faults_by_outcome[outcome]++;
+	}
 	l->stats.pages_by_outcome[outcome] += count;
 	if (rec->flags & PT_FAULT_KERNEL)
 		l->stats.kernel_mode_faults++;
@@ -244,8 +248,10 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 		lg_walk(l, first, count, charge_block, count_gap, &fc);
 	owner = lg_alloc_at(l, rec->addr);
 	if (owner) {
-		owner->faults++;
-		l->stats.faults_in_allocs++;
+		if (!l->light) {
+			owner->faults++;
+			l->stats.faults_in_allocs++;
+		}
 		charge->alloc_id = owner->id;
 		if (outcome == PT_OUT_FILE) {
 			owner->by[BY_FILE] += fc.outside;
@@ -279,7 +285,7 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 		charge->deferred = true;
 		return;
 	}
-	lg_charge_group(l, rec->addr, true, fc.kind, fc.outside, charge);
+	lg_charge_group(l, rec->addr, !l->light, fc.kind, fc.outside, charge);
 	lg_touch(l, NULL, &fc.by, fc.outside, true);
 }
 

@@ -34,6 +34,7 @@ enum long_only_option {
 	OPT_STACK_STORAGE,
 	OPT_EMPTY_PROBES,
 	OPT_EXACT_STACKS,
+	OPT_LIGHT,
 	OPT_PROBES_AT_SYMBOLS,
 	OPT_FOLDED,
 	OPT_WARMUP,
@@ -57,6 +58,7 @@ static const struct option long_options[] = {
 	{ "stack-storage", required_argument, NULL, OPT_STACK_STORAGE },
 	{ "empty-probes", no_argument, NULL, OPT_EMPTY_PROBES },
 	{ "exact-stacks", no_argument, NULL, OPT_EXACT_STACKS },
+	{ "light", no_argument, NULL, OPT_LIGHT },
 	{ "probes-at-symbols", no_argument, NULL, OPT_PROBES_AT_SYMBOLS },
 	{ "folded", optional_argument, NULL, OPT_FOLDED },
 	{ "interval", required_argument, NULL, 'i' },
@@ -89,6 +91,10 @@ void opts__print_help(void)
 	      "                            (default 10, 0 for none)\n"
 	      "      --ringbuf-size BYTES  kernel ring buffer, a power of two of at\n"
 	      "                            least 4K (default 16M)\n"
+	      "      --light               production mode: no allocator probes; the\n"
+	      "                            allocations are the mappings made (glibc's\n"
+	      "                            big blocks, heap growth), faults counted in\n"
+	      "                            the kernel (see README)\n"
 	      "      --verify              check every allocation's pages against the\n"
 	      "                            page tables when it is freed (of at least\n"
 	      "                            --min-size) and when tracing ends\n"
@@ -406,6 +412,9 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 		case OPT_EXACT_STACKS:
 			opts->exact_stacks = true;
 			break;
+		case OPT_LIGHT:
+			opts->light = true;
+			break;
 		case OPT_EMPTY_PROBES:
 			opts->empty_probes = true;
 			break;
@@ -563,6 +572,14 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 		snprintf(error, error_size,
 			 "--empty-probes records nothing: it goes with neither "
 			 "--verify nor --folded");
+		return OPTS_ERROR;
+	}
+	if (opts->light && (opts->verify || opts->interval_ns ||
+			    opts->warmup_ns || opts->probes_at_symbols)) {
+		snprintf(error, error_size,
+			 "--light reads its fault counts when tracing ends and "
+			 "probes no allocator: it goes with neither --verify, "
+			 "-i, --warmup nor --probes-at-symbols");
 		return OPTS_ERROR;
 	}
 	if (opts->snapshot && (opts->verify || opts->events)) {

@@ -32,6 +32,7 @@ struct options {
 	unsigned int stack_storage; /* --stack-storage: stack map entries */
 	bool empty_probes; /* --empty-probes: the floor, for benchmarks */
 	bool exact_stacks; /* --exact-stacks: no stack reused */
+	bool light; /* --light: production mode, no allocator probes */
 	bool probes_at_symbols; /* --probes-at-symbols: naive placement */
 	bool folded; /* --folded: folded stacks instead of the report */
 	int folded_axes; /* enum folded_axes (sites.h) */

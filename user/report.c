@@ -101,7 +101,7 @@ static void json_alloc(struct json_writer *w, const struct alloc_view *v,
 	json__kv_u64(w, "id", v->id);
 	json__kv_i64(w, "pid", v->pid);
 	json__kv_i64(w, "tid", v->tid);
-	json__kv_string(w, "fn", decode__fn_name(v->fn));
+	json__kv_string(w, "fn", ledger__fn_name(v->fn));
 	json__key(w, "addr");
 	if (failed)
 		json__null(w);
@@ -258,6 +258,12 @@ static const char *record_name(int type)
 		return "task";
 	case PT_REC_HOLD:
 		return "hold";
+	case PT_REC_PAGES:
+		return "pages";
+	case PT_REC_CHUNK:
+		return "chunk";
+	case PT_REC_USTACK:
+		return "user_stack";
 	default:
 		return "?";
 	}
@@ -277,6 +283,12 @@ static const char *affected_figures(int type)
 		return "page_states";
 	case PT_REC_HOLD:
 		return "verification";
+	case PT_REC_PAGES:
+		return "page_states";
+	case PT_REC_CHUNK:
+		return "allocations";
+	case PT_REC_USTACK:
+		return "sites";
 	default:
 		return "lifecycle";
 	}
@@ -320,6 +332,7 @@ static void json_summary(struct report *r, const struct ledger *l,
 	else
 		json__null(w);
 	json__kv_bool(w, "empty_probes", info->empty_probes);
+	json__kv_bool(w, "light", info->light);
 	json__kv_u64(w, "self_cpu_ns", info->self_cpu_ns);
 	json__key(w, "allocator");
 	if (info->allocator)
@@ -430,7 +443,14 @@ static void text_header(struct report *r, const struct ledger_stats *st,
 				info->kernel->why_no_zero_page[0] ? ")" : "");
 		fprintf(r->out, "; THP %s\n", info->kernel->thp_enabled);
 	}
-	if (info->allocator)
+	if (info->allocator && info->light)
+		fprintf(r->out,
+			"allocator: %s, not probed (--light): allocations are "
+			"the anonymous mappings made (malloc's big blocks, "
+			"\"mmapped_chunk\") and the heap's growth (\"brk\"); "
+			"faults counted in the kernel, per instruction\n",
+			info->allocator);
+	else if (info->allocator)
 		fprintf(r->out, "allocator: %s\n", info->allocator);
 	else
 		fprintf(r->out,
@@ -441,7 +461,8 @@ static void text_header(struct report *r, const struct ledger_stats *st,
 				"process's\n");
 }
 
-static void text_totals(struct report *r, const struct ledger_stats *st)
+static void text_totals(struct report *r, const struct ledger_stats *st,
+			const struct run_info *info)
 {
 	char a[32], b[32], c[32], d[32];
 	int k;
@@ -464,10 +485,16 @@ static void text_totals(struct report *r, const struct ledger_stats *st)
 			"  %" PRIu64 " frees of blocks allocated before "
 			"tracing began\n",
 			st->unknown_frees);
-	fprintf(r->out,
-		"faults: %" PRIu64 " (%" PRIu64 " in allocations, %" PRIu64
-		" outside)",
-		st->faults, st->faults_in_allocs, st->faults_outside);
+	if (info->light)
+		fprintf(r->out,
+			"faults: %" PRIu64 " (counted per instruction, not per "
+			"allocation: --light)",
+			st->faults);
+	else
+		fprintf(r->out,
+			"faults: %" PRIu64 " (%" PRIu64
+			" in allocations, %" PRIu64 " outside)",
+			st->faults, st->faults_in_allocs, st->faults_outside);
 	if (st->kernel_mode_faults)
 		fprintf(r->out, ", %" PRIu64 " taken by the kernel",
 			st->kernel_mode_faults);
@@ -499,7 +526,7 @@ static void text_alloc_row(struct report *r, const struct alloc_view *v)
 	fprintf(r->out,
 		"  %6" PRIu64 "  %-14s %10s %10s %10s %10s %7" PRIu64
 		" %11s  %s\n",
-		v->id, decode__fn_name(v->fn),
+		v->id, ledger__fn_name(v->fn),
 		format__bytes(size, sizeof(size), v->size),
 		format__bytes(res, sizeof(res), v->resident_pages * PAGE_BYTES),
 		format__bytes(zero, sizeof(zero), v->zero_pages * PAGE_BYTES),
@@ -522,7 +549,7 @@ static void text_report(struct report *r, const struct ledger *l,
 	unsigned int t;
 
 	text_header(r, st, info);
-	text_totals(r, st);
+	text_totals(r, st, info);
 	if (r->top_count) {
 		fprintf(r->out, "\ntop %u allocations by resident memory\n",
 			r->top_count);

@@ -34,6 +34,7 @@ struct run_info {
 	const char *allocator; /* glibc path, NULL if not traced */
 	const char *stop_reason; /* "exit", "duration", "signal", "count" */
 	bool empty_probes; /* --empty-probes: nothing was recorded */
+	bool light; /* --light: allocations are mappings, see light.h */
 	uint64_t self_cpu_ns; /* pagetrace's own CPU time, user + system */
 	const struct kernel_facts *kernel;
 };

@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "kernel.h"
 #include "ledger.h"
+#include "light.h"
 #include "log.h"
 #include "mappings.h"
 #include "opts.h"
@@ -46,6 +47,7 @@ struct session {
 	struct symbols *symbols;
 	struct stacks *stacks;
 	struct sites *sites;
+	struct light *light; /* --light */
 	int epoll_fd; /* the ring buffer and SIGCHLD */
 	int sigchld_fd;
 	struct run_info info;
@@ -94,6 +96,19 @@ static int use_allocator(struct session *s, struct allocator *a)
 {
 	int err;
 
+	if (s->light) {
+		/* known, not probed: its frames are skipped in stacks */
+		allocator__free(s->allocator);
+		s->allocator = a;
+		s->info.allocator = allocator__path(a);
+		light__set_allocator(
+			s->light,
+			mappings__intern(s->maps, allocator__path(a)));
+		log__info("--light: no probes on %s; its big blocks are "
+			  "followed by their mappings",
+			  allocator__path(a));
+		return 1;
+	}
 	if (s->opts->probes_at_symbols)
 		allocator__probe_at_symbols(a);
 	err = allocator__attach(a, s->trace);
@@ -265,8 +280,11 @@ static void on_record(void *ctx, const void *data, size_t size)
 		break;
 	case PT_REC_SYSCALL:
 		unmapping_code = code_goes(s, ev.sys);
-		from = touch_origin(s, ev.sys->ip, ev.sys->stack_id,
-				    ev.sys->stack_top);
+		/* --light: the stack copied for it, unwound */
+		if (!s->light ||
+		    !light__take_origin(s->light, ev.hdr->tid, &from))
+			from = touch_origin(s, ev.sys->ip, ev.sys->stack_id,
+					    ev.sys->stack_top);
 		ledger__on_syscall(s->ledger, ev.sys, &from, &charge);
 		/* after this syscall's own stack, located with the code */
 		if (unmapping_code)
@@ -297,6 +315,17 @@ static void on_record(void *ctx, const void *data, size_t size)
 	case PT_REC_HOLD:
 		if (s->verifier)
 			verifier__on_hold(s->verifier, ev.hold);
+		break;
+	case PT_REC_PAGES:
+		ledger__on_pages(s->ledger, ev.pages->granule,
+				 &ev.pages->pages);
+		break;
+	case PT_REC_CHUNK:
+		ledger__on_chunk(s->ledger, ev.chunk);
+		break;
+	case PT_REC_USTACK:
+		if (s->light)
+			light__on_user_stack(s->light, ev.ustack);
 		break;
 	default:
 		break;
@@ -402,6 +431,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 		.empty_probes = opts->empty_probes,
 		.free_callers = opts->events,
 		.exact_stacks = opts->exact_stacks,
+		.light = opts->light,
 		.on_record = on_record,
 	};
 	struct report_config rcfg = {
@@ -454,10 +484,14 @@ struct session *session__new(const struct options *opts, FILE *out,
 	lcfg.on_alloc_end = on_alloc_end;
 	lcfg.on_touch = on_touch;
 	lcfg.ctx = s;
+	lcfg.light = opts->light;
 	s->ledger = s->report ? ledger__new(&lcfg) : NULL;
+	if (opts->light && s->ledger)
+		s->light = light__new(s->symbols, s->maps, s->stacks);
 	if (opts->events)
 		s->events = eventlog__new(out, opts->json, procfs__now_ns());
-	if (!s->ledger || (opts->events && !s->events)) {
+	if (!s->ledger || (opts->events && !s->events) ||
+	    (opts->light && !s->light)) {
 		log__error("out of memory");
 		goto fail;
 	}
@@ -491,6 +525,7 @@ void session__free(struct session *s)
 	ledger__free(s->ledger);
 	report__free(s->report);
 	sites__free(s->sites);
+	light__free(s->light);
 	stacks__free(s->stacks);
 	symbols__free(s->symbols);
 	mappings__free(s->maps);
@@ -612,6 +647,7 @@ int session__run(struct session *s)
 
 	s->info.t_start = procfs__now_ns();
 	s->info.empty_probes = s->opts->empty_probes;
+	s->info.light = s->opts->light;
 	err = setup_wakeups(s);
 	if (err) {
 		log__error("cannot set up the event loop: %s", strerror(-err));
@@ -670,6 +706,9 @@ int session__run(struct session *s)
 	/* no new records once detached: what is in the buffer is all */
 	trace__detach(s->trace);
 	trace__drain(s->trace);
+	if (s->light && light__finish(s->light, s->trace, s->ledger))
+		log__warn("cannot read the fault counts the kernel kept: "
+			  "page figures are INCOMPLETE");
 	lost_so_far(s);
 	s->info.t_end = procfs__now_ns();
 	s->info.self_cpu_ns = self_cpu_ns();

@@ -156,12 +156,12 @@ void sites__touch(struct sites *s, const struct touch *t)
 	ts->pages += t->pages;
 	ts->interval_pages += t->pages;
 	s->interval_pages += t->pages;
-	if (t->fault) {
-		ts->faults++;
-		ts->interval_faults++;
-		s->interval_faults++;
+	if (t->faults) {
+		ts->faults += t->faults;
+		ts->interval_faults += t->faults;
+		s->interval_faults += t->faults;
 		if (t->outcome < PT_OUT__COUNT)
-			ts->faults_by_outcome[t->outcome]++;
+			ts->faults_by_outcome[t->outcome] += t->faults;
 	} else if (t->outcome == PT_OUT__COUNT) {
 		ts->syscall_pages += t->pages;
 	}

@@ -77,11 +77,8 @@ static const char *site_text(struct sites *s, uint64_t site,
 	return buf;
 }
 
-/* An allocation's stack, leaf first: its call site (the return address
- * taken at the uprobe, right without frame pointers), then the frames
- * the frame pointers give past the allocator's own. */
 /* An allocation's stack without the allocator's own frame: the site
- * first (frame 1, see session.c), else the site alone. */
+ * first (frame 1, see session.c and light.c), else the site alone. */
 static size_t alloc_frames(struct sites *s, uint64_t site, int32_t stack,
 			   uint64_t *out, size_t max)
 {

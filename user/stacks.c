@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
@@ -12,7 +15,10 @@ struct located_stack {
 	size_t count;
 };
 
-/* (kernel id, leaf caller) -> handle, for the current code layout */
+/* (kernel id, leaf caller) -> handle, for the current code layout; the
+ * stacks unwound in user space have kernel id UNWOUND and their hash */
+#define UNWOUND INT32_MIN
+
 struct stack_key {
 	struct stack_key *next;
 	int32_t kernel_id;
@@ -71,6 +77,22 @@ void stacks__free(struct stacks *st)
 	free(st);
 }
 
+/* Room for one more handle: 0, or -ENOMEM. */
+static int grow(struct stacks *st)
+{
+	size_t capacity = st->capacity ? st->capacity * 2 : 256;
+	struct located_stack *handles;
+
+	if (st->count < st->capacity)
+		return 0;
+	handles = realloc(st->handles, capacity * sizeof(*handles));
+	if (!handles)
+		return -ENOMEM;
+	st->handles = handles;
+	st->capacity = capacity;
+	return 0;
+}
+
 /* Read and locate the kernel's stack, the leaf's caller put back. */
 static int32_t locate(struct stacks *st, int32_t kernel_id,
 		      uint64_t leaf_caller)
@@ -79,16 +101,8 @@ static int32_t locate(struct stacks *st, int32_t kernel_id,
 	struct located_stack *ls;
 	size_t n, i, out = 0;
 
-	if (st->count == st->capacity) {
-		size_t capacity = st->capacity ? st->capacity * 2 : 256;
-		struct located_stack *handles =
-			realloc(st->handles, capacity * sizeof(*handles));
-
-		if (!handles)
-			return PT_NO_STACK;
-		st->handles = handles;
-		st->capacity = capacity;
-	}
+	if (grow(st))
+		return PT_NO_STACK;
 	n = trace__stack(st->trace, kernel_id, ips, PT_STACK_MAX_DEPTH);
 	if (!n)
 		return PT_NO_STACK;
@@ -133,6 +147,55 @@ int32_t stacks__intern(struct stacks *st, int32_t kernel_id,
 	k->kernel_id = kernel_id;
 	k->leaf_caller = leaf_caller;
 	k->handle = handle;
+	k->next = *head;
+	*head = k;
+	return k->handle;
+}
+
+static bool same_frames(const struct located_stack *ls,
+			const struct code_loc *frames, size_t count)
+{
+	size_t i;
+
+	if (ls->count != count)
+		return false;
+	for (i = 0; i < count; i++)
+		if (ls->frames[i].module != frames[i].module ||
+		    ls->frames[i].vaddr != frames[i].vaddr)
+			return false;
+	return true;
+}
+
+int32_t stacks__add(struct stacks *st, const struct code_loc *frames,
+		    size_t count)
+{
+	uint64_t hash = 0x9e3779b97f4a7c15ULL;
+	struct stack_key **head, *k;
+	struct located_stack *ls;
+	size_t i;
+
+	if (!count)
+		return PT_NO_STACK;
+	for (i = 0; i < count; i++)
+		hash = (hash ^ code_loc__pack(frames[i])) * 0x100000001b3ULL;
+	head = &st->keys[(hash >> 17) % KEY_BUCKETS];
+	for (k = *head; k; k = k->next)
+		if (k->kernel_id == UNWOUND && k->leaf_caller == hash &&
+		    same_frames(&st->handles[k->handle], frames, count))
+			return k->handle;
+	if (grow(st) || !(k = calloc(1, sizeof(*k))))
+		return PT_NO_STACK;
+	ls = &st->handles[st->count];
+	ls->frames = malloc(count * sizeof(*frames));
+	if (!ls->frames) {
+		free(k);
+		return PT_NO_STACK;
+	}
+	memcpy(ls->frames, frames, count * sizeof(*frames));
+	ls->count = count;
+	k->kernel_id = UNWOUND;
+	k->leaf_caller = hash;
+	k->handle = (int32_t)st->count++;
 	k->next = *head;
 	*head = k;
 	return k->handle;

@@ -31,6 +31,10 @@ void stacks__free(struct stacks *st);
  * code_loc) unless it is 0; PT_NO_STACK if kernel_id is. */
 int32_t stacks__intern(struct stacks *st, int32_t kernel_id,
 		       uint64_t leaf_caller);
+/* The handle of a stack unwound in user space (frames leaf first);
+ * PT_NO_STACK if count is 0. The same frames get the same handle. */
+int32_t stacks__add(struct stacks *st, const struct code_loc *frames,
+		    size_t count);
 /* The frames of a handle, leaf first; 0 frames if unknown. */
 size_t stacks__frames(struct stacks *st, int32_t handle,
 		      const struct code_loc **frames);

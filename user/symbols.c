@@ -313,32 +313,110 @@ const char *symbols__short_name(struct symbols *sym, struct code_loc loc,
 	return d->short_name ? d->short_name : "[unknown]";
 }
 
-#define DWARF_REG_RSP 7
+#define DWARF_REG_RA 16
+
+/* The call frame information at loc (.eh_frame, else .debug_frame): a
+ * frame to free(), or NULL. */
+static Dwarf_Frame *frame_at(struct symbols *sym, struct code_loc loc)
+{
+	struct module *m = module_of(sym, loc);
+	Dwarf_Frame *frame;
+	Dwarf_CFI *cfi;
+	Dwarf_Addr bias;
+
+	if (!m || !m->mod)
+		return NULL;
+	cfi = dwfl_module_eh_cfi(m->mod, &bias);
+	if (cfi &&
+	    !dwarf_cfi_addrframe(cfi, loc.vaddr + m->bias - bias, &frame))
+		return frame;
+	cfi = dwfl_module_dwarf_cfi(m->mod, &bias);
+	if (cfi &&
+	    !dwarf_cfi_addrframe(cfi, loc.vaddr + m->bias - bias, &frame))
+		return frame;
+	return NULL;
+}
+
+/* The CFA rule: a register plus an offset, the only kind compilers emit
+ * for functions (PLT stubs use expressions: not followed). */
+static bool cfa_rule(Dwarf_Frame *frame, int *reg, int64_t *offset)
+{
+	Dwarf_Op *ops;
+	size_t nops;
+
+	if (dwarf_frame_cfa(frame, &ops, &nops) || nops != 1 ||
+	    ops[0].atom != DW_OP_bregx)
+		return false;
+	*reg = (int)ops[0].number;
+	*offset = (int64_t)ops[0].number2;
+	return true;
+}
+
+/*
+ * Where register regno of the caller was saved: 1 with *offset from the
+ * CFA, 0 if this frame did not change it (or cannot tell), -1 if the rule
+ * is of another kind.
+ */
+static int saved_at(Dwarf_Frame *frame, int regno, int64_t *offset)
+{
+	Dwarf_Op mem[3], *ops;
+	uint64_t value = 0;
+	size_t nops, i;
+
+	if (dwarf_frame_register(frame, regno, mem, &ops, &nops))
+		return -1;
+	if (!nops)
+		return 0; /* same value, or undefined */
+	for (i = 0; i < nops; i++) {
+		switch (ops[i].atom) {
+		case DW_OP_call_frame_cfa:
+			if (i)
+				return -1;
+			break;
+		case DW_OP_plus_uconst:
+			value += ops[i].number;
+			break;
+		default:
+			return -1; /* a value rule, an expression */
+		}
+	}
+	if (ops[0].atom != DW_OP_call_frame_cfa)
+		return -1;
+	*offset = (int64_t)value;
+	return 1;
+}
+
+int symbols__frame_rule(struct symbols *sym, struct code_loc loc,
+			struct frame_rule *rule)
+{
+	Dwarf_Frame *frame = frame_at(sym, loc);
+	int bp, ok;
+
+	if (!frame)
+		return -1;
+	ok = cfa_rule(frame, &rule->cfa_reg, &rule->cfa_offset) &&
+	     (rule->cfa_reg == UNWIND_REG_SP ||
+	      rule->cfa_reg == UNWIND_REG_BP) &&
+	     saved_at(frame, DWARF_REG_RA, &rule->ra_offset) == 1 &&
+	     (bp = saved_at(frame, UNWIND_REG_BP, &rule->bp_offset)) >= 0;
+	if (ok)
+		rule->bp_saved = bp == 1;
+	free(frame);
+	return ok ? 0 : -1;
+}
 
 /* Does the call frame information say the CFA is rsp + 8 at loc? */
 static bool return_address_on_top(struct symbols *sym, struct code_loc loc)
 {
-	struct module *m = module_of(sym, loc);
-	Dwarf_CFI *cfi;
-	Dwarf_Frame *frame;
-	Dwarf_Addr bias;
-	Dwarf_Op *ops;
-	size_t nops;
+	Dwarf_Frame *frame = frame_at(sym, loc);
+	int64_t offset;
 	bool on_top;
+	int reg;
 
-	if (!m || !m->mod)
+	if (!frame)
 		return false;
-	cfi = dwfl_module_eh_cfi(m->mod, &bias);
-	if (!cfi ||
-	    dwarf_cfi_addrframe(cfi, loc.vaddr + m->bias - bias, &frame)) {
-		cfi = dwfl_module_dwarf_cfi(m->mod, &bias);
-		if (!cfi || dwarf_cfi_addrframe(cfi, loc.vaddr + m->bias - bias,
-						&frame))
-			return false;
-	}
-	on_top = !dwarf_frame_cfa(frame, &ops, &nops) && nops == 1 &&
-		 ops[0].atom == DW_OP_bregx && ops[0].number == DWARF_REG_RSP &&
-		 ops[0].number2 == 8;
+	on_top = cfa_rule(frame, &reg, &offset) && reg == UNWIND_REG_SP &&
+		 offset == 8;
 	free(frame);
 	return on_top;
 }

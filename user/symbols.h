@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "unwind.h"
 
 struct mappings;
 struct symbols;
@@ -66,6 +67,10 @@ void symbols__describe(struct symbols *sym, struct code_loc loc,
  * on top of the stack (call frame information: CFA = rsp + 8)? Then
  * frame-pointer unwinding from there skips its caller. */
 bool symbols__frameless(struct symbols *sym, struct code_loc loc);
+/* The unwinding rule at loc from the module's call frame information:
+ * 0, or -1 if there is none or it is not of the kinds unwind.c follows. */
+int symbols__frame_rule(struct symbols *sym, struct code_loc loc,
+			struct frame_rule *rule);
 /* "function" or "module+0x1234" or "[unknown]", for folded stacks */
 const char *symbols__short_name(struct symbols *sym, struct code_loc loc,
 				bool return_address);

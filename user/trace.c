@@ -278,6 +278,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	t->skel->rodata->targ_stacks = cfg->stack_depth > 0;
 	t->skel->rodata->targ_free_callers = cfg->free_callers;
 	t->skel->rodata->targ_exact_stacks = cfg->exact_stacks;
+	t->skel->rodata->targ_light = cfg->light;
 	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
 	if (t->stack_depth > PT_STACK_MAX_DEPTH)
 		t->stack_depth = PT_STACK_MAX_DEPTH;
@@ -512,6 +513,38 @@ size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
 	for (n = 0; n < max && n < t->stack_depth && frames[n]; n++)
 		ips[n] = frames[n];
 	return n;
+}
+
+int trace__granules(struct trace *t, trace_granule_fn fn, void *ctx)
+{
+	struct pt_granule pages;
+	uint64_t key, next;
+	void *prev = NULL;
+	int fd = bpf_map__fd(t->skel->maps.granules);
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &pages))
+			fn(ctx, key, &pages);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx)
+{
+	struct pt_fault_site_key key, next;
+	struct pt_fault_site site;
+	void *prev = NULL;
+	int fd = bpf_map__fd(t->skel->maps.fault_sites);
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &site))
+			fn(ctx, &key, &site);
+	}
+	return errno == ENOENT ? 0 : -errno;
 }
 
 void trace__lost(const struct trace *t, uint64_t *lost, size_t count)

@@ -24,6 +24,7 @@ struct trace_config {
 	bool zero_page_on_read; /* the kernel maps the zero page on reads */
 	bool free_callers; /* read frees' return addresses (--events) */
 	bool exact_stacks; /* walk every stack, see take_stack_memo() */
+	bool light; /* --light: faults aggregated in the kernel */
 	/* --empty-probes: programs that only return, on the same attach
 	 * points: what the mechanism costs, for benchmarks */
 	bool empty_probes;
@@ -67,6 +68,20 @@ void trace__uprobe_rollback(struct trace *t, const struct trace_mark *mark);
 /* The target's threads are held under ptrace (--verify): the kernel side
  * may stop them before they release a block. */
 void trace__set_hold(struct trace *t, bool enabled);
+
+struct pt_granule;
+struct pt_fault_site_key;
+struct pt_fault_site;
+
+/* --light, once detached: the granules of faulted pages the kernel still
+ * holds, then the fault counts per instruction. 0 or -errno. */
+typedef void (*trace_granule_fn)(void *ctx, uint64_t granule,
+				 const struct pt_granule *pages);
+int trace__granules(struct trace *t, trace_granule_fn fn, void *ctx);
+typedef void (*trace_fault_site_fn)(void *ctx,
+				    const struct pt_fault_site_key *key,
+				    const struct pt_fault_site *site);
+int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx);
 
 /* Readable (epoll) when the kernel side wakes the reader. */
 int trace__epoll_fd(const struct trace *t);

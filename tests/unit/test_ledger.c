@@ -533,7 +533,7 @@ static void charged(uint64_t alloc_site, uint64_t touch_site, uint64_t *pages,
 		    touches[i].touch_site != touch_site)
 			continue;
 		*pages += touches[i].pages;
-		*faults += touches[i].fault;
+		*faults += touches[i].faults;
 	}
 }
 

@@ -204,6 +204,27 @@ static void test_stack_options(void)
 			 "seconds, e.g. 1 or 0.5)");
 }
 
+static void test_light_and_speed_options(void)
+{
+	char error[256] = "";
+	struct options o;
+	char *light[] = { "pagetrace", "--light", "--min-size", "1M",
+			  "--",	       "prog",	  NULL };
+	char *exact[] = { "pagetrace", "--exact-stacks", "--", "prog", NULL };
+	char *with_warmup[] = { "pagetrace", "--light", "--warmup", "1",
+				"--",	     "prog",	NULL };
+
+	CHECK_U64(parse(&o, error, 6, light), OPTS_RUN);
+	CHECK(o.light && !o.exact_stacks);
+	CHECK_U64(o.min_size, 1048576);
+	CHECK_U64(parse(&o, error, 4, exact), OPTS_RUN);
+	CHECK(o.exact_stacks && !o.light);
+	CHECK_U64(parse(&o, error, 6, with_warmup), OPTS_ERROR);
+	CHECK_STR(error, "--light reads its fault counts when tracing ends "
+			 "and probes no allocator: it goes with neither "
+			 "--verify, -i, --warmup nor --probes-at-symbols");
+}
+
 int main(void)
 {
 	RUN(test_parse_uint);
@@ -214,5 +235,6 @@ int main(void)
 	RUN(test_bad_values_name_the_option);
 	RUN(test_defaults);
 	RUN(test_stack_options);
+	RUN(test_light_and_speed_options);
 	return check_summary();
 }

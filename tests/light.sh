@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# --light, the production mode: sourced by tests/run.sh.
+
+# the big allocations of a run, one line each, in an order of their own:
+# pages, resident, zero, untouched, populated by, end, site
+big_allocs() { # file
+	jq -r 'select(.type=="alloc" and .pages >= 64 and .fn != "mmap" and .fn != "brk")
+		| [.pages, .resident_pages, .zero_pages, .untouched_pages,
+		   (.by | tostring), .end, .site.sym, .site.line] | @tsv' "$1" | sort
+}
+
+t_light_ledger_equals_the_default() {
+	local t n
+	# the core targets whose big blocks glibc maps (aligned ones aside:
+	# thp's posix_memalign block is seen as its whole mapping)
+	for t in alloc_write calloc_touch lazy zero_cow dontneed realloc_grow \
+		realloc_copy threads populate fork_cow stacks; do
+		# (some targets print: the report goes to a file of its own)
+		run_pt "d_$t" --json -o "$TMP/d_$t.json" -- "$T/$t"
+		run_pt "l_$t" --json --light -o "$TMP/l_$t.json" -- "$T/$t"
+		expect "$t: exit codes" "$(rc_of "d_$t") $(rc_of "l_$t")" "0 0"
+		n=$(big_allocs "$TMP/d_$t.json" | wc -l)
+		expect_true "$t: big blocks" "$([ "$n" -ge 1 ]; echo $?)"
+		expect "$t: big blocks alike" "$(big_allocs "$TMP/l_$t.json")" \
+			"$(big_allocs "$TMP/d_$t.json")"
+		expect "$t: light" "$(summary "$TMP/l_$t.json" .light)" true
+		expect "$t: complete" "$(summary "$TMP/l_$t.json" .complete)" true
+	done
+}
+
+t_light_traps_no_call_and_sends_no_fault() {
+	local f=$TMP/light.out s=$((64 * MiB))
+	run_pt light -v --json --light -- "$T/stacks"
+	expect "exit code" "$(rc_of light)" 0
+	expect "no uprobes" "$(grep -c 'uprobe on' "$TMP/light.err")" 0
+	expect_match "said so" "$(grep -- '--light' "$TMP/light.err")" \
+		'^pagetrace: --light: no probes on .*libc\.so\.6; its big blocks are followed by their mappings$'
+	# 16384 faults, counted in the kernel: a few dozen records in all
+	expect_true "few records" "$([ "$(summary "$f" .records)" -lt 200 ]; echo $?)"
+	expect "stacks walked" "$(summary "$f" .stacks_walked)" 0
+	# the block: glibc's header read, its site unwound through glibc
+	# (no frame pointers there) by the call frame information
+	expect "block" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' \
+		'"\(.size) \(.chunk_size) \(.pages) \(.resident_pages) \(.end)"')" \
+		"$((s + 4096 - 16)) $((s + 4096)) 16385 16385 free"
+	expect "block site" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' \
+		'"\(.site.sym):\(.site.line) \([.stack[0:2][].sym] | join(";"))"')" \
+		"make_matrix:$(line_of tests/targets/stacks.c ALLOC_SITE) make_matrix;main"
+	# the touching site, from the kernel's counts per instruction
+	expect "touch site" "$(site_record "$f" touch solve '"\(.site.line) \(.faults) \(.pages) \(.faults_by_outcome.anon)"')" \
+		"$(line_of tests/targets/stacks.c TOUCH_SITE) 16384 16384 16384"
+	# the heap's growth is an allocation too, not a chunk
+	expect "heap growth" "$(jq -r 'select(.type=="alloc" and .fn=="brk") | .size % 4096' "$f" | sort -u)" 0
+}
+
+t_light_own_mapping_is_a_mapping() {
+	local f=$TMP/lmap.out s=$((8 * MiB))
+	run_pt lmap --json --light -- "$T/own_mmap"
+	expect "exit code" "$(rc_of lmap)" 0
+	# no glibc header in the program's own mapping: it stays "mmap"
+	expect "own mapping" "$(one_record "$f" '.type=="alloc" and .fn=="mmap" and .size=='$s \
+		'"\(.pages) \(.resident_pages) \(.end) \(.site.sym)"')" "2048 100 free main"
+	expect "malloc's" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' \
+		'"\(.pages) \(.resident_pages) \(.end) \(.site.sym)"')" "2049 201 free main"
+	bad_input lightverify 64 "^pagetrace: --light reads its fault counts when tracing ends and probes no allocator: it goes with neither --verify, -i, --warmup nor --probes-at-symbols$" --light --verify -- true
+	bad_input lightint 64 "^pagetrace: --light reads its fault counts" --light -i 1 -- true
+}

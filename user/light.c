@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include "light.h"
+#include "mappings.h"
+#include "stacks.h"
+#include "symbols.h"
+#include "trace.h"
+#include "unwind.h"
+
+/* threads whose stack came without its syscall record yet: records of
+ * other threads may come in between */
+#define PENDING_SLOTS 64
+#define UNWIND_DEPTH 64
+
+struct pending {
+	uint32_t tid; /* 0: free */
+	struct code_origin from;
+};
+
+struct light {
+	struct symbols *sym;
+	const struct mappings *maps;
+	struct stacks *stacks;
+	const char *allocator; /* mappings name of the allocator's library */
+	struct pending pending[PENDING_SLOTS];
+	struct ledger *ledger; /* during light__finish() */
+};
+
+struct light *light__new(struct symbols *sym, const struct mappings *maps,
+			 struct stacks *stacks)
+{
+	struct light *lt = calloc(1, sizeof(*lt));
+
+	if (!lt)
+		return NULL;
+	lt->sym = sym;
+	lt->maps = maps;
+	lt->stacks = stacks;
+	return lt;
+}
+
+void light__free(struct light *lt)
+{
+	free(lt);
+}
+
+void light__set_allocator(struct light *lt, const char *path)
+{
+	lt->allocator = path;
+}
+
+static int rule_at(void *ctx, uint64_t pc, struct frame_rule *rule)
+{
+	struct light *lt = ctx;
+
+	return symbols__frame_rule(
+		lt->sym, symbols__locate(lt->sym, lt->maps, pc), rule);
+}
+
+static const char *mapping_name(struct light *lt, uint64_t addr)
+{
+	const struct mapping *m = mappings__find(lt->maps, addr);
+
+	return m ? m->name : NULL;
+}
+
+/*
+ * The frames past the allocator's: a big malloc reaches mmap through
+ * malloc, _int_malloc, sysmalloc and the mmap wrapper, all in glibc; the
+ * first frame outside is the allocating code, as the allocator's caller
+ * is in the default mode. A stack that does not start in the allocator's
+ * library (a raw syscall) starts at its leaf.
+ */
+static size_t allocator_frames(struct light *lt, const uint64_t *frames,
+			       size_t count)
+{
+	const char *leaf = mapping_name(lt, frames[0]);
+	size_t skip = 0;
+
+	/* interned names: equal names are the same pointer */
+	if (!lt->allocator || leaf != lt->allocator)
+		return 0;
+	while (skip < count - 1 && mapping_name(lt, frames[skip]) == leaf)
+		skip++;
+	return skip;
+}
+
+void light__on_user_stack(struct light *lt, const struct pt_rec_ustack *rec)
+{
+	struct unwind_regs regs = { .ip = rec->ip,
+				    .sp = rec->sp,
+				    .bp = rec->bp };
+	uint64_t frames[UNWIND_DEPTH];
+	struct code_loc locs[UNWIND_DEPTH];
+	struct pending *p = &lt->pending[rec->hdr.tid % PENDING_SLOTS];
+	size_t n, skip, first, i;
+
+	n = unwind__stack(&regs, rec->stack, rec->size, rule_at, lt, frames,
+			  UNWIND_DEPTH);
+	if (!n)
+		return;
+	skip = allocator_frames(lt, frames, n);
+	/* an allocation's stack keeps the allocator's outermost frame as
+	 * frame 0, as the default mode's: reports show it from frame 1 */
+	first = skip ? skip - 1 : 0;
+	for (i = first; i < n; i++)
+		locs[i - first] = symbols__locate(lt->sym, lt->maps, frames[i]);
+	p->tid = rec->hdr.tid;
+	p->from.site = code_loc__pack(locs[skip - first]);
+	p->from.stack = stacks__add(lt->stacks, locs, n - first);
+}
+
+bool light__take_origin(struct light *lt, uint32_t tid,
+			struct code_origin *from)
+{
+	struct pending *p = &lt->pending[tid % PENDING_SLOTS];
+
+	if (!tid || p->tid != tid)
+		return false;
+	*from = p->from;
+	p->tid = 0;
+	return true;
+}
+
+static void on_granule(void *ctx, uint64_t granule,
+		       const struct pt_granule *pages)
+{
+	struct light *lt = ctx;
+
+	ledger__on_pages(lt->ledger, granule, pages);
+}
+
+static void on_fault_site(void *ctx, const struct pt_fault_site_key *key,
+			  const struct pt_fault_site *site)
+{
+	struct light *lt = ctx;
+
+	ledger__on_fault_site(
+		lt->ledger,
+		code_loc__pack(symbols__locate(lt->sym, lt->maps, key->ip)),
+		key->outcome, site->faults, site->pages);
+}
+
+int light__finish(struct light *lt, struct trace *t, struct ledger *l)
+{
+	int err;
+
+	lt->ledger = l;
+	err = trace__granules(t, on_granule, lt);
+	if (!err)
+		err = trace__fault_sites(t, on_fault_site, lt);
+	lt->ledger = NULL;
+	return err;
+}

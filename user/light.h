@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What --light adds to a session: the user stacks the kernel copied at
+ * the syscalls that made memory, unwound into the site and stack of the
+ * syscall's record (which follows), and, once tracing is over, the fault
+ * counts still in the kernel's maps handed to the ledger.
+ */
+#ifndef PAGETRACE_LIGHT_H
+#define PAGETRACE_LIGHT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ledger.h"
+
+struct light;
+struct mappings;
+struct stacks;
+struct symbols;
+struct trace;
+
+struct light *light__new(struct symbols *sym, const struct mappings *maps,
+			 struct stacks *stacks);
+void light__free(struct light *lt);
+
+/* The allocator's library (a mappings name), NULL if none: its frames
+ * at the top of a stack are the allocator's, the site is past them. */
+void light__set_allocator(struct light *lt, const char *path);
+/* Unwind a stack copy; kept for its thread's next syscall record. */
+void light__on_user_stack(struct light *lt, const struct pt_rec_ustack *rec);
+/* Where thread tid's syscall came from, if a stack came before it. */
+bool light__take_origin(struct light *lt, uint32_t tid,
+			struct code_origin *from);
+/* Tracing is over (detached, drained): the granules and fault counts the
+ * kernel still holds, into the ledger. 0 or -errno. */
+int light__finish(struct light *lt, struct trace *t, struct ledger *l);
+
+#endif
