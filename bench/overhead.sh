@@ -176,7 +176,7 @@ if command -v gnuplot >/dev/null; then
 		done
 	} >"$TMP/speed.dat"
 	gnuplot <<GNUPLOT
-set terminal png size 1100,520
+set terminal png size 1100,520 noenhanced
 set output "bench/results.png"
 set title "speed vs untraced (1.0 = no overhead), median of $RUNS runs"
 set style data histograms
