@@ -1216,10 +1216,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 		send_released(ts, ret);
 		/* before its syscall's record: user space unwinds it first */
-		if (targ_stacks && (followed ||
-		    (ts->sys.nr == PT_NR_BRK && (__u64)ret > ts->old_brk &&
-		     ts->old_brk) ||
-		    (ts->sys.nr == PT_NR_MREMAP && !pt_syscall_failed(ret))))
+		if (targ_stacks &&
+		    (followed ||
+		     (ts->sys.nr == PT_NR_BRK && (__u64)ret > ts->old_brk &&
+		      ts->old_brk) ||
+		     (ts->sys.nr == PT_NR_MREMAP && !pt_syscall_failed(ret))))
 			send_user_stack(regs);
 		if (followed) {
 			ts->chunk_at = ret;

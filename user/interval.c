@@ -7,16 +7,11 @@
 struct interval_index {
 	struct interval_node *root;
 	size_t count;
-	uint64_t random_state;
 };
 
 struct interval_index *interval_index__new(void)
 {
-	struct interval_index *idx = calloc(1, sizeof(*idx));
-
-	if (idx)
-		idx->random_state = 0x9e3779b97f4a7c15ULL;
-	return idx;
+	return calloc(1, sizeof(struct interval_index));
 }
 
 void interval_index__free(struct interval_index *idx)
@@ -24,16 +19,15 @@ void interval_index__free(struct interval_index *idx)
 	free(idx);
 }
 
-static uint32_t next_priority(struct interval_index *idx)
+/* A treap priority, fixed for the node's life: its address mixed
+ * (splitmix64's finalizer), as good as random for balance. */
+static uint64_t priority(const struct interval_node *node)
 {
-	/* xorshift64: treap priorities need no cryptographic quality */
-	uint64_t x = idx->random_state;
+	uint64_t x = (uint64_t)(uintptr_t)node;
 
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	idx->random_state = x;
-	return (uint32_t)(x >> 32);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
 }
 
 /* split t into ranges starting before key and the rest */
@@ -59,7 +53,7 @@ static struct interval_node *merge(struct interval_node *lower,
 		return upper;
 	if (!upper)
 		return lower;
-	if (lower->priority > upper->priority) {
+	if (priority(lower) > priority(upper)) {
 		lower->right = merge(lower->right, upper);
 		return lower;
 	}
@@ -112,7 +106,6 @@ int interval_index__insert(struct interval_index *idx,
 	node->start = start;
 	node->end = end;
 	node->left = node->right = NULL;
-	node->priority = next_priority(idx);
 	split(idx->root, start, &lower, &upper);
 	idx->root = merge(merge(lower, node), upper);
 	idx->count++;

@@ -20,7 +20,8 @@ struct interval_node {
 	uint64_t end;
 	struct interval_node *left;
 	struct interval_node *right;
-	uint32_t priority;
+	/* the treap's priority is a hash of the node's address: nothing
+	 * stored, so that nodes stay small (see ledger_internal.h) */
 };
 
 struct interval_index;

@@ -80,11 +80,15 @@ void ledger__free(struct ledger *l)
 				container_of(node, struct alloc, node);
 
 			interval_index__remove(l->live, node);
-			free(a->check);
-			free(a);
+			if (a->cold)
+				free(a->cold->check);
+			free(a->cold);
 		}
 		interval_index__free(l->live);
 	}
+	while (l->slab_count)
+		free(l->slabs[--l->slab_count]);
+	free(l->slabs);
 	while ((d = l->deferred)) {
 		l->deferred = d->next;
 		free(d);
@@ -226,13 +230,15 @@ static void settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 		}
 		*link = d->next;
 		if (block && d->t_start >= t_enter &&
-		    d->addr + GLIBC_CHUNK_HEADER >= block->addr &&
-		    d->addr < block->addr + (block->size ? block->size : 1)) {
-			mine = overlap(first_page_of(block->addr),
-				       page_count(block->addr, block->size),
-				       d->first_page, d->npages);
+		    d->addr + GLIBC_CHUNK_HEADER >= alloc_addr(block) &&
+		    d->addr < alloc_addr(block) +
+				      (block->size ? block->size : 1)) {
+			mine = overlap(
+				first_page_of(alloc_addr(block)),
+				page_count(alloc_addr(block), block->size),
+				d->first_page, d->npages);
 			block->faults++;
-			block->by[d->kind] += mine;
+			alloc_add_by(block, d->kind, mine);
 			l->stats.faults_in_allocs++;
 			lg_touch(l, block, &by, mine, true);
 		} else {
@@ -249,6 +255,71 @@ static void settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 
 /* ---- allocations -------------------------------------------------- */
 
+#define SLAB_ALLOCS 512 /* struct alloc slots per slab: 64 KiB */
+
+/* A zeroed slot for a block: from the free slots, else a new slab. The
+ * slots are not malloc()ed one by one: malloc's own header would add an
+ * eighth to each. */
+static struct alloc *alloc_new(struct ledger *l)
+{
+	struct alloc *a = l->free_allocs, *slab;
+	void **slabs;
+	size_t i;
+
+	if (!a) {
+		slabs = realloc(l->slabs, (l->slab_count + 1) * sizeof(*slabs));
+		if (!slabs)
+			return NULL;
+		l->slabs = slabs;
+		slab = malloc(SLAB_ALLOCS * sizeof(*slab));
+		if (!slab)
+			return NULL;
+		l->slabs[l->slab_count++] = slab;
+		for (i = 0; i < SLAB_ALLOCS; i++) {
+			slab[i].cold = (struct alloc_cold *)l->free_allocs;
+			l->free_allocs = &slab[i];
+		}
+		a = l->free_allocs;
+	}
+	l->free_allocs = (struct alloc *)a->cold;
+	memset(a, 0, sizeof(*a));
+	return a;
+}
+
+static void alloc_free(struct ledger *l, struct alloc *a)
+{
+	if (a->cold)
+		free(a->cold->check);
+	free(a->cold);
+	a->cold = (struct alloc_cold *)l->free_allocs;
+	l->free_allocs = a;
+}
+
+struct alloc_cold *lg_cold(struct alloc *a)
+{
+	if (!a->cold)
+		a->cold = calloc(1, sizeof(*a->cold));
+	return a->cold;
+}
+
+/* The argument a report shows beside the size: calloc's element count,
+ * realloc's old block, the alignment; 0 for the others. */
+static uint64_t alloc_arg(uint32_t fn, const __u64 *args)
+{
+	switch (fn) {
+	case PT_FN_CALLOC:
+	case PT_FN_REALLOC:
+	case PT_FN_REALLOCARRAY:
+	case PT_FN_ALIGNED_ALLOC:
+	case PT_FN_MEMALIGN:
+		return args[0];
+	case PT_FN_POSIX_MEMALIGN:
+		return args[1];
+	default:
+		return 0;
+	}
+}
+
 static void view_of(const struct ledger *l, const struct alloc *a,
 		    struct alloc_view *v)
 {
@@ -260,9 +331,9 @@ static void view_of(const struct ledger *l, const struct alloc *a,
 	v->pid = l->pid;
 	v->tid = a->tid;
 	v->fn = a->fn;
-	v->addr = a->addr;
+	v->addr = alloc_addr(a);
 	v->size = a->size;
-	memcpy(v->args, a->args, sizeof(v->args));
+	v->arg = a->arg;
 	v->caller = a->caller;
 	v->site = a->site;
 	v->stack_id = a->stack_id;
@@ -270,14 +341,14 @@ static void view_of(const struct ledger *l, const struct alloc *a,
 	v->t_alloc = a->t_alloc;
 	v->chunk_known = a->flags & ALLOC_CHUNK_KNOWN;
 	v->chunk_mmapped = a->flags & ALLOC_CHUNK_MMAPPED;
-	v->pages = page_count(a->addr, a->size);
+	v->pages = page_count(alloc_addr(a), a->size);
 	if (a->flags & ALLOC_RELEASED) {
 		v->released = true;
-		v->resident_pages = a->released_resident;
-		v->zero_pages = a->released_zero;
+		v->resident_pages = a->cold ? a->cold->released_resident : 0;
+		v->zero_pages = a->cold ? a->cold->released_zero : 0;
 	} else {
-		pagestate__count(l->pages, first_page_of(a->addr), v->pages,
-				 &counts);
+		pagestate__count(l->pages, first_page_of(alloc_addr(a)),
+				 v->pages, &counts);
 		/* swapped pages hold memory too, elsewhere */
 		v->resident_pages = counts.pages[PAGE_RESIDENT] +
 				    counts.pages[PAGE_SWAPPED];
@@ -293,9 +364,9 @@ static void view_of(const struct ledger *l, const struct alloc *a,
 				(int64_t)(a->first_touch - a->t_alloc) :
 				0;
 	for (k = 0; k < BY__COUNT; k++)
-		v->by[k] = a->by[k];
-	v->realloc_from = a->realloc_from;
-	v->check = a->check;
+		v->by[k] = alloc_by(a, k);
+	v->realloc_from = a->cold ? a->cold->realloc_from : 0;
+	v->check = a->cold ? a->cold->check : NULL;
 }
 
 void lg_end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
@@ -314,8 +385,7 @@ void lg_end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
 	interval_index__remove(l->live, &a->node);
 	if (l->on_alloc_end)
 		l->on_alloc_end(l->ctx, &v);
-	free(a->check);
-	free(a);
+	alloc_free(l, a);
 }
 
 static void report_failed(struct ledger *l, const struct pt_rec_call *rec,
@@ -335,7 +405,7 @@ static void report_failed(struct ledger *l, const struct pt_rec_call *rec,
 		.first_touch_ns = -1,
 	};
 
-	memcpy(v.args, rec->args, sizeof(v.args));
+	v.arg = alloc_arg(rec->fn, rec->args);
 	l->stats.failed++;
 	if (l->on_alloc_end)
 		l->on_alloc_end(l->ctx, &v);
@@ -345,7 +415,7 @@ struct alloc *lg_find_block(const struct ledger *l, uint64_t addr)
 {
 	struct alloc *a = lg_alloc_at(l, addr);
 
-	return a && a->addr == addr ? a : NULL;
+	return a && alloc_addr(a) == addr ? a : NULL;
 }
 
 struct alloc *lg_new_alloc(struct ledger *l, const struct pt_rec_call *rec,
@@ -354,7 +424,7 @@ struct alloc *lg_new_alloc(struct ledger *l, const struct pt_rec_call *rec,
 	uint64_t end = rec->addr + (size ? size : 1);
 	struct page_counts counts = { { 0 } };
 	struct interval_node *stale;
-	struct alloc *a = calloc(1, sizeof(*a));
+	struct alloc *a = alloc_new(l);
 
 	if (!a)
 		return NULL;
@@ -366,9 +436,8 @@ struct alloc *lg_new_alloc(struct ledger *l, const struct pt_rec_call *rec,
 			     ALLOC_OVERLAPPED, rec->hdr.ts, 0, 0);
 	}
 	a->id = l->next_id++;
-	a->addr = rec->addr;
 	a->size = size;
-	memcpy(a->args, rec->args, sizeof(a->args));
+	a->arg = alloc_arg(rec->fn, rec->args);
 	a->caller = rec->caller;
 	a->site = from->site;
 	a->stack_id = from->stack;
@@ -380,11 +449,11 @@ struct alloc *lg_new_alloc(struct ledger *l, const struct pt_rec_call *rec,
 		a->flags |= ALLOC_CHUNK_KNOWN;
 	if (rec->flags & PT_CALL_CHUNK_MMAPPED)
 		a->flags |= ALLOC_CHUNK_MMAPPED;
-	pagestate__count(l->pages, first_page_of(a->addr),
-			 page_count(a->addr, size), &counts);
+	pagestate__count(l->pages, first_page_of(rec->addr),
+			 page_count(rec->addr, size), &counts);
 	a->resident_at_alloc = counts.pages[PAGE_RESIDENT];
-	if (interval_index__insert(l->live, &a->node, a->addr, end)) {
-		free(a);
+	if (interval_index__insert(l->live, &a->node, rec->addr, end)) {
+		alloc_free(l, a);
 		return NULL;
 	}
 	l->stats.allocs++;
@@ -439,7 +508,8 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec,
 		settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}
-	a->realloc_from = old_id;
+	if (old_id && lg_cold(a))
+		a->cold->realloc_from = old_id;
 	settle_deferred(l, rec->hdr.tid, a, rec->t_enter);
 }
 

@@ -104,7 +104,7 @@ struct alloc_view {
 	enum alloc_end end;
 	uint64_t addr;
 	uint64_t size;
-	uint64_t args[3]; /* the call's arguments */
+	uint64_t arg; /* calloc's nmemb, realloc's old block, the alignment */
 	uint64_t caller; /* return address of the allocating call */
 	uint64_t site; /* the call site located (packed code_loc), 0 unknown */
 	int32_t stack_id; /* its user stack (stacks.h handle), PT_NO_STACK if

@@ -89,15 +89,17 @@ static int check_alloc(struct ledger *l, struct alloc *a, struct pagetable *pt,
 		       bool late)
 {
 	struct table_pages tp = {
-		.first = first_page_of(a->addr),
-		.count = page_count(a->addr, a->size),
+		.first = first_page_of(alloc_addr(a)),
+		.count = page_count(alloc_addr(a), a->size),
 	};
 	struct page_check *check;
 	int err;
 
 	/* the first check stands: the block is already released after it */
-	if (a->check || !tp.count)
+	if ((a->cold && a->cold->check) || !tp.count)
 		return 0;
+	if (!lg_cold(a))
+		return -ENOMEM;
 	check = calloc(1, sizeof(*check));
 	tp.state = calloc(tp.count, 1); /* PAGE_ABSENT is 0 */
 	if (!check || !tp.state) {
@@ -120,7 +122,7 @@ static int check_alloc(struct ledger *l, struct alloc *a, struct pagetable *pt,
 	check->frames_known = pagetable__frames_known(pt);
 	compare(l, &tp, check);
 	free(tp.state);
-	a->check = check;
+	a->cold->check = check;
 	return 0;
 }
 

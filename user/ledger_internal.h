@@ -23,29 +23,48 @@
 #define ALLOC_CHUNK_MMAPPED 0x2
 #define ALLOC_RELEASED 0x4 /* its pages were unmapped or moved away */
 
+/*
+ * What few allocations have: pages they populated (most small blocks share
+ * a page another block's fault populated), a realloc's origin, pages
+ * released with their mapping, a --verify check.
+ */
+struct alloc_cold {
+	uint32_t by[BY__COUNT];
+	uint32_t released_resident; /* counts when ALLOC_RELEASED */
+	uint32_t released_zero;
+	uint64_t realloc_from;
+	struct page_check *check; /* --verify: kept until the record */
+};
+
+/*
+ * A live block: 128 bytes, kept in slabs (lg_alloc_new()), its address the
+ * node's start. A million live small blocks are a million of these.
+ */
 struct alloc {
 	struct interval_node node; /* [addr, addr + max(size, 1)) */
 	uint64_t id;
-	uint64_t addr;
 	uint64_t size;
-	uint64_t args[3];
+	uint64_t arg; /* the argument reports show (alloc_arg()) */
 	uint64_t caller;
 	uint64_t site;
 	uint64_t chunk_size;
 	uint64_t t_alloc;
 	uint64_t first_touch; /* ns of the first page populated after return */
-	uint64_t realloc_from;
-	uint64_t resident_at_alloc;
-	uint32_t by[BY__COUNT];
+	struct alloc_cold *cold; /* NULL until needed: lg_cold() */
+	uint32_t resident_at_alloc;
 	uint32_t faults;
 	uint32_t tid;
-	uint32_t released_resident; /* counts when ALLOC_RELEASED */
-	uint32_t released_zero;
+	int32_t stack_id;
 	uint8_t fn;
 	uint8_t flags;
-	int32_t stack_id;
-	struct page_check *check; /* --verify: kept until the record */
 };
+
+_Static_assert(sizeof(struct alloc) <= 128, "struct alloc grew past 128 bytes");
+
+static inline uint64_t alloc_addr(const struct alloc *a)
+{
+	return a->node.start;
+}
 
 /* A fault inside an allocator call whose block is not known yet. */
 struct deferred {
@@ -77,6 +96,10 @@ struct ledger {
 	size_t group_capacity;
 	uint64_t next_id;
 	uint64_t brk; /* last break seen, 0 if none */
+	struct alloc *free_allocs; /* struct alloc slots to reuse, chained by
+				      their cold pointer */
+	void **slabs; /* where the slots come from */
+	size_t slab_count;
 	bool light; /* --light */
 	/* --light, mremap: the block the old mapping held, its fn */
 	uint64_t moved_from_id;
@@ -143,6 +166,23 @@ void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,
  * by the touching code described in *base. */
 void lg_touch(struct ledger *l, const struct alloc *a, const struct touch *base,
 	      uint64_t pages, bool fault);
+
+/* The cold part of a, made on first use; NULL if out of memory. */
+struct alloc_cold *lg_cold(struct alloc *a);
+/* Pages a populated by kind k. */
+static inline uint32_t alloc_by(const struct alloc *a, enum by_kind k)
+{
+	return a->cold ? a->cold->by[k] : 0;
+}
+
+/* Count pages populated in a by kind k. */
+static inline void alloc_add_by(struct alloc *a, enum by_kind k, uint64_t pages)
+{
+	struct alloc_cold *cold = pages ? lg_cold(a) : NULL;
+
+	if (cold)
+		cold->by[k] += (uint32_t)pages;
+}
 
 /* A new live block from an allocator call (its block, its size); NULL
  * if it cannot be indexed. Blocks it overlaps end as overlapped. */

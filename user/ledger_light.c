@@ -39,7 +39,8 @@ static bool is_light_block(const struct alloc *a)
 /* Where the block's mapping (or heap growth) starts. */
 static uint64_t base_of(const struct alloc *a)
 {
-	return a->fn == ALLOC_FN_CHUNK ? a->addr - CHUNK_HEADER_BYTES : a->addr;
+	return a->fn == ALLOC_FN_CHUNK ? alloc_addr(a) - CHUNK_HEADER_BYTES :
+					 alloc_addr(a);
 }
 
 static struct alloc *new_block(struct ledger *l,
@@ -80,7 +81,7 @@ static void end_blocks(struct ledger *l, uint64_t start, uint64_t end,
 					    end :
 					    end + CHUNK_HEADER_BYTES))) {
 		a = container_of(node, struct alloc, node);
-		lo = a->addr + (a->size ? a->size : 1);
+		lo = alloc_addr(a) + (a->size ? a->size : 1);
 		if (!is_light_block(a) || base_of(a) < start ||
 		    base_of(a) >= end)
 			continue;
@@ -171,7 +172,8 @@ void lg_light_after_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 			    new_block(l, rec, fn, (uint64_t)rec->ret, new_len,
 				      by);
 		if (a) {
-			a->realloc_from = l->moved_from_id;
+			if (lg_cold(a))
+				a->cold->realloc_from = l->moved_from_id;
 			if (fn == ALLOC_FN_CHUNK)
 				a->flags |= ALLOC_CHUNK_KNOWN;
 		}
@@ -192,13 +194,13 @@ void ledger__on_chunk(struct ledger *l, const struct pt_rec_chunk *rec)
 	    size != page_align(rec->length) || size <= CHUNK_HEADER_BYTES)
 		return;
 	interval_index__remove(l->live, &a->node);
-	a->addr += CHUNK_HEADER_BYTES;
 	a->size = size - CHUNK_HEADER_BYTES;
 	a->chunk_size = size;
 	a->fn = ALLOC_FN_CHUNK;
 	a->flags |= ALLOC_CHUNK_KNOWN | ALLOC_CHUNK_MMAPPED;
-	if (interval_index__insert(l->live, &a->node, a->addr,
-				   a->addr + a->size))
+	if (interval_index__insert(l->live, &a->node,
+				   rec->mapping + CHUNK_HEADER_BYTES,
+				   rec->mapping + size))
 		lg_end_alloc(l, a, ALLOC_OVERLAPPED, rec->hdr.ts, 0, 0);
 }
 

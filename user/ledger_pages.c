@@ -21,8 +21,8 @@ void lg_walk(struct ledger *l, uint64_t first, uint64_t count,
 	for (node = interval_index__first_overlap(l->live, start, end);
 	     node && node->start < end; node = next) {
 		struct alloc *a = container_of(node, struct alloc, node);
-		uint64_t a_first = first_page_of(a->addr);
-		uint64_t a_end = a_first + page_count(a->addr, a->size);
+		uint64_t a_first = first_page_of(alloc_addr(a));
+		uint64_t a_end = a_first + page_count(alloc_addr(a), a->size);
 		uint64_t lo = a_first > first ? a_first : first;
 		uint64_t hi = a_end < last ? a_end : last;
 
@@ -183,7 +183,7 @@ static void charge_block(struct ledger *l, struct alloc *a, uint64_t first,
 	struct fault_charge *fc = ctx;
 
 	(void)first;
-	a->by[fc->kind] += count;
+	alloc_add_by(a, fc->kind, count);
 	if (!fc->in_call && !a->first_touch)
 		a->first_touch = fc->t;
 	lg_touch(l, a, &fc->by, count, false);
@@ -254,7 +254,7 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 		}
 		charge->alloc_id = owner->id;
 		if (outcome == PT_OUT_FILE) {
-			owner->by[BY_FILE] += fc.outside;
+			alloc_add_by(owner, BY_FILE, fc.outside);
 			lg_touch(l, owner, &fc.by, fc.outside, false);
 			fc.outside = 0;
 		}
@@ -300,15 +300,22 @@ static void snapshot_block(struct ledger *l, struct alloc *a, uint64_t first,
 	(void)first;
 	(void)count;
 	/* only blocks wholly inside, and only the first time */
-	if (a->addr < range[0] || a->node.end > range[1] ||
+	if (alloc_addr(a) < range[0] || a->node.end > range[1] ||
 	    (a->flags & ALLOC_RELEASED))
 		return;
-	pagestate__count(l->pages, first_page_of(a->addr),
-			 page_count(a->addr, a->size), &counts);
-	a->released_resident =
-		counts.pages[PAGE_RESIDENT] + counts.pages[PAGE_SWAPPED];
-	a->released_zero = counts.pages[PAGE_ZERO];
+	pagestate__count(l->pages, first_page_of(alloc_addr(a)),
+			 page_count(alloc_addr(a), a->size), &counts);
 	a->flags |= ALLOC_RELEASED;
+	if (!counts.pages[PAGE_RESIDENT] && !counts.pages[PAGE_SWAPPED] &&
+	    !counts.pages[PAGE_ZERO])
+		return; /* nothing to keep: no cold part needed */
+	if (!lg_cold(a)) {
+		a->flags &= ~ALLOC_RELEASED; /* counted from the pages */
+		return;
+	}
+	a->cold->released_resident =
+		counts.pages[PAGE_RESIDENT] + counts.pages[PAGE_SWAPPED];
+	a->cold->released_zero = counts.pages[PAGE_ZERO];
 }
 
 void lg_snapshot_range(struct ledger *l, uint64_t start, uint64_t end)
@@ -354,7 +361,7 @@ static void populate_block(struct ledger *l, struct alloc *a, uint64_t first,
 	struct populate_charge *pc = ctx;
 	uint64_t changed = will_change(l, first, count, pc->state);
 
-	a->by[BY_SYSCALL] += changed;
+	alloc_add_by(a, BY_SYSCALL, changed);
 	if (changed && !a->first_touch)
 		a->first_touch = pc->by->t;
 	if (!pc->charge->alloc_id)

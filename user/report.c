@@ -145,18 +145,18 @@ static void json_alloc(struct json_writer *w, const struct alloc_view *v,
 		json__kv_i64(w, "free_tid", v->free_tid);
 	switch (v->fn) {
 	case PT_FN_CALLOC:
-		json__kv_u64(w, "nmemb", v->args[0]);
+		json__kv_u64(w, "nmemb", v->arg);
 		break;
 	case PT_FN_REALLOC:
 	case PT_FN_REALLOCARRAY:
-		json__kv_hex(w, "old_addr", v->args[0]);
+		json__kv_hex(w, "old_addr", v->arg);
 		break;
 	case PT_FN_POSIX_MEMALIGN:
-		json__kv_u64(w, "align", v->args[1]);
+		json__kv_u64(w, "align", v->arg);
 		break;
 	case PT_FN_ALIGNED_ALLOC:
 	case PT_FN_MEMALIGN:
-		json__kv_u64(w, "align", v->args[0]);
+		json__kv_u64(w, "align", v->arg);
 		break;
 	default:
 		break;
