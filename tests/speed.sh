@@ -54,6 +54,8 @@ t_loop_stack_walked_once() {
 	expect "folded: same stacks" "$(grep -v '^\[no allocation\]' "$TMP/memof.out" | sort | md5sum)" \
 		"$(grep -v '^\[no allocation\]' "$TMP/exactf.out" | sort | md5sum)"
 	expect "folded: touch line" "$(grep -cE ';main;solve 16384$' "$TMP/memof.out")" 1
-	expect "site stack" "$(site_record "$TMP/memo.out" touch solve '[.stack[].sym] | join(";")')" \
-		"$(site_record "$TMP/exact.out" touch solve '[.stack[].sym] | join(";")')"
+	expect "alloc stack" "$(alloc "$TMP/memo.out" $((64 * MiB)) '[.stack[0:2][].sym] | join(";")')" \
+		"$(alloc "$TMP/exact.out" $((64 * MiB)) '[.stack[0:2][].sym] | join(";")')"
+	expect "alloc stack frames" "$(alloc "$TMP/memo.out" $((64 * MiB)) '[.stack[0:2][].sym] | join(";")')" \
+		"make_matrix;main"
 }

@@ -125,7 +125,7 @@ t_interval_shows_the_steady_loop() {
 
 t_warmup_excludes_startup() {
 	local f=$TMP/wu.out
-	run_pt wu --json --warmup 1 -- "$T/phases"
+	run_pt wu --json --warmup 2 -- "$T/phases"
 	expect "exit code" "$(rc_of wu)" 0
 	expect "no start-up site" "$(jq -c 'select(.type=="site" and .site.sym=="warm_up")' "$f" | wc -l)" 0
 	expect "steady pages" "$(site_record "$f" touch steady_state .pages)" 1250
