@@ -17,7 +17,8 @@ WARNINGS := -Wall -Wextra -Werror
 USER_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) \
 	-I$(OUTPUT) -Ibpf -Iuser
 # BPF_PROG() wrappers pass every tracepoint argument, used or not
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) \
+# -mcpu=v3: atomic or and exchange (--light's granules), Linux 5.12+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARNINGS) \
 	-Wno-unused-parameter -Ivmlinux -Ibpf
 LDLIBS := -lbpf -ldw -lelf -lz
 

@@ -732,6 +732,7 @@ struct {
 #define MAP_NORESERVE_FLAG 0x4000
 #define MAP_STACK_FLAG 0x20000
 #define MAP_PRIVATE_FLAG 0x02
+#define MAP_TYPE_MASK 0x0f
 #define PROT_WRITE_FLAG 0x2
 
 /* the advice (madvise) that releases or populates pages */
@@ -772,6 +773,7 @@ static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 	__u64 key = ts->fault.addr >> PT_GRANULE_SHIFT;
 	struct pt_granule *g;
 	__u32 zero_key = 0, first, span, i;
+	__u64 *words;
 	__u8 bit;
 
 	ts->fault.open = 0;
@@ -810,39 +812,83 @@ static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 	first = (ts->fault.addr >> 12) & (PT_GRANULE_PAGES - 1);
 	first &= ~(span - 1);
 	bit = 1 << outcome;
+	words = (__u64 *)g->outcomes;
 	for (i = 0; i < PT_GRANULE_PAGES; i++) {
+		__u32 page = (first + i) & (PT_GRANULE_PAGES - 1);
+
 		if (i >= span)
 			break;
-		g->outcomes[(first + i) & (PT_GRANULE_PAGES - 1)] |= bit;
+		__sync_fetch_and_or(&words[page / 8],
+				    (__u64)bit << (page % 8 * 8));
 	}
 }
 
-/* Send granule key (if any pages were faulted there) and forget it. */
-static __always_inline void send_granule(__u64 key)
+/*
+ * Send the pages faulted in granule key since it was last sent, taking
+ * them word by word: a fault another CPU takes meanwhile lands either in
+ * this record or in the granule for the next. The granule stays in the
+ * map (a fault may hold it), unless the address space is gone (exec).
+ */
+static __always_inline void send_granule(__u64 key, bool forget)
 {
 	struct pt_granule *g = bpf_map_lookup_elem(&granules, &key);
 	struct pt_rec_pages *rec;
+	__u64 *from, *to, any = 0;
+	int i;
 
 	if (!g)
 		return;
 	rec = reserve(sizeof(*rec), PT_REC_PAGES);
 	if (rec) {
 		rec->granule = key;
-		bpf_probe_read_kernel(&rec->pages, sizeof(rec->pages), g);
-		submit(rec);
+		rec->pages.first_ns = g->first_ns;
+		rec->pages.first_tid = g->first_tid;
+		rec->pages.pad = 0;
+		from = (__u64 *)g->outcomes;
+		to = (__u64 *)rec->pages.outcomes;
+		for (i = 0; i < PT_GRANULE_PAGES / 8; i++) {
+			to[i] = __sync_lock_test_and_set(&from[i], 0);
+			any |= to[i];
+		}
+		if (any)
+			submit(rec);
+		else
+			bpf_ringbuf_discard(rec, 0);
 	}
-	bpf_map_delete_elem(&granules, &key);
+	if (forget)
+		bpf_map_delete_elem(&granules, &key);
 }
 
 static long send_granule_at(__u64 index, __u64 *first)
 {
-	send_granule(*first + index);
+	send_granule(*first + index, false);
 	return 0;
 }
 
 static long send_any_granule(void *map, __u64 *key, void *value, void *ctx)
 {
-	send_granule(*key);
+	send_granule(*key, false);
+	return 0;
+}
+
+static long forget_granule(void *map, __u64 *key, void *value, void *ctx)
+{
+	send_granule(*key, true);
+	return 0;
+}
+
+/* exec: the old image's instructions, sent while their code is known */
+static long send_fault_site(void *map, struct pt_fault_site_key *key,
+			    struct pt_fault_site *site, void *ctx)
+{
+	struct pt_rec_site *rec = reserve(sizeof(*rec), PT_REC_SITE);
+
+	if (rec) {
+		rec->key = *key;
+		rec->counts = *site;
+		submit(rec);
+	}
+	bpf_map_delete_elem(&fault_sites, key);
 	return 0;
 }
 
@@ -913,7 +959,8 @@ static __always_inline bool followed_mapping(struct thread_state *ts, long ret)
 	__u64 flags = ts->sys.args[3];
 
 	return ts->sys.nr == PT_NR_MMAP && !pt_syscall_failed(ret) &&
-	       (flags & MAP_ANONYMOUS_FLAG) && (flags & MAP_PRIVATE_FLAG) &&
+	       (flags & MAP_ANONYMOUS_FLAG) &&
+	       (flags & MAP_TYPE_MASK) == MAP_PRIVATE_FLAG &&
 	       !(flags &
 		 (MAP_FIXED_FLAG | MAP_NORESERVE_FLAG | MAP_STACK_FLAG)) &&
 	       (ts->sys.args[2] & PROT_WRITE_FLAG) &&
@@ -963,7 +1010,7 @@ static long vma_end(struct task_struct *task, struct vm_area_struct *vma,
 }
 
 /* A copy of the user stack from sp, as much as its mapping holds. */
-static __always_inline void send_user_stack(struct pt_regs *regs)
+static __always_inline void send_user_stack(struct pt_regs *regs, __u32 nr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct stack_vma vma = {};
@@ -977,7 +1024,7 @@ static __always_inline void send_user_stack(struct pt_regs *regs)
 	rec->ip = regs->ip;
 	rec->sp = sp;
 	rec->bp = regs->bp;
-	rec->pad = 0;
+	rec->nr = nr;
 	if (!bpf_find_vma(task, sp, vma_end, &vma, 0) && vma.end > sp &&
 	    vma.end - sp < size)
 		size = vma.end - sp;
@@ -1221,7 +1268,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		     (ts->sys.nr == PT_NR_BRK && (__u64)ret > ts->old_brk &&
 		      ts->old_brk) ||
 		     (ts->sys.nr == PT_NR_MREMAP && !pt_syscall_failed(ret))))
-			send_user_stack(regs);
+			send_user_stack(regs, ts->sys.nr);
 		if (followed) {
 			ts->chunk_at = ret;
 			ts->chunk_len = ts->sys.args[1];
@@ -1291,8 +1338,10 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
 	if (!is_target())
 		return 0;
 	/* the pages faulted before belonged to the old address space */
-	if (targ_light)
-		bpf_for_each_map_elem(&granules, send_any_granule, NULL, 0);
+	if (targ_light) {
+		bpf_for_each_map_elem(&granules, forget_granule, NULL, 0);
+		bpf_for_each_map_elem(&fault_sites, send_fault_site, NULL, 0);
+	}
 	emit_task(task, PT_TASK_EXEC, old_pid, 0);
 	return 0;
 }

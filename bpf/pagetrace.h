@@ -21,6 +21,7 @@ enum pt_rec_type {
 	PT_REC_PAGES, /* --light: the pages faulted in, per 2 MiB granule */
 	PT_REC_CHUNK, /* --light: the word glibc wrote into a new mapping */
 	PT_REC_USTACK, /* --light: the top of the user stack at a syscall */
+	PT_REC_SITE, /* --light: one instruction's fault counts, at exec */
 	PT_REC__COUNT,
 };
 
@@ -130,7 +131,9 @@ enum pt_task_kind {
 #define PT_GRANULE_PAGES 512
 
 struct pt_granule {
-	__u8 outcomes[PT_GRANULE_PAGES];
+	/* set and taken a 64-bit word at a time, atomically: a fault on
+	 * another CPU may set bits while a release sends the granule */
+	__u8 outcomes[PT_GRANULE_PAGES] __attribute__((aligned(8)));
 	__u64 first_ns; /* the first fault in it */
 	__u32 first_tid;
 	__u32 pad;
@@ -257,8 +260,15 @@ struct pt_rec_ustack {
 	__u64 sp;
 	__u64 bp;
 	__u32 size; /* bytes of stack copied */
-	__u32 pad;
+	__u32 nr; /* the syscall's number, as its record will have it */
 	__u8 stack[PT_USTACK_BYTES];
+};
+
+/* The fault counts of one instruction of the image an exec replaced. */
+struct pt_rec_site {
+	struct pt_rec_header hdr;
+	struct pt_fault_site_key key;
+	struct pt_fault_site counts;
 };
 
 struct pt_rec_task {

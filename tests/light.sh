@@ -14,7 +14,7 @@ t_light_ledger_equals_the_default() {
 	# the core targets whose big blocks glibc maps (aligned ones aside:
 	# thp's posix_memalign block is seen as its whole mapping)
 	for t in alloc_write calloc_touch lazy zero_cow dontneed realloc_grow \
-		realloc_copy threads populate fork_cow stacks; do
+		realloc_copy threads populate fork_cow stacks heap_trim; do
 		# (some targets print: the report goes to a file of its own)
 		run_pt "d_$t" --json -o "$TMP/d_$t.json" -- "$T/$t"
 		run_pt "l_$t" --json --light -o "$TMP/l_$t.json" -- "$T/$t"
@@ -26,6 +26,8 @@ t_light_ledger_equals_the_default() {
 		expect "$t: light" "$(summary "$TMP/l_$t.json" .light)" true
 		expect "$t: complete" "$(summary "$TMP/l_$t.json" .complete)" true
 	done
+	# the heap shrank under a mapped block: its growths ended, not it
+	expect_true "trimmed heap" "$([ "$(jq -r 'select(.type=="alloc" and .fn=="brk" and .end=="free") | .id' "$TMP/l_heap_trim.json" | wc -l)" -ge 1 ]; echo $?)"
 }
 
 t_light_traps_no_call_and_sends_no_fault() {
@@ -38,6 +40,9 @@ t_light_traps_no_call_and_sends_no_fault() {
 	# 16384 faults, counted in the kernel: a few dozen records in all
 	expect_true "few records" "$([ "$(summary "$f" .records)" -lt 200 ]; echo $?)"
 	expect "stacks walked" "$(summary "$f" .stacks_walked)" 0
+	# every fault of the command, counted in the kernel per instruction,
+	# and none of pagetrace's own child before the exec
+	expect "every fault" "$(summary "$f" .faults)" "$(summary "$f" .kernel_faults)"
 	# the block: glibc's header read, its site unwound through glibc
 	# (no frame pointers there) by the call frame information
 	expect "block" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' \

@@ -15,6 +15,7 @@ int decode__record(const void *data, size_t size, struct event *ev)
 		[PT_REC_PAGES] = sizeof(struct pt_rec_pages),
 		[PT_REC_CHUNK] = sizeof(struct pt_rec_chunk),
 		[PT_REC_USTACK] = sizeof(struct pt_rec_ustack),
+		[PT_REC_SITE] = sizeof(struct pt_rec_site),
 	};
 	const struct pt_rec_header *hdr = data;
 

@@ -26,6 +26,7 @@ struct event {
 		const struct pt_rec_pages *pages;
 		const struct pt_rec_chunk *chunk;
 		const struct pt_rec_ustack *ustack;
+		const struct pt_rec_site *site;
 	};
 };
 

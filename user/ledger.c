@@ -542,10 +542,10 @@ void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		.t = rec->hdr.ts,
 	};
 
-	uint64_t old_brk = l->brk;
+	uint64_t old_brk = rec->nr == PT_NR_BRK ? lg_heap_end(l) : 0;
 
 	memset(charge, 0, sizeof(*charge));
-	lg_light_before_syscall(l, rec);
+	lg_light_before_syscall(l, rec, old_brk);
 	lg_on_syscall(l, rec, &by, charge);
 	lg_light_after_syscall(l, rec, &by, old_brk);
 }

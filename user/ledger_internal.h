@@ -193,8 +193,9 @@ void lg_end_alloc(struct ledger *l, struct alloc *a, enum alloc_end end,
 		  uint64_t t, pid_t tid, uint64_t realloc_to);
 
 /* ledger_light.c */
-void lg_light_before_syscall(struct ledger *l,
-			     const struct pt_rec_syscall *rec);
+/* old_brk: the break before the syscall (lg_heap_end()) */
+void lg_light_before_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
+			     uint64_t old_brk);
 void lg_light_after_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 			    const struct touch *by, uint64_t old_brk);
 
@@ -206,6 +207,9 @@ void lg_populate(struct ledger *l, uint64_t start, uint64_t end, bool write,
 		 const struct touch *by, struct ledger_charge *charge);
 
 /* ledger_syscalls.c */
+/* The break: the last seen, else (attached to a running process) the end
+ * of the [heap] mapping; 0 if neither. */
+uint64_t lg_heap_end(const struct ledger *l);
 void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		   const struct touch *by, struct ledger_charge *charge);
 

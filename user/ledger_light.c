@@ -66,9 +66,11 @@ static struct alloc *new_block(struct ledger *l,
 	return lg_new_alloc(l, &call, size, &from);
 }
 
-/* End the blocks whose mappings start in [start, end). */
+/* End the blocks (of kind fn, 0: any) whose mappings start in [start,
+ * end); realloc_to: the block a reallocated one became, 0 if none. */
 static void end_blocks(struct ledger *l, uint64_t start, uint64_t end,
-		       enum alloc_end how, const struct pt_rec_syscall *rec)
+		       uint32_t fn, enum alloc_end how, uint64_t realloc_to,
+		       const struct pt_rec_syscall *rec)
 {
 	struct interval_node *node;
 	uint64_t lo = start;
@@ -82,8 +84,8 @@ static void end_blocks(struct ledger *l, uint64_t start, uint64_t end,
 					    end + CHUNK_HEADER_BYTES))) {
 		a = container_of(node, struct alloc, node);
 		lo = alloc_addr(a) + (a->size ? a->size : 1);
-		if (!is_light_block(a) || base_of(a) < start ||
-		    base_of(a) >= end)
+		if (!is_light_block(a) || (fn && a->fn != fn) ||
+		    base_of(a) < start || base_of(a) >= end)
 			continue;
 		if (how == ALLOC_REALLOCATED) {
 			l->moved_from_id = a->id;
@@ -91,36 +93,57 @@ static void end_blocks(struct ledger *l, uint64_t start, uint64_t end,
 		} else {
 			l->stats.frees++;
 		}
-		lg_end_alloc(l, a, how, rec->hdr.ts, rec->hdr.tid,
-			     how == ALLOC_REALLOCATED ? l->next_id : 0);
+		lg_end_alloc(l, a, how, rec->hdr.ts, rec->hdr.tid, realloc_to);
 	}
 }
 
-void lg_light_before_syscall(struct ledger *l, const struct pt_rec_syscall *rec)
+/* The heap shrank to end: the growth that straddles it keeps its part. */
+static void trim_heap(struct ledger *l, uint64_t end)
+{
+	struct alloc *a = end ? lg_alloc_at(l, end - 1) : NULL;
+
+	if (!a || a->fn != ALLOC_FN_HEAP || alloc_addr(a) + a->size <= end)
+		return;
+	interval_index__remove(l->live, &a->node);
+	a->size = end - alloc_addr(a);
+	a->chunk_size = a->size;
+	if (interval_index__insert(l->live, &a->node, alloc_addr(a), end))
+		lg_end_alloc(l, a, ALLOC_OVERLAPPED, 0, 0, 0);
+}
+
+void lg_light_before_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
+			     uint64_t old_brk)
 {
 	uint64_t start = rec->args[0], len = page_align(rec->args[1]);
+	uint64_t new_len = page_align(rec->args[2]);
 
 	l->moved_from_id = 0;
 	if (!l->light || pt_syscall_failed(rec->ret))
 		return;
 	switch (rec->nr) {
 	case PT_NR_MUNMAP:
-		end_blocks(l, start, start + len, ALLOC_FREED, rec);
+		end_blocks(l, start, start + len, 0, ALLOC_FREED, 0, rec);
 		break;
 	case PT_NR_MREMAP:
 		/* glibc's realloc of a mmapped chunk: the block moves or
-		 * changes size with its mapping */
-		end_blocks(l, start, start + 1, ALLOC_REALLOCATED, rec);
+		 * changes size with its mapping, as the block about to be
+		 * made (lg_light_after_syscall()) */
+		end_blocks(l, start, start + 1, 0, ALLOC_REALLOCATED,
+			   new_len < l->min_size ? 0 : l->next_id, rec);
 		break;
 	case PT_NR_MMAP:
 		/* MAP_FIXED over a followed mapping */
-		end_blocks(l, (uint64_t)rec->ret, (uint64_t)rec->ret + len,
-			   ALLOC_FREED, rec);
+		end_blocks(l, (uint64_t)rec->ret, (uint64_t)rec->ret + len, 0,
+			   ALLOC_FREED, 0, rec);
 		break;
 	case PT_NR_BRK:
-		if (l->brk && (uint64_t)rec->ret < l->brk)
-			end_blocks(l, page_align(rec->ret), UINT64_MAX,
-				   ALLOC_FREED, rec);
+		/* the heap's growths past the new break go, the one across
+		 * it is cut; mapped blocks are no business of brk */
+		if (old_brk && (uint64_t)rec->ret < old_brk) {
+			end_blocks(l, page_align(rec->ret), page_align(old_brk),
+				   ALLOC_FN_HEAP, ALLOC_FREED, 0, rec);
+			trim_heap(l, page_align(rec->ret));
+		}
 		break;
 	default:
 		break;

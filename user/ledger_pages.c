@@ -184,7 +184,8 @@ static void charge_block(struct ledger *l, struct alloc *a, uint64_t first,
 
 	(void)first;
 	alloc_add_by(a, fc->kind, count);
-	if (!fc->in_call && !a->first_touch)
+	/* --light: a granule's faults have no time of their own */
+	if (!fc->in_call && !a->first_touch && !l->light)
 		a->first_touch = fc->t;
 	lg_touch(l, a, &fc->by, count, false);
 }

@@ -160,18 +160,22 @@ static void on_madvise(struct ledger *l, const struct pt_rec_syscall *rec,
 	}
 }
 
-static void on_brk(struct ledger *l, const struct pt_rec_syscall *rec)
+uint64_t lg_heap_end(const struct ledger *l)
 {
-	uint64_t new_brk = (uint64_t)rec->ret, old_brk = l->brk;
+	uint64_t end = l->brk;
+	size_t i;
 
 	/* attached to a running process: the heap's end is the old break */
-	if (!old_brk) {
-		size_t i;
+	for (i = 0; !end && i < mappings__count(l->maps); i++)
+		if (mappings__at(l->maps, i)->kind == MAPPING_HEAP)
+			end = mappings__at(l->maps, i)->end;
+	return end;
+}
 
-		for (i = 0; i < mappings__count(l->maps); i++)
-			if (mappings__at(l->maps, i)->kind == MAPPING_HEAP)
-				old_brk = mappings__at(l->maps, i)->end;
-	}
+static void on_brk(struct ledger *l, const struct pt_rec_syscall *rec)
+{
+	uint64_t new_brk = (uint64_t)rec->ret, old_brk = lg_heap_end(l);
+
 	if (old_brk && new_brk < old_brk)
 		lg_release_range(l, page_align(new_brk), page_align(old_brk),
 				 true);

@@ -15,6 +15,7 @@
 
 struct pending {
 	uint32_t tid; /* 0: free */
+	uint32_t nr; /* the syscall it was copied at */
 	struct code_origin from;
 };
 
@@ -107,16 +108,21 @@ void light__on_user_stack(struct light *lt, const struct pt_rec_ustack *rec)
 	for (i = first; i < n; i++)
 		locs[i - first] = symbols__locate(lt->sym, lt->maps, frames[i]);
 	p->tid = rec->hdr.tid;
+	p->nr = rec->nr;
 	p->from.site = code_loc__pack(locs[skip - first]);
 	p->from.stack = stacks__add(lt->stacks, locs, n - first);
 }
 
-bool light__take_origin(struct light *lt, uint32_t tid,
+bool light__take_origin(struct light *lt, uint32_t tid, uint32_t nr,
 			struct code_origin *from)
 {
 	struct pending *p = &lt->pending[tid % PENDING_SLOTS];
 
 	if (!tid || p->tid != tid)
+		return false;
+	p->tid = 0;
+	/* the syscall's own record was lost: not this one's stack */
+	if (p->nr != nr)
 		return false;
 	*from = p->from;
 	p->tid = 0;

@@ -27,8 +27,8 @@ void light__free(struct light *lt);
 void light__set_allocator(struct light *lt, const char *path);
 /* Unwind a stack copy; kept for its thread's next syscall record. */
 void light__on_user_stack(struct light *lt, const struct pt_rec_ustack *rec);
-/* Where thread tid's syscall came from, if a stack came before it. */
-bool light__take_origin(struct light *lt, uint32_t tid,
+/* Where thread tid's syscall nr came from, if its stack came before it. */
+bool light__take_origin(struct light *lt, uint32_t tid, uint32_t nr,
 			struct code_origin *from);
 /* Tracing is over (detached, drained): the granules and fault counts the
  * kernel still holds, into the ledger. 0 or -errno. */

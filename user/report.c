@@ -264,6 +264,8 @@ static const char *record_name(int type)
 		return "chunk";
 	case PT_REC_USTACK:
 		return "user_stack";
+	case PT_REC_SITE:
+		return "site";
 	default:
 		return "?";
 	}
@@ -289,6 +291,8 @@ static const char *affected_figures(int type)
 		return "allocations";
 	case PT_REC_USTACK:
 		return "sites";
+	case PT_REC_SITE:
+		return "faults";
 	default:
 		return "lifecycle";
 	}

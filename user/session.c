@@ -281,8 +281,8 @@ static void on_record(void *ctx, const void *data, size_t size)
 	case PT_REC_SYSCALL:
 		unmapping_code = code_goes(s, ev.sys);
 		/* --light: the stack copied for it, unwound */
-		if (!s->light ||
-		    !light__take_origin(s->light, ev.hdr->tid, &from))
+		if (!s->light || !light__take_origin(s->light, ev.hdr->tid,
+						     ev.sys->nr, &from))
 			from = touch_origin(s, ev.sys->ip, ev.sys->stack_id,
 					    ev.sys->stack_top);
 		ledger__on_syscall(s->ledger, ev.sys, &from, &charge);
@@ -326,6 +326,13 @@ static void on_record(void *ctx, const void *data, size_t size)
 	case PT_REC_USTACK:
 		if (s->light)
 			light__on_user_stack(s->light, ev.ustack);
+		break;
+	case PT_REC_SITE:
+		/* an exec is coming: its old image's instructions */
+		ledger__on_fault_site(s->ledger, site_of(s, ev.site->key.ip),
+				      ev.site->key.outcome,
+				      ev.site->counts.faults,
+				      ev.site->counts.pages);
 		break;
 	default:
 		break;
