@@ -726,15 +726,6 @@ struct {
 	__type(value, struct pt_fault_site);
 } fault_sites SEC(".maps");
 
-#define MAP_ANONYMOUS_FLAG 0x20
-/* map flags of mappings that are no allocation: stacks, reservations */
-#define MAP_FIXED_FLAG 0x10
-#define MAP_NORESERVE_FLAG 0x4000
-#define MAP_STACK_FLAG 0x20000
-#define MAP_PRIVATE_FLAG 0x02
-#define MAP_TYPE_MASK 0x0f
-#define PROT_WRITE_FLAG 0x2
-
 /* the advice (madvise) that releases or populates pages */
 #define MADV_DONTNEED_ADVICE 4
 #define MADV_REMOVE_ADVICE 9
@@ -943,7 +934,7 @@ static __always_inline void send_released(struct thread_state *ts, long ret)
 		bpf_for_each_map_elem(&granules, send_any_granule, NULL, 0);
 		break;
 	case PT_NR_MMAP:
-		if (ts->sys.args[3] & MAP_FIXED_FLAG)
+		if (ts->sys.args[3] & PT_MAP_FIXED)
 			send_range(ret, ret + len);
 		break;
 	case PT_NR_BRK:
@@ -956,15 +947,8 @@ static __always_inline void send_released(struct thread_state *ts, long ret)
 /* Is the mapping mmap made one the ledger follows as an allocation? */
 static __always_inline bool followed_mapping(struct thread_state *ts, long ret)
 {
-	__u64 flags = ts->sys.args[3];
-
 	return ts->sys.nr == PT_NR_MMAP && !pt_syscall_failed(ret) &&
-	       (flags & MAP_ANONYMOUS_FLAG) &&
-	       (flags & MAP_TYPE_MASK) == MAP_PRIVATE_FLAG &&
-	       !(flags &
-		 (MAP_FIXED_FLAG | MAP_NORESERVE_FLAG | MAP_STACK_FLAG)) &&
-	       (ts->sys.args[2] & PROT_WRITE_FLAG) &&
-	       ts->sys.args[1] >= targ_min_size;
+	       pt_followed_mapping(ts->sys.args, targ_min_size);
 }
 
 /*
@@ -1277,8 +1261,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	/* a file mmap carries the file's path: the longer record */
 	file = NULL;
-	if (ts->sys.nr == PT_NR_MMAP &&
-	    !(ts->sys.args[3] & MAP_ANONYMOUS_FLAG) && !pt_syscall_failed(ret))
+	if (ts->sys.nr == PT_NR_MMAP && !(ts->sys.args[3] & PT_MAP_ANONYMOUS) &&
+	    !pt_syscall_failed(ret))
 		file = fd_file((int)ts->sys.args[4]);
 	if (file) {
 		struct pt_rec_syscall_path *with_path =

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Rules the kernel side and user space must apply the same way: a call's
- * requested size, a syscall's failure, and the fault outcome (decided by
+ * requested size, a syscall's failure, the mappings --light follows, and
+ * the fault outcome (decided by
  * the BPF programs when a fault finishes; the unit tests feed it event
  * sequences). Include pagetrace.h first. No other includes.
  *
@@ -120,6 +121,31 @@ static inline __u64 pt_requested_size(__u32 fn, const __u64 *args)
 static inline int pt_syscall_failed(__s64 ret)
 {
 	return ret < 0 && ret >= -4095;
+}
+
+/* mmap's flags and protection bits (uapi values: the BPF side has no
+ * libc headers) */
+#define PT_MAP_TYPE 0x0f
+#define PT_MAP_PRIVATE 0x02
+#define PT_MAP_FIXED 0x10
+#define PT_MAP_ANONYMOUS 0x20
+#define PT_MAP_NORESERVE 0x4000
+#define PT_MAP_STACK 0x20000
+#define PT_PROT_WRITE 0x2
+
+/*
+ * --light: does an mmap with these arguments make a mapping followed as an
+ * allocation? Anonymous, private, writable, of at least min_size; not a
+ * thread stack, a reservation, nor placed over another mapping.
+ */
+static inline int pt_followed_mapping(const __u64 *args, __u64 min_size)
+{
+	__u64 flags = args[3];
+
+	return (flags & PT_MAP_ANONYMOUS) &&
+	       (flags & PT_MAP_TYPE) == PT_MAP_PRIVATE &&
+	       !(flags & (PT_MAP_FIXED | PT_MAP_NORESERVE | PT_MAP_STACK)) &&
+	       (args[2] & PT_PROT_WRITE) && args[1] >= min_size;
 }
 
 #endif /* PAGETRACE_RULES_H */

@@ -9,7 +9,6 @@
  * granules of page outcomes (struct pt_rec_pages), read in the kernel.
  */
 #include <string.h>
-#include <sys/mman.h>
 #include "ledger_internal.h"
 
 const char *ledger__fn_name(uint32_t fn)
@@ -150,17 +149,6 @@ void lg_light_before_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 	}
 }
 
-/* Would the kernel side have followed this mmap (followed_mapping())? */
-static bool followed_mapping(const struct ledger *l,
-			     const struct pt_rec_syscall *rec)
-{
-	uint64_t flags = rec->args[3];
-
-	return (flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_PRIVATE &&
-	       !(flags & (MAP_FIXED | MAP_NORESERVE | MAP_STACK)) &&
-	       (rec->args[2] & PROT_WRITE) && rec->args[1] >= l->min_size;
-}
-
 /* brk, mmap and mremap made memory: a block for it. old_brk: the break
  * before (lg_on_syscall has moved l->brk on). */
 void lg_light_after_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
@@ -174,7 +162,7 @@ void lg_light_after_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		return;
 	switch (rec->nr) {
 	case PT_NR_MMAP:
-		if (followed_mapping(l, rec))
+		if (pt_followed_mapping(rec->args, l->min_size))
 			new_block(l, rec, ALLOC_FN_MMAP, (uint64_t)rec->ret,
 				  page_align(rec->args[1]), by);
 		break;
