@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The allocator's calls: entry and return uprobes, free.
+ * Part of pagetrace.bpf.c, included there: it uses the maps, the
+ * thread state and the helpers defined before it.
+ */
+
+/* ---- allocator calls ---------------------------------------------- */
+
+/* glibc's chunk size field, flags masked out; 0 if it cannot be read */
+static __always_inline __u64 chunk_header(__u64 addr, __u32 *flags)
+{
+	__u64 size_field = 0;
+
+	if (!addr || bpf_probe_read_user(&size_field, sizeof(size_field),
+					 (void *)(addr - PT_GLIBC_SIZE_OFFSET)))
+		return 0;
+	*flags |= PT_CALL_CHUNK_KNOWN;
+	if (size_field & PT_GLIBC_IS_MMAPPED)
+		*flags |= PT_CALL_CHUNK_MMAPPED;
+	return size_field & ~7ULL;
+}
+
+/* --verify: hold the thread before it releases this block? Only a block
+ * with its own mapping goes back to the kernel at once. */
+static __always_inline bool should_hold(__u64 chunk_size, __u32 flags)
+{
+	return hold_enabled && (flags & PT_CALL_CHUNK_MMAPPED) &&
+	       chunk_size >= targ_min_size + 2 * PT_GLIBC_SIZE_OFFSET;
+}
+
+/* realloc may move (mremap) or unmap the old block: hold it first */
+static __always_inline void hold_before_realloc(__u64 old)
+{
+	struct pt_rec_hold *rec;
+	__u32 flags = 0;
+
+	if (!old || !should_hold(chunk_header(old, &flags), flags))
+		return;
+	rec = reserve(sizeof(*rec), PT_REC_HOLD);
+	if (!rec)
+		return;
+	rec->addr = old;
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+	bpf_send_signal_thread(targ_hold_signal);
+}
+
+/* With --min-size, only calls that may concern a big block are reported:
+ * one asking for enough, or a realloc of a block already followed. */
+static __always_inline bool call_reported(__u32 fn, const __u64 *args)
+{
+	__u64 old = args[0];
+
+	if (!targ_min_size || pt_requested_size(fn, args) >= targ_min_size)
+		return true;
+	return (fn == PT_FN_REALLOC || fn == PT_FN_REALLOCARRAY) && old &&
+	       bpf_map_lookup_elem(&tracked, &old);
+}
+
+SEC("uprobe")
+int alloc_entry(struct pt_regs *ctx)
+{
+	struct thread_state *ts;
+
+	if (!is_target())
+		return 0;
+	ts = thread_state(true);
+	if (!ts)
+		return 0;
+	if (ts->call.depth++ > 0)
+		return 0; /* nested: the outermost call is the one reported */
+	ts->call.fn = bpf_get_attach_cookie(ctx);
+	ts->call.t_enter = bpf_ktime_get_ns();
+	ts->call.args[0] = PT_REGS_PARM1(ctx);
+	ts->call.args[1] = PT_REGS_PARM2(ctx);
+	ts->call.args[2] = PT_REGS_PARM3(ctx);
+	ts->call.reported = call_reported(ts->call.fn, ts->call.args);
+	ts->call.stack_id =
+		ts->call.reported ?
+			take_stack_memo(ctx, &ts->call_stack, PT_REGS_IP(ctx),
+					PT_REGS_SP(ctx), PT_REGS_FP(ctx)) :
+			PT_NO_STACK;
+	if (ts->call.reported &&
+	    (ts->call.fn == PT_FN_REALLOC || ts->call.fn == PT_FN_REALLOCARRAY))
+		hold_before_realloc(ts->call.args[0]);
+	ts->call.caller = 0;
+	bpf_probe_read_user(&ts->call.caller, sizeof(ts->call.caller),
+			    (void *)PT_REGS_SP(ctx));
+	return 0;
+}
+
+/* With --min-size, the set of followed blocks, so that the frees of the
+ * others never leave the kernel. */
+static __always_inline void follow_block(__u32 fn, const __u64 *args,
+					 __u64 addr)
+{
+	__u64 old = args[0];
+	__u8 one = 1;
+
+	if (fn == PT_FN_REALLOC || fn == PT_FN_REALLOCARRAY)
+		bpf_map_delete_elem(&tracked, &old);
+	if (!addr || pt_requested_size(fn, args) < targ_min_size)
+		return;
+	/* the set is full: this block's free will be missed */
+	if (bpf_map_update_elem(&tracked, &addr, &one, BPF_ANY))
+		count_lost(PT_REC_FREE);
+}
+
+SEC("uretprobe")
+int alloc_return(struct pt_regs *ctx)
+{
+	struct thread_state *ts = thread_state(false);
+	struct pt_rec_call *rec;
+	__u64 ret = PT_REGS_RC(ctx);
+	__u64 addr = ret;
+
+	if (!ts || ts->call.depth == 0)
+		return 0;
+	if (--ts->call.depth > 0 || !ts->call.reported)
+		return 0;
+	if (ts->call.fn == PT_FN_POSIX_MEMALIGN) {
+		addr = 0;
+		if ((int)ret == 0)
+			bpf_probe_read_user(&addr, sizeof(addr),
+					    (void *)ts->call.args[0]);
+	}
+	if (targ_min_size)
+		follow_block(ts->call.fn, ts->call.args, addr);
+	rec = reserve(sizeof(*rec), PT_REC_CALL);
+	if (!rec)
+		return 0;
+	rec->fn = ts->call.fn;
+	rec->flags = 0;
+	rec->t_enter = ts->call.t_enter;
+	rec->args[0] = ts->call.args[0];
+	rec->args[1] = ts->call.args[1];
+	rec->args[2] = ts->call.args[2];
+	rec->ret = ret;
+	rec->addr = addr;
+	rec->caller = ts->call.caller;
+	rec->chunk_size = chunk_header(addr, &rec->flags);
+	rec->stack_id = ts->call.stack_id;
+	rec->pad = 0;
+	submit(rec);
+	return 0;
+}
+
+SEC("uprobe")
+int free_entry(struct pt_regs *ctx)
+{
+	struct thread_state *ts;
+	struct pt_rec_free *rec;
+	__u64 addr = PT_REGS_PARM1(ctx);
+
+	if (!addr || !is_target())
+		return 0;
+	ts = thread_state(false);
+	if (ts && ts->call.depth > 0)
+		return 0; /* freed by realloc: its record tells */
+	if (targ_min_size && bpf_map_delete_elem(&tracked, &addr) != 0)
+		return 0;
+	rec = reserve(sizeof(*rec), PT_REC_FREE);
+	if (!rec)
+		return 0;
+	rec->addr = addr;
+	rec->flags = 0;
+	rec->pad = 0;
+	rec->caller = 0;
+	/* reading user memory is dear (a VM may make it a few us): only
+	 * what is used. The block's header was read when it was allocated */
+	if (targ_free_callers)
+		bpf_probe_read_user(&rec->caller, sizeof(rec->caller),
+				    (void *)PT_REGS_SP(ctx));
+	if (hold_enabled &&
+	    should_hold(chunk_header(addr, &rec->flags), rec->flags)) {
+		rec->flags |= PT_CALL_HELD;
+		/* the reader must see it now: the thread waits for it */
+		bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+		bpf_send_signal_thread(targ_hold_signal);
+		return 0;
+	}
+	submit(rec);
+	return 0;
+}

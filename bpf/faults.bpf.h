@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Page faults, from their entry to the event that ends them, and what
+ * the faulting thread did in between (rss, folios, reclaim).
+ * Part of pagetrace.bpf.c, included there: it uses the maps, the
+ * thread state and the helpers defined before it.
+ */
+
+/* ---- page faults -------------------------------------------------- */
+
+static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
+					__u32 pages);
+
+static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
+				       __u32 pages)
+{
+	struct pt_rec_fault *rec;
+
+	if (targ_light) {
+		light_fault(ts, outcome, pages);
+		return;
+	}
+	rec = reserve(sizeof(*rec), PT_REC_FAULT);
+	ts->fault.open = 0;
+	if (!rec)
+		return;
+	rec->t_start = ts->fault.t_start;
+	rec->addr = ts->fault.addr;
+	rec->ip = ts->fault.ip;
+	rec->error_code = ts->fault.error_code;
+	rec->flags = ts->fault.flags;
+	rec->outcome = outcome;
+	rec->pages = pages;
+	rec->order = ts->fault.order;
+	rec->alloc_pages = ts->fault.alloc_pages;
+	__builtin_memcpy(rec->rss_events, ts->fault.rss_events,
+			 sizeof(rec->rss_events));
+	rec->stack_id = ts->fault.stack_id;
+	rec->pad = 0;
+	rec->stack_top = ts->fault.stack_top;
+	submit(rec);
+}
+
+static __always_inline void check_chunk(struct thread_state *ts);
+
+static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
+					__u64 sp, __u64 bp, __u64 error_code,
+					__u32 flags)
+{
+	struct thread_state *ts = thread_state(true);
+
+	if (!ts)
+		return;
+	if (targ_light) {
+		check_chunk(ts);
+		sp = 0; /* no stacks: faults are counted per instruction */
+	}
+	/* the previous fault never reached accounting: it failed */
+	if (ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
+	if (IN_REPORTED_CALL(ts))
+		flags |= PT_FAULT_IN_CALL;
+	ts->fault.t_start = bpf_ktime_get_ns();
+	ts->fault.addr = addr;
+	ts->fault.ip = ip;
+	ts->fault.error_code = error_code;
+	ts->fault.flags = flags;
+	ts->fault.order = 0;
+	ts->fault.alloc_pages = 0;
+	__builtin_memset(ts->fault.rss_events, 0, sizeof(ts->fault.rss_events));
+	ts->fault.stack_id =
+		sp ? take_stack_memo(ctx, &ts->fault_stack, ip, sp, bp) :
+		     PT_NO_STACK;
+	ts->fault.stack_top = sp ? stack_top(sp) : 0;
+	ts->fault.open = 1;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	if (!is_target())
+		return 0;
+	fault_enter(ctx, address, regs->ip, regs->sp, regs->bp, error_code, 0);
+	return 0;
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *user_regs;
+
+	/*
+	 * Kernel addresses live in the upper half. With page faults disabled
+	 * the access is a nofault one (ours too: bpf_probe_read_user) that
+	 * fails at once instead of populating anything.
+	 */
+	if (address >> 63 || task->pagefault_disabled || !is_target())
+		return 0;
+	user_regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	fault_enter(ctx, address, BPF_CORE_READ(user_regs, ip),
+		    BPF_CORE_READ(user_regs, sp), BPF_CORE_READ(user_regs, bp),
+		    error_code, PT_FAULT_KERNEL);
+	return 0;
+}
+
+/*
+ * page-faults-min / page-faults-maj software events: the fault is done.
+ * The attach cookie tells which: non-zero for a major fault.
+ */
+SEC("perf_event")
+int fault_done(struct bpf_perf_event_data *ctx)
+{
+	struct thread_state *ts = thread_state(false);
+	struct pt_fault_evidence ev;
+	__u32 outcome, pages;
+
+	if (!ts || !ts->fault.open || ctx->addr != ts->fault.addr)
+		return 0;
+	if (bpf_get_attach_cookie(ctx))
+		ts->fault.flags |= PT_FAULT_MAJOR;
+	ev.zero_page_on_read = targ_zero_page_on_read;
+	ev.error_code = ts->fault.error_code;
+	ev.order = ts->fault.order;
+	ev.alloc_pages = ts->fault.alloc_pages;
+	__builtin_memcpy(ev.rss_events, ts->fault.rss_events,
+			 sizeof(ev.rss_events));
+	outcome = pt_classify_fault(&ev, &pages);
+	emit_fault(ts, outcome, pages);
+	return 0;
+}
+
+/* ---- what a fault or syscall did ---------------------------------- */
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(page_alloc, struct page *page, unsigned int order, gfp_t gfp,
+	     int migratetype)
+{
+	struct thread_state *ts;
+
+	/* page tables and kernel memory are not movable; user pages are */
+	if (!page || migratetype != MIGRATE_MOVABLE_TYPE)
+		return 0;
+	ts = thread_state(false);
+	if (!ts || ts->reclaim_depth)
+		return 0;
+	if (ts->fault.open) {
+		ts->fault.order = order;
+		ts->fault.alloc_pages += 1U << (order & 31);
+	} else if (ts->sys.open) {
+		ts->sys.alloc_pages += 1U << (order & 31);
+	}
+	return 0;
+}
+
+/* constant indexes: the verifier cannot bound a computed one here */
+static __always_inline void count_rss(__u16 *events, int member)
+{
+	switch (member) {
+	case PT_RSS_FILE:
+		events[PT_RSS_FILE]++;
+		break;
+	case PT_RSS_ANON:
+		events[PT_RSS_ANON]++;
+		break;
+	case PT_RSS_SWAPENTS:
+		events[PT_RSS_SWAPENTS]++;
+		break;
+	case PT_RSS_SHMEM:
+		events[PT_RSS_SHMEM]++;
+		break;
+	}
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *ts;
+
+	/* curr: only changes to the faulting process's own counters */
+	if (task->mm != mm)
+		return 0;
+	ts = thread_state(false);
+	if (!ts || ts->reclaim_depth)
+		return 0;
+	if (ts->fault.open)
+		count_rss(ts->fault.rss_events, member);
+	else if (ts->sys.open)
+		count_rss(ts->sys.rss_events, member);
+	return 0;
+}
+
+/*
+ * Memory reclaim run by the faulting thread itself (direct, memcg) swaps
+ * out and drops pages, its own process's among them: between begin and
+ * end, rss and allocation changes are not the fault's doing.
+ */
+static __always_inline void reclaim_step(int step)
+{
+	struct thread_state *ts = thread_state(false);
+
+	if (!ts)
+		return;
+	if (step > 0)
+		ts->reclaim_depth++;
+	else if (ts->reclaim_depth)
+		ts->reclaim_depth--;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(direct_reclaim_begin)
+{
+	reclaim_step(1);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(direct_reclaim_end)
+{
+	reclaim_step(-1);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(memcg_reclaim_begin)
+{
+	reclaim_step(1);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_end")
+int BPF_PROG(memcg_reclaim_end)
+{
+	reclaim_step(-1);
+	return 0;
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * --light: faults counted in the kernel, mappings and their headers.
+ * Part of pagetrace.bpf.c, included there: it uses the maps, the
+ * thread state and the helpers defined before it.
+ */
+
+/*
+ * ---- light mode -----------------------------------------------------
+ * --light traps no allocator call. Faults are not sent one by one: each
+ * sets its outcome's bit in the byte of its page (struct pt_granule) and
+ * adds to its instruction's count. A release sends the granules it
+ * touches first, so that user space sees the pages populated before they
+ * go; the end of the run reads the rest. The allocations followed are
+ * the mappings threads make: the first fault or syscall after an mmap
+ * reads the size field glibc wrote (check_chunk()), and the syscall's
+ * record comes with a copy of the user stack, unwound in user space.
+ */
+
+/* 2 MiB granules with faulted pages: 8 GiB of them preallocate nothing */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pt_granule);
+} granules SEC(".maps");
+
+/* a zeroed granule to insert from: too big for the BPF stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_granule);
+} granule_zero SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 14);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pt_fault_site_key);
+	__type(value, struct pt_fault_site);
+} fault_sites SEC(".maps");
+
+/* the advice (madvise) that releases or populates pages */
+#define MADV_DONTNEED_ADVICE 4
+#define MADV_REMOVE_ADVICE 9
+#define MADV_FREE_ADVICE 8
+#define MADV_DONTNEED_LOCKED_ADVICE 24
+#define MADV_POPULATE_READ_ADVICE 22
+#define MADV_POPULATE_WRITE_ADVICE 23
+
+/* granules a release sends one by one; past that, all of them */
+#define FLUSH_MAX_GRANULES (1 << 16)
+
+static __always_inline void count_fault_site(struct thread_state *ts,
+					     __u32 outcome, __u32 pages)
+{
+	struct pt_fault_site_key key = { .ip = ts->fault.ip,
+					 .outcome = outcome };
+	struct pt_fault_site *site = bpf_map_lookup_elem(&fault_sites, &key);
+
+	if (!site) {
+		struct pt_fault_site zero = {};
+
+		bpf_map_update_elem(&fault_sites, &key, &zero, BPF_NOEXIST);
+		site = bpf_map_lookup_elem(&fault_sites, &key);
+		if (!site) {
+			count_lost(PT_REC_FAULT);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&site->faults, 1);
+	__sync_fetch_and_add(&site->pages, pages);
+}
+
+static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
+					__u32 pages)
+{
+	__u64 key = ts->fault.addr >> PT_GRANULE_SHIFT;
+	struct pt_granule *g;
+	__u32 zero_key = 0, first, span, i;
+	__u64 *words;
+	__u8 bit;
+
+	ts->fault.open = 0;
+	count_fault_site(ts, outcome, pages);
+	switch (outcome) {
+	case PT_OUT_ZERO:
+	case PT_OUT_ANON:
+	case PT_OUT_THP:
+	case PT_OUT_COW_ZERO:
+	case PT_OUT_COW:
+	case PT_OUT_SWAP:
+		break;
+	default:
+		return; /* file pages are not followed page by page */
+	}
+	g = bpf_map_lookup_elem(&granules, &key);
+	if (!g) {
+		struct pt_granule *zero =
+			bpf_map_lookup_elem(&granule_zero, &zero_key);
+
+		if (!zero)
+			return;
+		bpf_map_update_elem(&granules, &key, zero, BPF_NOEXIST);
+		g = bpf_map_lookup_elem(&granules, &key);
+		if (!g) {
+			count_lost(PT_REC_PAGES); /* the map is full */
+			return;
+		}
+		g->first_ns = ts->fault.t_start;
+		g->first_tid = (__u32)bpf_get_current_pid_tgid();
+	}
+	/* a folio of 2^order pages is naturally aligned */
+	span = pages ? pages : 1;
+	if (span > PT_GRANULE_PAGES)
+		span = PT_GRANULE_PAGES;
+	first = (ts->fault.addr >> 12) & (PT_GRANULE_PAGES - 1);
+	first &= ~(span - 1);
+	bit = 1 << outcome;
+	words = (__u64 *)g->outcomes;
+	for (i = 0; i < PT_GRANULE_PAGES; i++) {
+		__u32 page = (first + i) & (PT_GRANULE_PAGES - 1);
+
+		if (i >= span)
+			break;
+		__sync_fetch_and_or(&words[page / 8],
+				    (__u64)bit << (page % 8 * 8));
+	}
+}
+
+/*
+ * Send the pages faulted in granule key since it was last sent, taking
+ * them word by word: a fault another CPU takes meanwhile lands either in
+ * this record or in the granule for the next. The granule stays in the
+ * map (a fault may hold it), unless the address space is gone (exec).
+ */
+static __always_inline void send_granule(__u64 key, bool forget)
+{
+	struct pt_granule *g = bpf_map_lookup_elem(&granules, &key);
+	struct pt_rec_pages *rec;
+	__u64 *from, *to, any = 0;
+	int i;
+
+	if (!g)
+		return;
+	rec = reserve(sizeof(*rec), PT_REC_PAGES);
+	if (rec) {
+		rec->granule = key;
+		rec->pages.first_ns = g->first_ns;
+		rec->pages.first_tid = g->first_tid;
+		rec->pages.pad = 0;
+		from = (__u64 *)g->outcomes;
+		to = (__u64 *)rec->pages.outcomes;
+		for (i = 0; i < PT_GRANULE_PAGES / 8; i++) {
+			to[i] = __sync_lock_test_and_set(&from[i], 0);
+			any |= to[i];
+		}
+		if (any)
+			submit(rec);
+		else
+			bpf_ringbuf_discard(rec, 0);
+	}
+	if (forget)
+		bpf_map_delete_elem(&granules, &key);
+}
+
+static long send_granule_at(__u64 index, __u64 *first)
+{
+	send_granule(*first + index, false);
+	return 0;
+}
+
+static long send_any_granule(void *map, __u64 *key, void *value, void *ctx)
+{
+	send_granule(*key, false);
+	return 0;
+}
+
+static long forget_granule(void *map, __u64 *key, void *value, void *ctx)
+{
+	send_granule(*key, true);
+	return 0;
+}
+
+/* exec: the old image's instructions, sent while their code is known */
+static long send_fault_site(void *map, struct pt_fault_site_key *key,
+			    struct pt_fault_site *site, void *ctx)
+{
+	struct pt_rec_site *rec = reserve(sizeof(*rec), PT_REC_SITE);
+
+	if (rec) {
+		rec->key = *key;
+		rec->counts = *site;
+		submit(rec);
+	}
+	bpf_map_delete_elem(&fault_sites, key);
+	return 0;
+}
+
+/* Send the granules [start, end) meets, before its pages go. */
+static __always_inline void send_range(__u64 start, __u64 end)
+{
+	__u64 first = start >> PT_GRANULE_SHIFT, count;
+
+	if (end <= start)
+		return;
+	count = ((end - 1) >> PT_GRANULE_SHIFT) - first + 1;
+	if (count <= FLUSH_MAX_GRANULES)
+		bpf_loop(count, send_granule_at, &first, 0);
+	else
+		bpf_for_each_map_elem(&granules, send_any_granule, NULL, 0);
+}
+
+/*
+ * Granules of a syscall that releases or populates pages: the ledger must
+ * see the pages faulted there before it (a populating syscall populates
+ * only what is missing).
+ */
+static __always_inline void send_released(struct thread_state *ts, long ret)
+{
+	__u64 start = ts->sys.args[0], len = ts->sys.args[1];
+
+	if (pt_syscall_failed(ret))
+		return;
+	switch (ts->sys.nr) {
+	case PT_NR_MUNMAP:
+		send_range(start, start + len);
+		break;
+	case PT_NR_MREMAP:
+		send_range(start, start + len);
+		if ((__u64)ret != start) /* moved over what was there */
+			send_range(ret, ret + ts->sys.args[2]);
+		break;
+	case PT_NR_MADVISE:
+		if (ts->sys.args[2] == MADV_DONTNEED_ADVICE ||
+		    ts->sys.args[2] == MADV_FREE_ADVICE ||
+		    ts->sys.args[2] == MADV_REMOVE_ADVICE ||
+		    ts->sys.args[2] == MADV_DONTNEED_LOCKED_ADVICE ||
+		    ts->sys.args[2] == MADV_POPULATE_READ_ADVICE ||
+		    ts->sys.args[2] == MADV_POPULATE_WRITE_ADVICE)
+			send_range(start, start + len);
+		break;
+	case PT_NR_MLOCK:
+	case PT_NR_MLOCK2:
+		send_range(start & ~0xfffULL, start + len);
+		break;
+	case PT_NR_MLOCKALL:
+		bpf_for_each_map_elem(&granules, send_any_granule, NULL, 0);
+		break;
+	case PT_NR_MMAP:
+		if (ts->sys.args[3] & PT_MAP_FIXED)
+			send_range(ret, ret + len);
+		break;
+	case PT_NR_BRK:
+		if ((__u64)ret < ts->old_brk)
+			send_range(ret, ts->old_brk);
+		break;
+	}
+}
+
+/* Is the mapping mmap made one the ledger follows as an allocation? */
+static __always_inline bool followed_mapping(struct thread_state *ts, long ret)
+{
+	return ts->sys.nr == PT_NR_MMAP && !pt_syscall_failed(ret) &&
+	       pt_followed_mapping(ts->sys.args, targ_min_size);
+}
+
+/*
+ * The thread's last followed mapping: has glibc written its chunk's size
+ * field yet? It does so right after mmap returns, with a store that
+ * faults the page in; the read here never faults (it fails instead), so
+ * it is tried at the thread's next faults and syscalls, a few times.
+ */
+static __always_inline void check_chunk(struct thread_state *ts)
+{
+	struct pt_rec_chunk *rec;
+	__u64 word = 0;
+
+	if (!ts->chunk_at)
+		return;
+	if (bpf_probe_read_user(
+		    &word, sizeof(word),
+		    (void *)(ts->chunk_at + PT_GLIBC_SIZE_OFFSET)) ||
+	    !word) {
+		if (++ts->chunk_tries >= 8)
+			ts->chunk_at = 0;
+		return;
+	}
+	rec = reserve(sizeof(*rec), PT_REC_CHUNK);
+	if (rec) {
+		rec->mapping = ts->chunk_at;
+		rec->length = ts->chunk_len;
+		rec->size_field = word;
+		submit(rec);
+	}
+	ts->chunk_at = 0;
+}
+
+struct stack_vma {
+	__u64 end;
+};
+
+static long vma_end(struct task_struct *task, struct vm_area_struct *vma,
+		    struct stack_vma *out)
+{
+	out->end = vma->vm_end;
+	return 0;
+}
+
+/* A copy of the user stack from sp, as much as its mapping holds. */
+static __always_inline void send_user_stack(struct pt_regs *regs, __u32 nr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct stack_vma vma = {};
+	struct pt_rec_ustack *rec;
+	__u64 sp = regs->sp, size = PT_USTACK_BYTES;
+	int i;
+
+	rec = reserve(sizeof(*rec), PT_REC_USTACK);
+	if (!rec)
+		return;
+	rec->ip = regs->ip;
+	rec->sp = sp;
+	rec->bp = regs->bp;
+	rec->nr = nr;
+	if (!bpf_find_vma(task, sp, vma_end, &vma, 0) && vma.end > sp &&
+	    vma.end - sp < size)
+		size = vma.end - sp;
+	/* without the mapping's end (its lock was busy), less until the
+	 * copy stays inside */
+	for (i = 0; i < 5; i++) {
+		if (size > PT_USTACK_BYTES)
+			size = PT_USTACK_BYTES;
+		if (!bpf_probe_read_user(rec->stack, size, (void *)sp))
+			break;
+		size >>= 1;
+	}
+	if (i == 5)
+		size = 0;
+	rec->size = size;
+	submit(rec);
+}
