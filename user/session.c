@@ -22,6 +22,7 @@
 #include "procfs.h"
 #include "report.h"
 #include "session.h"
+#include "session_internal.h"
 #include "sites.h"
 #include "stacks.h"
 #include "symbols.h"
@@ -32,30 +33,6 @@
 #define POLL_MS 50
 #define LOST_WARNING_NS 1000000000ULL
 #define EXIT_GRACE_NS 300000000ULL
-
-struct session {
-	const struct options *opts;
-	struct kernel_facts kernel;
-	struct target *target;
-	struct trace *trace;
-	struct mappings *maps;
-	struct allocator *allocator;
-	struct ledger *ledger;
-	struct report *report;
-	struct eventlog *events;
-	struct verifier *verifier; /* --verify */
-	struct symbols *symbols;
-	struct stacks *stacks;
-	struct sites *sites;
-	struct light *light; /* --light */
-	int epoll_fd; /* the ring buffer and SIGCHLD */
-	int sigchld_fd;
-	struct run_info info;
-	bool check_allocator; /* after an exec: is glibc where it was? */
-	uint64_t bad_records;
-	uint64_t lost_warned;
-	uint64_t last_lost_warning;
-};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -77,109 +54,6 @@ static void read_comm(pid_t pid, char *buf, size_t size)
 			buf[strcspn(buf, "\n")] = '\0';
 		fclose(f);
 	}
-}
-
-/* ---- allocator discovery ------------------------------------------ */
-
-static void warn_interposers(const struct allocator *a)
-{
-	size_t i;
-
-	for (i = 0; i < allocator__interposer_count(a); i++)
-		log__warn("%s defines its own malloc: calls that reach it are "
-			  "not traced (faults and syscalls still are)",
-			  allocator__interposer(a, i));
-}
-
-/* Probe allocator a (taken over): 1, or < 0 if the probes failed. */
-static int use_allocator(struct session *s, struct allocator *a)
-{
-	int err;
-
-	if (s->light) {
-		/* known, not probed: its frames are skipped in stacks */
-		allocator__free(s->allocator);
-		s->allocator = a;
-		s->info.allocator = allocator__path(a);
-		light__set_allocator(
-			s->light,
-			mappings__intern(s->maps, allocator__path(a)));
-		log__info("--light: no probes on %s; its big blocks are "
-			  "followed by their mappings",
-			  allocator__path(a));
-		return 1;
-	}
-	if (s->opts->probes_at_symbols)
-		allocator__probe_at_symbols(a);
-	err = allocator__attach(a, s->trace);
-
-	if (err) {
-		allocator__free(a);
-		return err;
-	}
-	warn_interposers(a);
-	allocator__free(s->allocator);
-	s->allocator = a;
-	s->info.allocator = allocator__path(a);
-	log__info("allocator probes on %s", allocator__path(a));
-	return 1;
-}
-
-/* 1 once glibc's allocator is probed, 0 if the mappings hold none (yet),
- * < 0 if the probes failed. */
-static int attach_allocator(struct session *s)
-{
-	struct allocator *a = allocator__find(target__pid(s->target), s->maps);
-
-	return a ? use_allocator(s, a) : 0;
-}
-
-static void warn_no_allocator(struct session *s)
-{
-	char other[256];
-
-	if (allocator__find_other(target__pid(s->target), s->maps, other,
-				  sizeof(other)))
-		log__warn("process %d allocates with %s, not glibc: allocation "
-			  "calls are not traced (faults and syscalls are)",
-			  target__pid(s->target), other);
-	else
-		log__warn("process %d has no glibc malloc (statically linked, "
-			  "or another libc): allocation calls are not traced "
-			  "(faults and syscalls are)",
-			  target__pid(s->target));
-}
-
-/* The loader mapped code: is glibc there yet? */
-static int on_loader_mapped(void *ctx)
-{
-	struct session *s = ctx;
-
-	if (mappings__load(s->maps))
-		return 0;
-	symbols__note_code(s->symbols, s->maps);
-	return attach_allocator(s);
-}
-
-/* After an exec, the new image may map a different glibc: the event-
- * driven mappings tell, as soon as it maps executable code. */
-static void recheck_allocator(struct session *s)
-{
-	struct allocator *a = allocator__find(target__pid(s->target), s->maps);
-
-	if (!a)
-		return;
-	s->check_allocator = false;
-	if (s->allocator &&
-	    allocator__same_file(s->allocator, target__pid(s->target),
-				 allocator__path(a))) {
-		allocator__free(a);
-		return;
-	}
-	log__warn("the new program maps another glibc: attaching late, its "
-		  "first allocations may be missed");
-	if (use_allocator(s, a) < 0)
-		s->info.allocator = NULL; /* the report says not traced */
 }
 
 /* ---- records ------------------------------------------------------ */
@@ -295,7 +169,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 			/* new code (dlopen): open it while it is there */
 			symbols__note_code(s->symbols, s->maps);
 			if (s->check_allocator)
-				recheck_allocator(s);
+				sess_recheck_allocator(s);
 		}
 		break;
 	case PT_REC_TASK:
@@ -378,13 +252,13 @@ static int start_target(struct session *s)
 	int err;
 
 	if (target__spawned(s->target)) {
-		err = target__start(s->target, on_loader_mapped, s);
+		err = target__start(s->target, sess_on_loader_mapped, s);
 		if (err)
 			return err;
 		if (!s->allocator && !target__exited(s->target)) {
 			/* the loader finished: last look, then say why not */
-			if (on_loader_mapped(s) <= 0)
-				warn_no_allocator(s);
+			if (sess_on_loader_mapped(s) <= 0)
+				sess_warn_no_allocator(s);
 		}
 		return 0;
 	}
@@ -396,7 +270,7 @@ static int start_target(struct session *s)
 	}
 	load_present_pages(s);
 	symbols__note_code(s->symbols, s->maps);
-	err = attach_allocator(s);
+	err = sess_attach_allocator(s);
 	if (err < 0) {
 		if (target__exited(s->target)) {
 			log__error("process %d exited while pagetrace attached",
@@ -406,7 +280,7 @@ static int start_target(struct session *s)
 		return PT_EXIT_KERNEL;
 	}
 	if (!err)
-		warn_no_allocator(s);
+		sess_warn_no_allocator(s);
 	return 0;
 }
 

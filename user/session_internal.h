@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The session's insides, shared by session.c (set-up, records, the loop)
+ * and session_allocator.c (finding and probing the allocator).
+ */
+#ifndef PAGETRACE_SESSION_INTERNAL_H
+#define PAGETRACE_SESSION_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel.h"
+#include "report.h"
+
+struct allocator;
+struct eventlog;
+struct ledger;
+struct light;
+struct mappings;
+struct options;
+struct report;
+struct sites;
+struct stacks;
+struct symbols;
+struct target;
+struct trace;
+struct verifier;
+
+struct session {
+	const struct options *opts;
+	struct kernel_facts kernel;
+	struct target *target;
+	struct trace *trace;
+	struct mappings *maps;
+	struct allocator *allocator;
+	struct ledger *ledger;
+	struct report *report;
+	struct eventlog *events;
+	struct verifier *verifier; /* --verify */
+	struct symbols *symbols;
+	struct stacks *stacks;
+	struct sites *sites;
+	struct light *light; /* --light */
+	int epoll_fd; /* the ring buffer and SIGCHLD */
+	int sigchld_fd;
+	struct run_info info;
+	bool check_allocator; /* after an exec: is glibc where it was? */
+	uint64_t bad_records;
+	uint64_t lost_warned;
+	uint64_t last_lost_warning;
+};
+
+/* 1 once glibc's allocator is probed (--light: found), 0 if the mappings
+ * hold none (yet), < 0 if the probes failed. */
+int sess_attach_allocator(struct session *s);
+/* Say why allocation calls are not traced. */
+void sess_warn_no_allocator(struct session *s);
+/* The loader mapped code (target.h's callback): is glibc there yet? */
+int sess_on_loader_mapped(void *ctx);
+/* After an exec, once new code is mapped: the same glibc, or probe the
+ * new one. */
+void sess_recheck_allocator(struct session *s);
+
+#endif
