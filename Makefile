@@ -121,7 +121,8 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(LIB) | $(OUTPUT)/unit
 
 # workloads: plain programs, optimised, nothing of pagetrace's in them;
 # no builtins, or the compiler would drop the malloc/free pairs
-$(OUTPUT)/bench/workloads/%: bench/workloads/%.c | $(OUTPUT)/bench/workloads
+$(OUTPUT)/bench/workloads/%: bench/workloads/%.c bench/workloads/workload.h | \
+		$(OUTPUT)/bench/workloads
 	$(call msg,CC,$@)
 	$(Q)$(CC) -std=gnu11 $(WARNINGS) -O2 -fno-builtin -g -pthread $< -o $@
 
