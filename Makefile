@@ -132,7 +132,8 @@ $(OUTPUT)/bench/%: bench/%.c $(LIB) | $(OUTPUT)/bench
 
 unit: $(UNITS)
 integration: pagetrace $(TARGETS)
-programs: pagetrace $(TARGETS) $(UNITS)
+# drain_speed too: a test checks its producer's records arrive or count
+programs: pagetrace $(TARGETS) $(UNITS) $(OUTPUT)/bench/drain_speed
 
 # test and demo first install what is missing, then build, then run:
 # on a fresh Debian machine "sudo make test" is the whole set-up
@@ -177,7 +178,8 @@ vmlinux:
 
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c \
-		tests/unit/*.h tests/targets/*.c tests/targets/lib/*.c
+		tests/unit/*.h tests/targets/*.c tests/targets/lib/*.c \
+		bench/*.c bench/*.h bench/workloads/*.c bench/workloads/*.h
 
 clean:
 	$(call msg,CLEAN,)

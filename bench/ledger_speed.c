@@ -9,12 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include "kernel.h"
-#include "ledger.h"
-#include "mappings.h"
-#include "sites.h"
+#include "bench.h"
 
 #define HEAP 0x10000000ULL
 #define HEAP_SIZE (1ULL << 32)
@@ -22,64 +17,20 @@
 #define ROUNDS 500000
 
 struct bench {
-	struct kernel_facts kernel;
-	struct mappings *maps;
-	struct sites *sites;
-	struct ledger *ledger;
+	struct bench_loader loader;
 	uint64_t now;
 	uint64_t records;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void on_alloc_end(void *ctx, const struct alloc_view *v)
-{
-	struct bench *b = ctx;
-
-	sites__alloc(b->sites, v);
-}
-
-static void on_touch(void *ctx, const struct touch *t)
-{
-	struct bench *b = ctx;
-
-	sites__touch(b->sites, t);
-}
-
 static void setup(struct bench *b)
 {
-	struct ledger_config cfg = { 0 };
-	struct mapping heap = { .start = HEAP,
-				.end = HEAP + HEAP_SIZE,
-				.prot = PROT_READ | PROT_WRITE,
-				.kind = MAPPING_HEAP };
-
 	memset(b, 0, sizeof(*b));
-	b->kernel.zero_page_known = true;
-	strcpy(b->kernel.thp_enabled, "never");
-	b->maps = mappings__new(0);
-	heap.name = mappings__intern(b->maps, "[heap]");
-	mappings__map(b->maps, &heap);
-	b->sites = sites__new(NULL, NULL);
-	cfg.maps = b->maps;
-	cfg.kernel = &b->kernel;
-	cfg.on_alloc_end = on_alloc_end;
-	cfg.on_touch = on_touch;
-	cfg.ctx = b;
-	b->ledger = ledger__new(&cfg);
+	bench_loader__init(&b->loader, HEAP, HEAP_SIZE);
 }
 
 static void teardown(struct bench *b)
 {
-	ledger__free(b->ledger);
-	sites__free(b->sites);
-	mappings__free(b->maps);
+	bench_loader__fini(&b->loader);
 }
 
 static void header(struct bench *b, struct pt_rec_header *h, uint32_t type)
@@ -103,7 +54,7 @@ static void malloc_at(struct bench *b, uint64_t addr, uint64_t size,
 
 	header(b, &r.hdr, PT_REC_CALL);
 	r.t_enter = r.hdr.ts - 100;
-	ledger__on_call(b->ledger, &r, &from);
+	ledger__on_call(b->loader.ledger, &r, &from);
 }
 
 static void free_at(struct bench *b, uint64_t addr)
@@ -111,7 +62,7 @@ static void free_at(struct bench *b, uint64_t addr)
 	struct pt_rec_free r = { .addr = addr };
 
 	header(b, &r.hdr, PT_REC_FREE);
-	ledger__on_free(b->ledger, &r);
+	ledger__on_free(b->loader.ledger, &r);
 }
 
 static void fault_at(struct bench *b, uint64_t addr, uint64_t site)
@@ -125,7 +76,7 @@ static void fault_at(struct bench *b, uint64_t addr, uint64_t site)
 
 	header(b, &r.hdr, PT_REC_FAULT);
 	r.t_start = r.hdr.ts - 100;
-	ledger__on_fault(b->ledger, &r, &from, &charge);
+	ledger__on_fault(b->loader.ledger, &r, &from, &charge);
 }
 
 /* bytes the loader's heap holds for 1 M live malloc(64) */

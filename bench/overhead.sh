@@ -5,17 +5,36 @@
 # to untraced and to the empty-probe floor, lost events, pagetrace's own
 # CPU time. Prints a Markdown table and writes it to bench/results.md.
 #
-#   bash bench/overhead.sh [RUNS]     (RUNS defaults to 5)
+#   bash bench/overhead.sh [RUNS [WORKLOAD...]]   (RUNS defaults to 5)
+# Some workloads only (more runs where the spread is wide): their table
+# goes to bench/results-WORKLOAD[-WORKLOAD...].md, the full one is kept.
 set -u
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 PT=./pagetrace
 W=build/bench/workloads
 OUT=bench/results.md
-TMP=$(mktemp -d /tmp/pagetrace-bench.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+PNG=bench/results.png
 
 WORKLOADS=(fault_heavy malloc_heavy malloc_threads calloc_read numpy sqlite)
+if ! [[ $RUNS =~ ^[1-9][0-9]*$ ]]; then
+	echo "overhead.sh: RUNS must be a positive number, not '$RUNS'" >&2
+	exit 64
+fi
+if [ $# -gt 1 ]; then
+	shift
+	for w in "$@"; do
+		if ! [[ " ${WORKLOADS[*]} " == *" $w "* ]]; then
+			echo "overhead.sh: no workload '$w'; there are: ${WORKLOADS[*]}" >&2
+			exit 64
+		fi
+	done
+	WORKLOADS=("$@")
+	OUT="bench/results-$(IFS=-; echo "$*").md"
+	PNG=${OUT%.md}.png
+fi
+TMP=$(mktemp -d /tmp/pagetrace-bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
 VARIANTS=(untraced floor_naive floor pagetrace nostacks light_floor light perf bpftrace)
 
 workload_cmd() { # name: the command line
@@ -177,7 +196,7 @@ if command -v gnuplot >/dev/null; then
 	} >"$TMP/speed.dat"
 	gnuplot <<GNUPLOT
 set terminal png size 1100,520 noenhanced
-set output "bench/results.png"
+set output "$PNG"
 set title "speed vs untraced (1.0 = no overhead), median of $RUNS runs"
 set style data histograms
 set style histogram clustered gap 1
@@ -189,5 +208,5 @@ set xtics rotate by -20
 set datafile missing "-"
 plot for [i=2:$((${#variants[@]} + 1))] "$TMP/speed.dat" using i:xtic(1) title columnheader(i)
 GNUPLOT
-	echo "plot: bench/results.png" >&2
+	echo "plot: $PNG" >&2
 fi

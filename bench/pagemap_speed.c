@@ -13,17 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "pagetable.h"
+#include "workloads/workload.h"
 
 #define GiB (1ULL << 30)
 #define RUNS 5
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {

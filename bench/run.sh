@@ -11,5 +11,8 @@ echo
 echo "## the loader"
 ./build/bench/ledger_speed
 echo
+echo "## the drain, from the kernel side's ring buffer"
+./build/bench/drain_speed
+echo
 echo "## overhead, side by side"
 bash bench/overhead.sh "${1:-5}"

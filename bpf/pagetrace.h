@@ -287,4 +287,22 @@ struct pt_rec_hold {
 	__u64 addr; /* the block about to be released */
 };
 
+/*
+ * bench/drain_speed's synthetic producer (bench.bpf.h), the context of one
+ * run of it: rounds of a malloc of PT_BENCH_BLOCK bytes, one first-touch
+ * fault per page of it, a free; the block address moves on each round
+ * through PT_BENCH_SLOTS slots of PT_BENCH_BLOCK + a page from base.
+ */
+#define PT_BENCH_BLOCK (4 * 4096)
+#define PT_BENCH_SLOTS 100000
+#define PT_BENCH_RECORDS_PER_ROUND (2 + PT_BENCH_BLOCK / 4096)
+
+struct pt_bench_produce {
+	__u64 base; /* in: where the first slot starts */
+	__u32 first; /* in: the number of the first round */
+	__u32 rounds; /* in: rounds to make */
+	__u32 made; /* out: records committed to the ring buffer */
+	__u32 refused; /* out: reservations refused (counted as lost too) */
+};
+
 #endif /* PAGETRACE_H */

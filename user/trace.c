@@ -230,16 +230,21 @@ static struct bpf_program *uprobe_program(struct trace *t,
 }
 
 /* The floor programs (--empty-probes) or the real ones, never both: the
- * others are not loaded, so the skeleton attaches nothing of them. */
-static void choose_programs(struct trace *t)
+ * others are not loaded, so the skeleton attaches nothing of them. A
+ * benchmark's producer only when asked for. */
+static void choose_programs(struct trace *t, bool bench_producer)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, t->skel->obj)
 	{
-		bool floor = !strncmp(bpf_program__name(prog), "floor_", 6);
+		const char *name = bpf_program__name(prog);
+		bool floor = !strncmp(name, "floor_", 6);
 
-		bpf_program__set_autoload(prog, floor == t->empty);
+		if (!strncmp(name, "bench_", 6))
+			bpf_program__set_autoload(prog, bench_producer);
+		else
+			bpf_program__set_autoload(prog, floor == t->empty);
 	}
 }
 
@@ -261,7 +266,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		goto fail;
 	}
 	t->empty = cfg->empty_probes;
-	choose_programs(t);
+	choose_programs(t, cfg->bench_producer);
 	t->uprobe_multi = kernel_has_uprobe_multi();
 	if (t->uprobe_multi) {
 		bpf_program__set_expected_attach_type(
@@ -497,6 +502,17 @@ int trace__epoll_fd(const struct trace *t)
 int trace__drain(struct trace *t)
 {
 	return ring_buffer__consume(t->ringbuf);
+}
+
+int trace__bench_produce(struct trace *t, struct pt_bench_produce *args)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args,
+		    .ctx_size_in = sizeof(*args));
+	int fd = bpf_program__fd(t->skel->progs.bench_produce);
+
+	if (fd < 0)
+		return -ENOENT;
+	return bpf_prog_test_run_opts(fd, &run) ? -errno : 0;
 }
 
 size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,

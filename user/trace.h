@@ -28,6 +28,8 @@ struct trace_config {
 	/* --empty-probes: programs that only return, on the same attach
 	 * points: what the mechanism costs, for benchmarks */
 	bool empty_probes;
+	/* load bench_produce, see trace__bench_produce() */
+	bool bench_producer;
 	trace_record_fn on_record;
 	void *ctx;
 };
@@ -91,6 +93,11 @@ int trace__drain(struct trace *t);
  * the id is unknown. */
 size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
 		    size_t max);
+struct pt_bench_produce;
+/* For benchmarks (trace_config.bench_producer): the kernel side makes
+ * args->rounds rounds of synthetic records into the ring buffer, as if a
+ * traced thread had, and says in args how many it made. 0 or -errno. */
+int trace__bench_produce(struct trace *t, struct pt_bench_produce *args);
 /* Failed ring-buffer reservations so far, per record type; index
  * PT_LOST_STACK: stacks that could not be taken. */
 void trace__lost(const struct trace *t, uint64_t *lost, size_t count);
