@@ -441,7 +441,6 @@ static void warn_if_losing(struct session *s, uint64_t now)
 	s->last_lost_warning = now;
 }
 
-/* Keep draining while the target takes up to grace_ns to exit. */
 /*
  * One epoll for the ring buffer and SIGCHLD (blocked, read from a
  * signalfd): a stop or exit of the target wakes the loop at once.
