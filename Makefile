@@ -128,7 +128,7 @@ $(OUTPUT)/bench/workloads/%: bench/workloads/%.c bench/workloads/workload.h | \
 
 $(OUTPUT)/bench/%: bench/%.c $(LIB) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -pthread -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
 unit: $(UNITS)
 integration: pagetrace $(TARGETS)

@@ -35,18 +35,18 @@
 #define POLL_MS 50 /* the session's */
 #define STEP_MS 1000 /* per offered rate, unless argv[1] says */
 #define ROUNDS_PER_RUN 64 /* 384 records per BPF_PROG_TEST_RUN */
-#define CONSUMER_CPU 0
-#define PRODUCER_CPU 1
 
 struct drain {
 	struct bench_loader loader;
 	struct trace *trace;
+	int producer_cpu;
 	uint64_t taken; /* records decoded and handed to the ledger */
 	uint64_t bad; /* records that did not decode */
 };
 
 struct producer {
 	struct trace *trace;
+	int cpu;
 	uint64_t step_ns;
 	double rate; /* records per second offered, 0: as fast as it can */
 	uint32_t first_round;
@@ -96,6 +96,25 @@ static int pin_to(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
+/* The first two CPUs this process may run on: the drain's, the producer's */
+static int pick_cpus(int *drain_cpu, int *producer_cpu)
+{
+	int cpu, found = 0;
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
+		if (!CPU_ISSET(cpu, &set))
+			continue;
+		if (found++)
+			*producer_cpu = cpu;
+		else
+			*drain_cpu = cpu;
+	}
+	return found == 2 ? 0 : -ENODEV;
+}
+
 static void sleep_until(uint64_t when_ns)
 {
 	struct timespec ts = { .tv_sec = when_ns / 1000000000ULL,
@@ -113,11 +132,11 @@ static void *produce(void *arg)
 	struct producer *p = arg;
 	uint64_t start, now, offered = 0;
 
-	pin_to(PRODUCER_CPU);
+	p->err = pin_to(p->cpu);
 	/* wake on time: the default 50 us slack is a run at 8 M/s */
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	start = now_ns();
-	for (now = start; now - start < p->step_ns; now = now_ns()) {
+	for (now = start; !p->err && now - start < p->step_ns; now = now_ns()) {
 		struct pt_bench_produce args = {
 			.base = HEAP,
 			.first = p->first_round,
@@ -178,7 +197,7 @@ struct step {
 	double offered; /* M records/s, 0: unpaced */
 	bool paused;
 	double produced; /* M records/s the producer made */
-	double drained; /* M records/s, first record to the last taken */
+	double drained; /* M records/s, the step's start to the last taken */
 	uint64_t taken;
 	uint64_t lost;
 	double busy; /* the drain's CPU time over the step's */
@@ -190,6 +209,7 @@ static int run_step(struct drain *d, uint64_t step_ns, double rate, bool paused,
 		    struct step *out)
 {
 	struct producer p = { .trace = d->trace,
+			      .cpu = d->producer_cpu,
 			      .done_fd = done_fd,
 			      .step_ns = step_ns,
 			      .rate = rate,
@@ -255,7 +275,7 @@ int main(int argc, char **argv)
 	uint64_t step_ms = argc > 1 ? strtoull(argv[1], NULL, 10) : STEP_MS;
 	struct drain d;
 	uint32_t round = 0;
-	int exit_code, epoll_fd, done_fd, err = 0;
+	int exit_code, epoll_fd, done_fd, drain_cpu = -1, err = 0;
 	size_t i;
 
 	if (argc > 2 || !step_ms) {
@@ -277,9 +297,12 @@ int main(int argc, char **argv)
 		perror("drain_speed: epoll");
 		return 1;
 	}
-	if (pin_to(CONSUMER_CPU))
-		fprintf(stderr, "drain_speed: cannot pin the drain to CPU %d\n",
-			CONSUMER_CPU);
+	if (pick_cpus(&drain_cpu, &d.producer_cpu) || pin_to(drain_cpu)) {
+		fprintf(stderr,
+			"drain_speed: needs two CPUs it may run on, one "
+			"for the drain, one for the producer\n");
+		return 1;
+	}
 	for (i = 0; i < PLAN_STEPS && !err; i++)
 		err = run_step(&d, step_ms * 1000000ULL, plan[i].rate,
 			       plan[i].paused, &round, epoll_fd, done_fd,

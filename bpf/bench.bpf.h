@@ -102,7 +102,9 @@ int bench_produce(struct pt_bench_produce *ctx)
 		.rounds = ctx->rounds,
 	};
 
-	bpf_loop(p.rounds, bench_round, &p, 0);
+	/* too many rounds for bpf_loop: say so, not "all refused" */
+	if (bpf_loop(p.rounds, bench_round, &p, 0) < 0)
+		return 1;
 	ctx->made = p.made;
 	ctx->refused = p.rounds * PT_BENCH_RECORDS_PER_ROUND - p.made;
 	return 0;

@@ -512,7 +512,9 @@ int trace__bench_produce(struct trace *t, struct pt_bench_produce *args)
 
 	if (fd < 0)
 		return -ENOENT;
-	return bpf_prog_test_run_opts(fd, &run) ? -errno : 0;
+	if (bpf_prog_test_run_opts(fd, &run))
+		return -errno;
+	return run.retval ? -E2BIG : 0;
 }
 
 size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
