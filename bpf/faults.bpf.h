@@ -43,41 +43,6 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 
 static __always_inline void check_chunk(struct thread_state *ts);
 
-/* The open fault's outcome, from what the thread saw happen during it. */
-static __always_inline void close_fault(struct thread_state *ts)
-{
-	struct pt_fault_evidence ev;
-	__u32 outcome, pages;
-
-	ev.zero_page_on_read = targ_zero_page_on_read;
-	ev.error_code = ts->fault.error_code;
-	ev.order = ts->fault.order;
-	ev.alloc_pages = ts->fault.alloc_pages;
-	__builtin_memcpy(ev.rss_events, ts->fault.rss_events,
-			 sizeof(ev.rss_events));
-	outcome = pt_classify_fault(&ev, &pages);
-	emit_fault(ts, outcome, pages);
-}
-
-/*
- * The thread's next fault, syscall or its exit, with a fault still open.
- * In the default mode the perf event that ends a fault never came: the
- * fault failed. --light has no such event (a perf event per fault cost
- * more than the fault tracepoint, rss_stat and mm_page_alloc together)
- * and needs no end time: its faults end here, with what they did by then
- * (a failed one did nothing). The last fault of a thread still alive at
- * the end is ended by light_end_fault.
- */
-static __always_inline void end_open_fault(struct thread_state *ts)
-{
-	if (!ts->fault.open)
-		return;
-	if (targ_light)
-		close_fault(ts);
-	else
-		emit_fault(ts, PT_OUT_ERROR, 0);
-}
-
 static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
 					__u64 sp, __u64 bp, __u64 error_code,
 					__u32 flags)
@@ -90,13 +55,14 @@ static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
 		check_chunk(ts);
 		sp = 0; /* no stacks: faults are counted per instruction */
 	}
-	end_open_fault(ts);
+	/* the previous fault never reached accounting: it failed */
+	if (ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
 	if (IN_REPORTED_CALL(ts))
 		flags |= PT_FAULT_IN_CALL;
 	ts->fault.t_start = bpf_ktime_get_ns();
 	ts->fault.addr = addr;
 	ts->fault.ip = ip;
-	ts->fault.tid = (__u32)bpf_get_current_pid_tgid();
 	ts->fault.error_code = error_code;
 	ts->fault.flags = flags;
 	ts->fault.order = 0;
@@ -148,12 +114,21 @@ SEC("perf_event")
 int fault_done(struct bpf_perf_event_data *ctx)
 {
 	struct thread_state *ts = thread_state(false);
+	struct pt_fault_evidence ev;
+	__u32 outcome, pages;
 
 	if (!ts || !ts->fault.open || ctx->addr != ts->fault.addr)
 		return 0;
 	if (bpf_get_attach_cookie(ctx))
 		ts->fault.flags |= PT_FAULT_MAJOR;
-	close_fault(ts);
+	ev.zero_page_on_read = targ_zero_page_on_read;
+	ev.error_code = ts->fault.error_code;
+	ev.order = ts->fault.order;
+	ev.alloc_pages = ts->fault.alloc_pages;
+	__builtin_memcpy(ev.rss_events, ts->fault.rss_events,
+			 sizeof(ev.rss_events));
+	outcome = pt_classify_fault(&ev, &pages);
+	emit_fault(ts, outcome, pages);
 	return 0;
 }
 

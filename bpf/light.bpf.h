@@ -110,7 +110,7 @@ static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 			return;
 		}
 		g->first_ns = ts->fault.t_start;
-		g->first_tid = ts->fault.tid;
+		g->first_tid = (__u32)bpf_get_current_pid_tgid();
 	}
 	/* a folio of 2^order pages is naturally aligned */
 	span = pages ? pages : 1;
@@ -341,31 +341,4 @@ static __always_inline void send_user_stack(struct pt_regs *regs, __u32 nr)
 		size = 0;
 	rec->size = size;
 	submit(rec);
-}
-
-/*
- * The end of a --light run, once detached: a thread still alive has its
- * last fault open (faults end at the thread's next event, see
- * end_open_fault()). User space runs this for each thread of the traced
- * processes (BPF_PROG_TEST_RUN) before it reads the granules.
- */
-extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
-extern void bpf_task_release(struct task_struct *p) __ksym;
-
-SEC("syscall")
-int light_end_fault(struct pt_light_end *ctx)
-{
-	struct task_struct *task = bpf_task_from_pid(ctx->tid);
-	struct thread_state *ts;
-
-	ctx->ended = 0;
-	if (!task)
-		return 0;
-	ts = bpf_task_storage_get(&threads, task, NULL, 0);
-	if (ts && ts->fault.open) {
-		close_fault(ts);
-		ctx->ended = 1;
-	}
-	bpf_task_release(task);
-	return 0;
 }

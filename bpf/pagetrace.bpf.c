@@ -116,7 +116,6 @@ struct fault_ctx {
 	__u32 alloc_pages;
 	__u16 rss_events[PT_RSS__COUNT];
 	__s32 stack_id;
-	__u32 tid; /* the faulting thread */
 	__u64 stack_top;
 };
 
@@ -342,9 +341,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	ts = thread_state(true);
 	if (!ts)
 		return 0;
-	/* a fault still open never completed (SIGSEGV, failed uaccess);
-	 * under --light, faults end here (end_open_fault()) */
-	end_open_fault(ts);
+	/* a fault still open never completed (SIGSEGV, failed uaccess) */
+	if (ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
 	if (targ_light) {
 		check_chunk(ts);
 		if (id == PT_NR_BRK)
@@ -380,9 +379,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!ts || !ts->sys.open)
 		return 0;
 	ts->sys.open = 0;
-	/* a fault the kernel took inside the syscall that never completed
-	 * (--light: any fault taken inside it) */
-	end_open_fault(ts);
+	/* a fault the kernel took inside the syscall that never completed */
+	if (ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
 	/* the process's own rss grew: page-cache folios alone do not count */
 	populated = ts->sys.rss_events[PT_RSS_ANON] ||
 		    ts->sys.rss_events[PT_RSS_FILE] ||
@@ -475,12 +474,6 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
 		return 0;
 	/* the pages faulted before belonged to the old address space */
 	if (targ_light) {
-		struct thread_state *ts = thread_state(false);
-
-		/* a fault exec took writing the new stack is the exec's, as
-		 * the kernel's fault counts have it: it ends here */
-		if (ts)
-			end_open_fault(ts);
 		bpf_for_each_map_elem(&granules, forget_granule, NULL, 0);
 		bpf_for_each_map_elem(&fault_sites, send_fault_site, NULL, 0);
 	}
@@ -506,8 +499,8 @@ int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
 	if (!is_target())
 		return 0;
 	ts = thread_state(false);
-	if (ts)
-		end_open_fault(ts);
+	if (ts && ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
 	if (group_dead)
 		emit_task(task, PT_TASK_EXIT, 0,
 			  BPF_CORE_READ(task, signal, group_exit_code) ?:

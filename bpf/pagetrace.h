@@ -287,12 +287,6 @@ struct pt_rec_hold {
 	__u64 addr; /* the block about to be released */
 };
 
-/* light_end_fault's context: the thread whose open fault to end */
-struct pt_light_end {
-	__s32 tid; /* in */
-	__u32 ended; /* out: it had one */
-};
-
 /*
  * bench/drain_speed's synthetic producer (bench.bpf.h), the context of one
  * run of it: rounds of a malloc of PT_BENCH_BLOCK bytes, one first-touch

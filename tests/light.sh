@@ -35,7 +35,7 @@ t_light_traps_no_call_and_sends_no_fault() {
 	run_pt light -v --json --light -- "$T/stacks"
 	expect "exit code" "$(rc_of light)" 0
 	expect "no uprobes" "$(grep -c 'uprobe on' "$TMP/light.err")" 0
-	expect_match "said so" "$(grep -- '--light: no probes' "$TMP/light.err")" \
+	expect_match "said so" "$(grep -- '--light' "$TMP/light.err")" \
 		'^pagetrace: --light: no probes on .*libc\.so\.6; its big blocks are followed by their mappings$'
 	# 16384 faults, counted in the kernel: a few dozen records in all
 	expect_true "few records" "$([ "$(summary "$f" .records)" -lt 200 ]; echo $?)"
@@ -69,23 +69,4 @@ t_light_own_mapping_is_a_mapping() {
 		'"\(.pages) \(.resident_pages) \(.end) \(.site.sym)"')" "2049 201 free main"
 	bad_input lightverify 64 "^pagetrace: --light reads its fault counts when tracing ends and probes no allocator: it goes with neither --verify, -i, --warmup nor --probes-at-symbols$" --light --verify -- true
 	bad_input lightint 64 "^pagetrace: --light reads its fault counts" --light -i 1 -- true
-}
-
-# faults end at the thread's next event under --light: the last fault of
-# a thread still running when tracing ends is ended at detach
-t_light_ends_the_last_fault_at_detach() {
-	local f=$TMP/lspin.out s=$((64 * MiB)) pid
-	run_pt lspin -v --json --light -d 1.5 -- "$T/spin_after_touch"
-	pid=$(summary "$f" .pid)
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null
-	expect "exit code" "$(rc_of lspin)" 0
-	expect "stop" "$(summary "$f" .stop)" duration
-	expect "said so" "$(grep -c -- '--light: 1 faults of live threads ended at detach' "$TMP/lspin.err")" 1
-	# glibc's header page at the call, every page of the loop
-	expect "block" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' \
-		'"\(.pages) \(.resident_pages) \(.end)"')" "16385 16385 live"
-	# the loop's faults: every page but the header's; then the block's
-	# last byte, the thread's last fault, the one ended at detach
-	expect "touch sites" "$(jq -r 'select(.type=="site" and .kind=="touch" and .site.file=="tests/targets/target.h") | "\(.site.line) \(.faults) \(.pages) \(.faults_by_outcome.anon)"' "$f" | sort | paste -sd,)" \
-		"$(grep -n 'p\[i\] = 1;' tests/targets/target.h | cut -d: -f1) 16383 16383 16383,$(grep -n 'p\[size - 1\] = 1;' tests/targets/target.h | cut -d: -f1) 1 1 1"
 }

@@ -1036,7 +1036,6 @@ else
 		light_ledger_equals_the_default \
 		light_traps_no_call_and_sends_no_fault \
 		light_own_mapping_is_a_mapping \
-		light_ends_the_last_fault_at_detach \
 		no_probe_left_behind; do
 		run_test "$t"
 	done

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "light.h"
-#include "log.h"
 #include "mappings.h"
 #include "stacks.h"
 #include "symbols.h"
@@ -151,17 +150,10 @@ static void on_fault_site(void *ctx, const struct pt_fault_site_key *key,
 
 int light__finish(struct light *lt, struct trace *t, struct ledger *l)
 {
-	size_t ended;
 	int err;
 
 	lt->ledger = l;
-	/* the last fault of each thread still alive: see end_open_fault() */
-	err = trace__end_open_faults(t, &ended);
-	if (!err) {
-		log__info("--light: %zu faults of live threads ended at detach",
-			  ended);
-		err = trace__granules(t, on_granule, lt);
-	}
+	err = trace__granules(t, on_granule, lt);
 	if (!err)
 		err = trace__fault_sites(t, on_fault_site, lt);
 	lt->ledger = NULL;

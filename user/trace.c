@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdbool.h>
@@ -40,7 +39,6 @@ struct trace {
 	struct pagetrace_bpf *skel;
 	bool uprobe_multi; /* one link per program instead of per probe */
 	bool empty; /* the floor programs, see trace_config */
-	bool light; /* --light: no fault-end perf event, see end_open_fault */
 	int *multi_fds;
 	size_t multi_fd_count;
 	size_t multi_fd_capacity;
@@ -233,8 +231,7 @@ static struct bpf_program *uprobe_program(struct trace *t,
 
 /* The floor programs (--empty-probes) or the real ones, never both: the
  * others are not loaded, so the skeleton attaches nothing of them. A
- * benchmark's producer only when asked for, --light's end of faults only
- * under --light. */
+ * benchmark's producer only when asked for. */
 static void choose_programs(struct trace *t, bool bench_producer)
 {
 	struct bpf_program *prog;
@@ -246,12 +243,6 @@ static void choose_programs(struct trace *t, bool bench_producer)
 
 		if (!strncmp(name, "bench_", 6))
 			bpf_program__set_autoload(prog, bench_producer);
-		else if (prog == t->skel->progs.light_end_fault)
-			bpf_program__set_autoload(prog, t->light && !t->empty);
-		else if (prog == t->skel->progs.fault_done ||
-			 prog == t->skel->progs.floor_fault_done)
-			bpf_program__set_autoload(prog, floor == t->empty &&
-								!t->light);
 		else
 			bpf_program__set_autoload(prog, floor == t->empty);
 	}
@@ -275,7 +266,6 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		goto fail;
 	}
 	t->empty = cfg->empty_probes;
-	t->light = cfg->light;
 	choose_programs(t, cfg->bench_producer);
 	t->uprobe_multi = kernel_has_uprobe_multi();
 	if (t->uprobe_multi) {
@@ -331,8 +321,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		*exit_code = PT_EXIT_KERNEL;
 		goto fail;
 	}
-	/* --light ends faults at the thread's next event instead */
-	err = t->light ? 0 : attach_fault_done(t);
+	err = attach_fault_done(t);
 	if (err) {
 		log__error("cannot open the page-fault perf events (%s): the "
 			   "kernel needs CONFIG_PERF_EVENTS",
@@ -513,53 +502,6 @@ int trace__epoll_fd(const struct trace *t)
 int trace__drain(struct trace *t)
 {
 	return ring_buffer__consume(t->ringbuf);
-}
-
-/* light_end_fault for every thread of one traced process */
-static int end_faults_of(int fd, pid_t tgid, size_t *ended)
-{
-	char path[64];
-	struct dirent *entry;
-	DIR *dir;
-	int err = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
-	dir = opendir(path);
-	if (!dir)
-		return 0; /* gone: its threads ended their faults at exit */
-	while ((entry = readdir(dir)) && !err) {
-		struct pt_light_end end = { .tid = atoi(entry->d_name) };
-		LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &end,
-			    .ctx_size_in = sizeof(end));
-
-		if (end.tid <= 0)
-			continue;
-		if (bpf_prog_test_run_opts(fd, &run))
-			err = -errno;
-		else
-			*ended += end.ended;
-	}
-	closedir(dir);
-	return err;
-}
-
-int trace__end_open_faults(struct trace *t, size_t *ended)
-{
-	int fd = bpf_program__fd(t->skel->progs.light_end_fault);
-	int targets = bpf_map__fd(t->skel->maps.targets);
-	__u32 key, next;
-	__u32 *prev = NULL;
-	int err = 0;
-
-	*ended = 0;
-	if (fd < 0)
-		return -ENOENT;
-	while (!err && !bpf_map_get_next_key(targets, prev, &next)) {
-		key = next;
-		prev = &key;
-		err = end_faults_of(fd, (pid_t)key, ended);
-	}
-	return err;
 }
 
 int trace__bench_produce(struct trace *t, struct pt_bench_produce *args)

@@ -93,10 +93,6 @@ int trace__drain(struct trace *t);
  * the id is unknown. */
 size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
 		    size_t max);
-/* --light, once detached: end the fault each thread of the traced
- * processes still has open (its last), so that the granules read next
- * hold it; *ended: how many there were. 0 or -errno. */
-int trace__end_open_faults(struct trace *t, size_t *ended);
 struct pt_bench_produce;
 /* For benchmarks (trace_config.bench_producer): the kernel side makes
  * args->rounds rounds of synthetic records into the ring buffer, as if a
