@@ -237,7 +237,7 @@ static int run_step(struct drain *d, uint64_t step_ns, double rate, bool paused,
 		last = now_ns();
 	/* the drain's rate runs to the last record taken, not to the poll
 	 * that found the producer done */
-	elapsed = last - start;
+	elapsed = last > start ? last - start : 1;
 	*round = p.first_round;
 	if (p.err)
 		return p.err;
