@@ -315,8 +315,14 @@ const char *symbols__short_name(struct symbols *sym, struct code_loc loc,
 
 #define DWARF_REG_RA 16
 
-/* The call frame information at loc (.eh_frame, else .debug_frame): a
- * frame to free(), or NULL. */
+/*
+ * The call frame information at loc: a frame to free(), or NULL. From
+ * .eh_frame; from .debug_frame only in a module without .eh_frame. Where
+ * .eh_frame has no entry (the outermost frame, ld.so's _start; code
+ * written without CFI) the separate debug file holds none either, and
+ * looking there would inflate all of its DWARF while the target runs:
+ * ~10 ms of a traced thread's CPU in --light on a 2-CPU machine.
+ */
 static Dwarf_Frame *frame_at(struct symbols *sym, struct code_loc loc)
 {
 	struct module *m = module_of(sym, loc);
@@ -327,10 +333,8 @@ static Dwarf_Frame *frame_at(struct symbols *sym, struct code_loc loc)
 	if (!m || !m->mod)
 		return NULL;
 	cfi = dwfl_module_eh_cfi(m->mod, &bias);
-	if (cfi &&
-	    !dwarf_cfi_addrframe(cfi, loc.vaddr + m->bias - bias, &frame))
-		return frame;
-	cfi = dwfl_module_dwarf_cfi(m->mod, &bias);
+	if (!cfi)
+		cfi = dwfl_module_dwarf_cfi(m->mod, &bias);
 	if (cfi &&
 	    !dwarf_cfi_addrframe(cfi, loc.vaddr + m->bias - bias, &frame))
 		return frame;
