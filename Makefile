@@ -103,6 +103,8 @@ $(OUTPUT)/tests/stacks: TARGET_FP := -fno-omit-frame-pointer \
 $(OUTPUT)/tests/stripped: TARGET_FP := -fomit-frame-pointer
 $(OUTPUT)/tests/stripped: TARGET_LDFLAGS := -rdynamic
 $(OUTPUT)/tests/stripped: TARGET_POST = && strip --strip-all $@
+# no frame pointer, and rbp holding data
+$(OUTPUT)/tests/no_frame_chain: TARGET_FP := -fomit-frame-pointer
 TARGET_FP ?= -fno-omit-frame-pointer
 
 $(OUTPUT)/tests/%: tests/targets/%.c tests/targets/target.h | $(OUTPUT)/tests

@@ -58,7 +58,8 @@ struct {
 } targets SEC(".maps");
 
 /* failed ring-buffer reservations, per CPU, indexed by record type; and
- * stacks that could not be taken (PT_LOST_STACK), walked, reused */
+ * stacks that could not be taken (PT_LOST_STACK), walked, reused, with
+ * no chain */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PT_LOST__COUNT);
@@ -219,13 +220,39 @@ static __always_inline __s32 take_stack(void *ctx)
 }
 
 /*
- * take_stack(), unless this thread took one from the very same spot last
- * time: the same instruction, stack pointer and frame pointer, and the same
- * frame record at the frame pointer. A loop that allocates or faults again
- * and again is there: its stack is walked once, not at every event (a walk
- * reads user memory frame by frame, a few microseconds in a VM). Two call
- * chains alike down to that frame record but different further out would
- * share a stack; --exact-stacks walks every time.
+ * Is bp a frame pointer, a chain to walk from? It points up the stack, not
+ * far from sp (at sp in a function that has just set up its frame and
+ * keeps no locals). Anything else is a register that code built without
+ * frame pointers uses for its own ends: no chain starts there, and a walk
+ * would read there all the same, which may fault (sqlite3's 0.8 M
+ * allocations took 4 s more in a VM) and reads made-up frames where it
+ * does not. Such a record keeps its site; user space adds the caller
+ * where it can tell it (see touch_origin()).
+ */
+static __always_inline bool frame_chain_at(__u64 sp, __u64 bp)
+{
+	if (bp >= sp && bp - sp < PT_STACK_SPAN)
+		return true;
+	count_lost(PT_COUNT_STACK_NO_CHAIN);
+	return false;
+}
+
+/* take_stack() where there is a chain to walk */
+static __always_inline __s32 take_chained_stack(void *ctx, __u64 sp, __u64 bp)
+{
+	if (!targ_stacks)
+		return PT_NO_STACK;
+	return frame_chain_at(sp, bp) ? take_stack(ctx) : PT_STACK_NO_CHAIN;
+}
+
+/*
+ * take_chained_stack(), unless this thread took one from the very same
+ * spot last time: the same instruction, stack pointer and frame pointer,
+ * and the same frame record at the frame pointer. A loop that allocates or
+ * faults again and again is there: its stack is walked once, not at every
+ * event (a walk reads user memory frame by frame, a few microseconds in a
+ * VM). Two call chains alike down to that frame record but different
+ * further out would share a stack; --exact-stacks walks every time.
  */
 static __always_inline __s32 take_stack_memo(void *ctx, struct stack_memo *memo,
 					     __u64 ip, __u64 sp, __u64 bp)
@@ -235,16 +262,11 @@ static __always_inline __s32 take_stack_memo(void *ctx, struct stack_memo *memo,
 
 	if (!targ_stacks)
 		return PT_NO_STACK;
+	if (!frame_chain_at(sp, bp))
+		return PT_STACK_NO_CHAIN;
 	if (targ_exact_stacks)
 		return take_stack(ctx);
-	/*
-	 * A frame pointer points up the stack, not far from sp. Anything
-	 * else is a register code built without frame pointers uses for its
-	 * own ends: reading there may fault, which costs as much as the walk
-	 * (which would read there too, and find no chain to follow).
-	 */
-	if (bp > sp && bp - sp < PT_STACK_SPAN)
-		bpf_probe_read_user(frame, sizeof(frame), (void *)bp);
+	bpf_probe_read_user(frame, sizeof(frame), (void *)bp);
 	if (memo->valid && memo->ip == ip && memo->sp == sp && memo->bp == bp &&
 	    memo->frame[0] == frame[0] && memo->frame[1] == frame[1]) {
 		count_lost(PT_COUNT_STACK_REUSED);
@@ -441,7 +463,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__builtin_memcpy(rec->rss_events, ts->sys.rss_events,
 			 sizeof(rec->rss_events));
 	/* --light: the copy of the stack (if any) went before */
-	rec->stack_id = targ_light ? PT_NO_STACK : take_stack(ctx);
+	rec->stack_id = targ_light ?
+				PT_NO_STACK :
+				take_chained_stack(ctx, regs->sp, regs->bp);
 	rec->pad2 = 0;
 	rec->stack_top = targ_light ? 0 : stack_top(regs->sp);
 	rec->ip = regs->ip;

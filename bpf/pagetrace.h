@@ -58,13 +58,19 @@ enum pt_outcome {
 /* lost[] index counting stacks not taken (their slot in the stack map
  * held by another stack, or the stack unreadable) */
 #define PT_LOST_STACK PT_REC__COUNT
-/* and, past the losses, how many stacks were walked and how many were a
- * thread's last one reused (take_stack_memo()) */
+/* and, past the losses, how many stacks were walked, how many were a
+ * thread's last one reused, and how many had no frame-pointer chain to
+ * walk (take_stack_memo()) */
 #define PT_COUNT_STACK_WALKED (PT_REC__COUNT + 1)
 #define PT_COUNT_STACK_REUSED (PT_REC__COUNT + 2)
-#define PT_LOST__COUNT (PT_REC__COUNT + 3)
+#define PT_COUNT_STACK_NO_CHAIN (PT_REC__COUNT + 3)
+#define PT_LOST__COUNT (PT_REC__COUNT + 4)
 /* stack_id of a record when no stack was taken */
 #define PT_NO_STACK (-1)
+/* stack_id when the frame pointer was no frame pointer: the stack is the
+ * site alone, and for a fault or syscall its caller where user space can
+ * tell it (the word on top of the stack, see stacks.h) */
+#define PT_STACK_NO_CHAIN (-2)
 /* a file path as a record carries it, NUL included */
 #define PT_PATH_MAX 256
 /* the deepest user stack taken (the kernel's perf_event_max_stack) */

@@ -1025,6 +1025,7 @@ else
 		snapshot_without_privilege snapshot_bad_input \
 		stacks_name_alloc_and_touch_sites \
 		stripped_binary_names_the_caller \
+		made_up_frame_record_not_walked \
 		deleted_binary_symbolized_after_exit \
 		dlclosed_library_symbolized namespaced_binary_symbolized \
 		interval_shows_the_steady_loop warmup_excludes_startup \

@@ -66,6 +66,30 @@ t_stripped_binary_names_the_caller() {
 	expect "module" "$(alloc "$f" $((8 * MiB)) .site.module)" "$T/stripped"
 }
 
+t_made_up_frame_record_not_walked() {
+	local src=tests/targets/no_frame_chain.c f=$TMP/nfc.out s=$((8 * MiB)) e=$TMP/nfce.out
+	run_pt nfc --json -- "$T/no_frame_chain"
+	expect "exit code" "$(rc_of nfc)" 0
+	# rbp held data, not a frame pointer: the allocation stack is the site
+	expect "alloc site" "$(alloc "$f" $s '"\(.site.sym) \(.site.line)"')" \
+		"main $(line_of $src ALLOC_SITE)"
+	expect "alloc stack" "$(alloc "$f" $s '[.stack[].sym] | join(";")')" main
+	# the frameless loop, its caller from the top of the stack, no more
+	expect "touch pages" "$(site_record "$f" touch fill .pages)" 2047
+	expect "touch line" "$(site_record "$f" touch fill .site.line)" "$(line_of $src TOUCH_SITE)"
+	expect "no made-up frame" "$(grep -c decoy "$f")" 0
+	expect_true "counted" "$([ "$(summary "$f" .stacks_without_chain)" -ge 2048 ]; echo $?)"
+	run_pt nfcf --folded -- "$T/no_frame_chain"
+	expect "folded" "$(grep -cx 'main;-- touched by --;main;fill 2047' "$TMP/nfcf.out")" 1
+	expect "no made-up frame folded" "$(grep -c decoy "$TMP/nfcf.out")" 0
+	# every stack walked, but only from a frame pointer
+	run_pt nfce --json --exact-stacks -- "$T/no_frame_chain"
+	expect "exact: alloc stack" "$(alloc "$e" $s '[.stack[].sym] | join(";")')" main
+	expect "exact: no made-up frame" "$(grep -c decoy "$e")" 0
+	run_pt nfct -- "$T/no_frame_chain"
+	expect "text line" "$(grep -cE '^user stacks: [0-9]+ walked, [0-9]+ reused .*, [0-9]+ without a frame-pointer chain ' "$TMP/nfct.out")" 1
+}
+
 t_deleted_binary_symbolized_after_exit() {
 	local f=$TMP/del.out
 	cp "$T/deleted" "$TMP/deleted_copy"

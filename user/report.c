@@ -402,6 +402,8 @@ static void json_summary(struct report *r, const struct ledger *l,
 	json__kv_u64(w, "lost_stacks", info->lost[PT_LOST_STACK]);
 	json__kv_u64(w, "stacks_walked", info->lost[PT_COUNT_STACK_WALKED]);
 	json__kv_u64(w, "stacks_reused", info->lost[PT_COUNT_STACK_REUSED]);
+	json__kv_u64(w, "stacks_without_chain",
+		     info->lost[PT_COUNT_STACK_NO_CHAIN]);
 	json__key(w, "kernel");
 	json__begin_object(w);
 	json__key(w, "zero_page_on_read");
@@ -644,12 +646,16 @@ static void text_report(struct report *r, const struct ledger *l,
 			"have their site alone; raise --stack-storage\n",
 			info->lost[PT_LOST_STACK]);
 	if (info->lost[PT_COUNT_STACK_WALKED] ||
-	    info->lost[PT_COUNT_STACK_REUSED])
+	    info->lost[PT_COUNT_STACK_REUSED] ||
+	    info->lost[PT_COUNT_STACK_NO_CHAIN])
 		fprintf(r->out,
 			"user stacks: %" PRIu64 " walked, %" PRIu64
-			" reused (the thread's last, from the same frame)\n",
+			" reused (the thread's last, from the same frame), %" PRIu64
+			" without a frame-pointer chain (code built without "
+			"frame pointers: the site and its caller alone)\n",
 			info->lost[PT_COUNT_STACK_WALKED],
-			info->lost[PT_COUNT_STACK_REUSED]);
+			info->lost[PT_COUNT_STACK_REUSED],
+			info->lost[PT_COUNT_STACK_NO_CHAIN]);
 	fprintf(r->out, "pagetrace's own CPU time: %s\n",
 		format__duration(a, sizeof(a), info->self_cpu_ns));
 	if (r->verify)

@@ -67,19 +67,28 @@ static uint64_t site_of(struct session *s, uint64_t addr)
 /*
  * The touching code of a fault or syscall: the instruction at ip, and its
  * stack with the caller put back where the instruction's function had not
- * set up its frame (see stacks.h).
+ * set up its frame (see stacks.h). Without a frame-pointer chain the stack
+ * is those two frames alone.
  */
 static struct code_origin touch_origin(struct session *s, uint64_t ip,
 				       int32_t kernel_stack, uint64_t stack_top)
 {
-	struct code_loc leaf = symbols__locate(s->symbols, s->maps, ip);
+	struct code_loc frames[2] = { symbols__locate(s->symbols, s->maps,
+						      ip) };
 	uint64_t caller = 0;
+	int32_t stack;
 
-	if (stack_top && symbols__frameless(s->symbols, leaf))
+	if (stack_top && symbols__frameless(s->symbols, frames[0]))
 		caller = site_of(s, stack_top);
+	if (kernel_stack == PT_STACK_NO_CHAIN) {
+		frames[1] = code_loc__unpack(caller);
+		stack = stacks__add(s->stacks, frames, caller ? 2 : 1);
+	} else {
+		stack = stacks__intern(s->stacks, kernel_stack, caller);
+	}
 	return (struct code_origin){
-		.site = code_loc__pack(leaf),
-		.stack = stacks__intern(s->stacks, kernel_stack, caller),
+		.site = code_loc__pack(frames[0]),
+		.stack = stack,
 	};
 }
 

@@ -28,7 +28,8 @@ struct stacks *stacks__new(struct trace *trace, struct symbols *sym,
 void stacks__free(struct stacks *st);
 
 /* The handle of kernel stack kernel_id, with frame 1 leaf_caller (a packed
- * code_loc) unless it is 0; PT_NO_STACK if kernel_id is. */
+ * code_loc) unless it is 0; PT_NO_STACK if kernel_id is no stack's
+ * (PT_NO_STACK, PT_STACK_NO_CHAIN). */
 int32_t stacks__intern(struct stacks *st, int32_t kernel_id,
 		       uint64_t leaf_caller);
 /* The handle of a stack unwound in user space (frames leaf first);
