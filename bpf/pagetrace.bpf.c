@@ -358,7 +358,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct thread_state *ts;
 
-	if (!is_target())
+	/* one per traced allocator call: not opened, nothing to close */
+	if (id == PT_NR_URETPROBE || id == PT_NR_UPROBE || !is_target())
 		return 0;
 	ts = thread_state(true);
 	if (!ts)

@@ -122,6 +122,10 @@ enum pt_task_kind {
 #define PT_NR_MLOCK 149
 #define PT_NR_MLOCKALL 151
 #define PT_NR_MLOCK2 325
+/* and the ones uprobes make (Linux 6.11+, 6.18+): a return probe returns,
+ * an optimized probe fires, through them; they populate nothing */
+#define PT_NR_URETPROBE 335
+#define PT_NR_UPROBE 336
 
 /* glibc: the size field of a chunk header sits 8 bytes before the pointer */
 #define PT_GLIBC_SIZE_OFFSET 8
