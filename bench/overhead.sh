@@ -34,11 +34,45 @@ if [ $# -gt 1 ]; then
 	OUT="bench/results-$(IFS=-; echo "$*").md"
 	PNG=${OUT%.md}.png
 fi
+# This VM's vCPUs differ in speed (the same malloc loop ran 1.7x slower on
+# one than on the other), and which one a run lands on made the runs of
+# every variant bimodal. So a one-thread workload always runs on one CPU
+# (BENCH_CPU, else the first this script may use) and the tools on the
+# others; two-thread workloads take both CPUs as they come.
+cpu_list() { # "0-2,5" -> "0 1 2 5"
+	local part
+	for part in ${1//,/ }; do
+		if [[ $part == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
+	done | tr '\n' ' '
+}
+read -r -a CPUS <<<"$(cpu_list "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/self/status)")"
+WORK_CPU=${BENCH_CPU:-${CPUS[0]}}
+if ! [[ " ${CPUS[*]} " == *" $WORK_CPU "* ]]; then
+	echo "overhead.sh: BENCH_CPU=$WORK_CPU is not a CPU this shell may use (${CPUS[*]})" >&2
+	exit 64
+fi
+# a full path: bpftrace -c wants one
+TASKSET=$(command -v taskset) || {
+	echo "overhead.sh: taskset (util-linux) is not installed" >&2
+	exit 69
+}
+TOOL_CPUS=$(for c in "${CPUS[@]}"; do [ "$c" != "$WORK_CPU" ] && echo "$c"; done | paste -sd,)
+if [ -n "$TOOL_CPUS" ]; then
+	PIN_TOOL="$TASKSET -c $TOOL_CPUS"
+	PLACEMENT="one-thread workloads on CPU $WORK_CPU, the tools on CPU $TOOL_CPUS"
+else
+	PIN_TOOL=""
+	PLACEMENT="one CPU: workloads and tools share it"
+fi
 TMP=$(mktemp -d /tmp/pagetrace-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 VARIANTS=(untraced floor_naive floor pagetrace nostacks light_floor light perf bpftrace)
 
-workload_cmd() { # name: the command line
+workload_cmd() { # name: the command line, pinned unless it has threads
+	case $1 in
+	malloc_threads*) ;;
+	*) printf '%s -c %s ' "$TASKSET" "$WORK_CPU" ;;
+	esac
 	case $1 in
 	fault_heavy) echo "$W/fault_heavy 0.5" ;;
 	malloc_heavy) echo "$W/malloc_heavy 1000000 1" ;;
@@ -125,15 +159,15 @@ run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 	cmd=$(workload_cmd "$w")
 	case $v in
 	untraced) $cmd >"$out" 2>/dev/null ;;
-	floor_naive) $PT --empty-probes --probes-at-symbols -o "$report" -- $cmd >"$out" 2>/dev/null ;;
-	floor) $PT --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
-	pagetrace) $PT -o "$report" -- $cmd >"$out" 2>/dev/null ;;
-	nostacks) $PT --no-stacks -o "$report" -- $cmd >"$out" 2>/dev/null ;;
-	light_floor) $PT --light --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
-	light) $PT --light -o "$report" -- $cmd >"$out" 2>/dev/null ;;
-	perf) perf trace -F all -o "$out.perf" -- $cmd >"$out" 2>/dev/null
+	floor_naive) $PIN_TOOL $PT --empty-probes --probes-at-symbols -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	floor) $PIN_TOOL $PT --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	pagetrace) $PIN_TOOL $PT -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	nostacks) $PIN_TOOL $PT --no-stacks -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	light_floor) $PIN_TOOL $PT --light --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	light) $PIN_TOOL $PT --light -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	perf) $PIN_TOOL perf trace -F all -o "$out.perf" -- $cmd >"$out" 2>/dev/null
 		figures="$(grep -c 'LOST' "$out.perf" 2>/dev/null) -" ;;
-	bpftrace) bpftrace -e 'software:page-faults:1 /pid == cpid/ { @[ustack] = count(); }' \
+	bpftrace) $PIN_TOOL bpftrace -e 'software:page-faults:1 /pid == cpid/ { @[ustack] = count(); }' \
 		-c "$cmd" >"$out" 2>/dev/null ;;
 	esac
 	[ -s "$report" ] && figures=$(report_figures "$report")
@@ -147,7 +181,7 @@ seconds() { awk -v ns="$1" 'BEGIN { if (ns == "") print "-"; else printf "%.3f",
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
-echo "machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $RUNS runs each, interleaved" >&2
+echo "machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $RUNS runs each, interleaved, $PLACEMENT" >&2
 workloads=()
 for w in "${WORKLOADS[@]}"; do
 	if have "$w"; then workloads+=("$w"); else echo "skipping $w: not installed" >&2; fi
@@ -166,7 +200,7 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 {
-	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time (--light against its own floor); vs naive = time with empty probes on the symbols / variant time."
+	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; $PLACEMENT; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time (--light against its own floor); vs naive = time with empty probes on the symbols / variant time."
 	echo
 	echo "| workload | variant | time s (min-max) | speed vs untraced | vs floor | vs naive | lost events | pagetrace CPU s |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"

@@ -222,7 +222,8 @@ static __always_inline __s32 take_stack(void *ctx)
 /*
  * Is bp a frame pointer, a chain to walk from? It points up the stack, not
  * far from sp (at sp in a function that has just set up its frame and
- * keeps no locals). Anything else is a register that code built without
+ * keeps no locals), at a frame record's 8-byte alignment. Anything else is
+ * rbp = 0 at an outermost frame, or a register that code built without
  * frame pointers uses for its own ends: no chain starts there, and a walk
  * would read there all the same, which may fault (sqlite3's 0.8 M
  * allocations took 4 s more in a VM) and reads made-up frames where it
@@ -231,7 +232,7 @@ static __always_inline __s32 take_stack(void *ctx)
  */
 static __always_inline bool frame_chain_at(__u64 sp, __u64 bp)
 {
-	if (bp >= sp && bp - sp < PT_STACK_SPAN)
+	if (bp >= sp && bp - sp < PT_STACK_SPAN && !(bp & 7))
 		return true;
 	count_lost(PT_COUNT_STACK_NO_CHAIN);
 	return false;

@@ -60,7 +60,7 @@ enum pt_outcome {
 #define PT_LOST_STACK PT_REC__COUNT
 /* and, past the losses, how many stacks were walked, how many were a
  * thread's last one reused, and how many had no frame-pointer chain to
- * walk (take_stack_memo()) */
+ * walk (take_stack_memo(), take_chained_stack()) */
 #define PT_COUNT_STACK_WALKED (PT_REC__COUNT + 1)
 #define PT_COUNT_STACK_REUSED (PT_REC__COUNT + 2)
 #define PT_COUNT_STACK_NO_CHAIN (PT_REC__COUNT + 3)

@@ -74,17 +74,22 @@ t_made_up_frame_record_not_walked() {
 	expect "alloc site" "$(alloc "$f" $s '"\(.site.sym) \(.site.line)"')" \
 		"main $(line_of $src ALLOC_SITE)"
 	expect "alloc stack" "$(alloc "$f" $s '[.stack[].sym] | join(";")')" main
+	expect "populated block's stack" "$(alloc "$f" $((4 * MiB)) '"\([.stack[].sym] | join(";")) \(.site.line)"')" \
+		"main $(line_of $src POPULATE_ALLOC_SITE)"
 	# the frameless loop, its caller from the top of the stack, no more
 	expect "touch pages" "$(site_record "$f" touch fill .pages)" 2047
 	expect "touch line" "$(site_record "$f" touch fill .site.line)" "$(line_of $src TOUCH_SITE)"
 	expect "no made-up frame" "$(grep -c decoy "$f")" 0
-	expect_true "counted" "$([ "$(summary "$f" .stacks_without_chain)" -ge 2048 ]; echo $?)"
+	expect_true "counted" "$([ "$(summary "$f" .stacks_without_chain)" -ge 2049 ]; echo $?)"
+	# a fault and a populating syscall, each with the caller put back
 	run_pt nfcf --folded -- "$T/no_frame_chain"
-	expect "folded" "$(grep -cx 'main;-- touched by --;main;fill 2047' "$TMP/nfcf.out")" 1
+	expect "folded loop" "$(grep -cx 'main;-- touched by --;main;fill 2047' "$TMP/nfcf.out")" 1
+	expect "folded syscall" "$(grep -cx 'main;-- touched by --;main;__madvise 1024' "$TMP/nfcf.out")" 1
 	expect "no made-up frame folded" "$(grep -c decoy "$TMP/nfcf.out")" 0
 	# every stack walked, but only from a frame pointer
 	run_pt nfce --json --exact-stacks -- "$T/no_frame_chain"
 	expect "exact: alloc stack" "$(alloc "$e" $s '[.stack[].sym] | join(";")')" main
+	expect "exact: touch pages" "$(site_record "$e" touch fill .pages)" 2047
 	expect "exact: no made-up frame" "$(grep -c decoy "$e")" 0
 	run_pt nfct -- "$T/no_frame_chain"
 	expect "text line" "$(grep -cE '^user stacks: [0-9]+ walked, [0-9]+ reused .*, [0-9]+ without a frame-pointer chain ' "$TMP/nfct.out")" 1

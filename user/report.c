@@ -651,8 +651,10 @@ static void text_report(struct report *r, const struct ledger *l,
 		fprintf(r->out,
 			"user stacks: %" PRIu64 " walked, %" PRIu64
 			" reused (the thread's last, from the same frame), %" PRIu64
-			" without a frame-pointer chain (code built without "
-			"frame pointers: the site and its caller alone)\n",
+			" without a frame-pointer chain (rbp held none: code "
+			"built without frame pointers, an outermost frame; "
+			"those keep their site, and a frameless function's "
+			"caller)\n",
 			info->lost[PT_COUNT_STACK_WALKED],
 			info->lost[PT_COUNT_STACK_REUSED],
 			info->lost[PT_COUNT_STACK_NO_CHAIN]);
