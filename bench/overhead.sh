@@ -154,7 +154,7 @@ report_figures() { # report-file -> "lost cpu_ns"
 }
 
 run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
-	local w=$1 v=$2 cmd out=$TMP/$1.$2.$3 report=$TMP/$1.$2.$3.report
+	local w=$1 v=$2 cmd ns out=$TMP/$1.$2.$3 report=$TMP/$1.$2.$3.report
 	local figures="- -"
 	cmd=$(workload_cmd "$w")
 	case $v in
@@ -171,7 +171,8 @@ run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 		-c "$cmd" >"$out" 2>/dev/null ;;
 	esac
 	[ -s "$report" ] && figures=$(report_figures "$report")
-	echo "$w $v $(work_ns "$out") $figures" >>"$TMP/results"
+	ns=$(work_ns "$out")
+	echo "$w $v ${ns:--} $figures $3" >>"$TMP/results"
 	rm -f "$out" "$out.perf" "$report"
 }
 
@@ -179,7 +180,23 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)
 
 seconds() { awk -v ns="$1" 'BEGIN { if (ns == "") print "-"; else printf "%.3f", ns / 1e9 }'; }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+# The median over runs of base's time / variant's time within the same run.
+# A run's variants go back to back on the same CPU, and this VM has slow
+# phases lasting minutes (the same loop 0.86 s, then 1.44 s): they slow a
+# run's variants alike, where a ratio of medians would pair times taken
+# in different phases.
+ratio() { # workload base-variant variant
+	local r
+	r=$(awk -v w="$1" -v b="$2" -v v="$3" '
+		$1 == w && $3 != "-" && $2 == b { base[$6] = $3 }
+		$1 == w && $3 != "-" && $2 == v { var[$6] = $3 }
+		END {
+			for (run in var)
+				if ((run in base) && var[run] > 0)
+					printf "%.6f\n", base[run] / var[run]
+		}' "$TMP/results" | median)
+	if [ -n "$r" ]; then printf '%.2f' "$r"; else echo -; fi
+}
 
 echo "machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $RUNS runs each, interleaved, $PLACEMENT" >&2
 workloads=()
@@ -200,18 +217,14 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 {
-	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; $PLACEMENT; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time (--light against its own floor); vs naive = time with empty probes on the symbols / variant time."
+	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; $PLACEMENT; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time (--light against its own floor); vs naive = time with empty probes on the symbols / variant time; each ratio is the median over runs of that ratio within a run."
 	echo
 	echo "| workload | variant | time s (min-max) | speed vs untraced | vs floor | vs naive | lost events | pagetrace CPU s |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
 	for w in "${workloads[@]}"; do
-		base=$(awk -v w="$w" '$1 == w && $2 == "untraced" { print $3 }' "$TMP/results" | median)
-		floor=$(awk -v w="$w" '$1 == w && $2 == "floor" { print $3 }' "$TMP/results" | median)
-		light_floor=$(awk -v w="$w" '$1 == w && $2 == "light_floor" { print $3 }' "$TMP/results" | median)
-		naive=$(awk -v w="$w" '$1 == w && $2 == "floor_naive" { print $3 }' "$TMP/results" | median)
 		for v in "${variants[@]}"; do
 			runs_under "$w" "$v" || continue
-			times=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v && $3 != "" { print $3 }' "$TMP/results")
+			times=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v && $3 != "-" { print $3 }' "$TMP/results")
 			med=$(median <<<"$times")
 			lo=$(sort -n <<<"$times" | head -1)
 			hi=$(sort -n <<<"$times" | tail -1)
@@ -220,9 +233,9 @@ done
 			printf '| %s | %s | %s (%s-%s) | %s | %s | %s | %s | %s |\n' \
 				"$(describe_workload "$w")" "$(describe_variant "$v")" \
 				"$(seconds "$med")" "$(seconds "$lo")" "$(seconds "$hi")" \
-				"$(ratio "$base" "$med")" \
-				"$(ratio "$(case $v in light*) echo "$light_floor" ;; *) echo "$floor" ;; esac)" "$med")" \
-				"$(ratio "$naive" "$med")" \
+				"$(ratio "$w" untraced "$v")" \
+				"$(ratio "$w" "$(case $v in light*) echo light_floor ;; *) echo floor ;; esac)" "$v")" \
+				"$(ratio "$w" floor_naive "$v")" \
 				"${lost:--}" "$(seconds "$cpu")"
 		done
 	done
@@ -235,11 +248,9 @@ if command -v gnuplot >/dev/null; then
 		printf ' "%s"' "${variants[@]}"
 		echo
 		for w in "${workloads[@]}"; do
-			base=$(awk -v w="$w" '$1 == w && $2 == "untraced" { print $3 }' "$TMP/results" | median)
 			printf '%s' "$w"
 			for v in "${variants[@]}"; do
-				med=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v && $3 != "" { print $3 }' "$TMP/results" | median)
-				printf ' %s' "$(ratio "$base" "$med")"
+				printf ' %s' "$(ratio "$w" untraced "$v")"
 			done
 			echo
 		done
