@@ -70,7 +70,8 @@ VARIANTS=(untraced floor_naive floor pagetrace nostacks light_floor light perf b
 
 workload_cmd() { # name: the command line, pinned unless it has threads
 	case $1 in
-	malloc_threads*) ;;
+	# every CPU, not the tool's that it would inherit
+	malloc_threads*) printf '%s -c %s ' "$TASKSET" "$(IFS=,; echo "${CPUS[*]}")" ;;
 	*) printf '%s -c %s ' "$TASKSET" "$WORK_CPU" ;;
 	esac
 	case $1 in

@@ -84,8 +84,7 @@ void symbols__free(struct symbols *sym)
 	free(sym);
 }
 
-/* Open the file behind a mapping, by the path that still reaches it if it
- * was deleted or lives in another mount namespace. */
+/* Does the file have a section of that name? */
 static bool has_section(Elf *elf, const char *name)
 {
 	Elf_Scn *scn = NULL;
@@ -95,17 +94,19 @@ static bool has_section(Elf *elf, const char *name)
 	if (elf_getshdrstrndx(elf, &names))
 		return false;
 	while ((scn = elf_nextscn(elf, scn))) {
-		const char *this =
+		const char *section_name =
 			gelf_getshdr(scn, &shdr) ?
 				elf_strptr(elf, names, shdr.sh_name) :
 				NULL;
 
-		if (this && !strcmp(this, name))
+		if (section_name && !strcmp(section_name, name))
 			return true;
 	}
 	return false;
 }
 
+/* Open the file behind a mapping, by the path that still reaches it if it
+ * was deleted or lives in another mount namespace. */
 static void open_module(struct symbols *sym, struct module *m,
 			const struct mapping *map)
 {
