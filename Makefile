@@ -103,6 +103,9 @@ $(OUTPUT)/tests/stacks: TARGET_FP := -fno-omit-frame-pointer \
 $(OUTPUT)/tests/stripped: TARGET_FP := -fomit-frame-pointer
 $(OUTPUT)/tests/stripped: TARGET_LDFLAGS := -rdynamic
 $(OUTPUT)/tests/stripped: TARGET_POST = && strip --strip-all $@
+# call frame information in .debug_frame alone
+$(OUTPUT)/tests/debug_frame_only: TARGET_FP := -fomit-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
 # no frame pointer, and rbp holding data
 $(OUTPUT)/tests/no_frame_chain: TARGET_FP := -fomit-frame-pointer
 TARGET_FP ?= -fno-omit-frame-pointer

@@ -58,6 +58,19 @@ t_light_traps_no_call_and_sends_no_fault() {
 	expect "heap growth" "$(jq -r 'select(.type=="alloc" and .fn=="brk") | .size % 4096' "$f" | sort -u)" 0
 }
 
+t_light_unwinds_by_debug_frame() {
+	local f=$TMP/ldf.out src=tests/targets/debug_frame_only.c
+	# the program's own functions have call frame information in
+	# .debug_frame alone
+	expect "sections" "$(readelf -S "$T/debug_frame_only" | grep -oE '\.(eh|debug)_frame( |$)' | sort | tr -d ' ' | paste -sd,)" \
+		".debug_frame,.eh_frame"
+	run_pt ldf --json --light -- "$T/debug_frame_only"
+	expect "exit code" "$(rc_of ldf)" 0
+	expect "block site" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' \
+		'"\(.site.sym):\(.site.line) \([.stack[0:3][].sym] | join(";"))"')" \
+		"make_block:$(line_of $src ALLOC_SITE) make_block;outer;main"
+}
+
 t_light_own_mapping_is_a_mapping() {
 	local f=$TMP/lmap.out s=$((8 * MiB))
 	run_pt lmap --json --light -- "$T/own_mmap"

@@ -1037,6 +1037,7 @@ else
 		light_ledger_equals_the_default \
 		light_traps_no_call_and_sends_no_fault \
 		light_own_mapping_is_a_mapping \
+		light_unwinds_by_debug_frame \
 		no_probe_left_behind; do
 		run_test "$t"
 	done
