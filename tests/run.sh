@@ -301,15 +301,21 @@ t_hugepage_region() {
 		SKIP_REASON="transparent huge pages are off ($thp)"
 		return
 	fi
-	run_pt thp --json -- "$T/thp"
-	local f=$TMP/thp.out s=$((8 * MiB))
+	run_pt thp --json -o "$TMP/thp.json" -- "$T/thp"
+	local f=$TMP/thp.json s=$((8 * MiB)) lead header_fault=1
 	expect "exit code" "$(rc_of thp)" 0
 	expect "fn" "$(alloc "$f" $s .fn)" posix_memalign
 	expect "pages" "$(alloc "$f" $s .pages)" 2048
 	expect "by.thp" "$(alloc "$f" $s .by.thp)" 2048
 	expect "resident" "$(alloc "$f" $s .resident_pages)" 2048
-	# four huge-page faults, and the header written before the block
-	expect "faults" "$(alloc "$f" $s .faults)" 5
+	# four huge-page faults, and the block's header written below the
+	# block: its own fault, unless the block starts one page into
+	# glibc's mapping (1 run in 512), where the mapping's chunk header,
+	# written first, already populated that page
+	lead=$(sed -n 's/^lead //p' "$TMP/thp.out")
+	expect_match "target's lead line" "$lead" '^[0-9]+$'
+	[ "$lead" = 4096 ] && header_fault=0
+	expect "faults" "$(alloc "$f" $s .faults)" $((4 + header_fault))
 	expect "thp faults" "$(summary "$f" .faults_by_outcome.thp)" 4
 }
 
