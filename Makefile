@@ -61,7 +61,9 @@ endif
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all test unit integration demo deps bench-deps vmlinux clean format programs bench
 
-all: pagetrace
+PRELOAD := $(OUTPUT)/pagetrace-preload.so
+
+all: pagetrace $(PRELOAD)
 
 pagetrace: $(USER_OBJS)
 	$(call msg,LINK,$@)
@@ -70,6 +72,13 @@ pagetrace: $(USER_OBJS)
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/unit $(OUTPUT)/bench \
 $(OUTPUT)/bench/workloads:
 	$(Q)mkdir -p $@
+
+# preloaded into the commands pagetrace starts (user/preload/): no
+# frame of its own, a 5-byte nop at each allocator function
+$(PRELOAD): user/preload/pagetrace-preload.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -fno-builtin -fPIC -shared \
+		$< -ldl -o $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)
 	$(call msg,BPF,$@)
@@ -136,9 +145,10 @@ $(OUTPUT)/bench/%: bench/%.c $(LIB) | $(OUTPUT)/bench
 	$(Q)$(CC) $(USER_CFLAGS) -pthread -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
 unit: $(UNITS)
-integration: pagetrace $(TARGETS)
+integration: pagetrace $(PRELOAD) $(TARGETS)
 # drain_speed too: a test checks its producer's records arrive or count
-programs: pagetrace $(TARGETS) $(UNITS) $(OUTPUT)/bench/drain_speed
+programs: pagetrace $(PRELOAD) $(TARGETS) $(UNITS) \
+	$(OUTPUT)/bench/drain_speed
 
 # test and demo first install what is missing, then build, then run:
 # on a fresh Debian machine "sudo make test" is the whole set-up
@@ -149,13 +159,13 @@ test:
 
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory pagetrace $(OUTPUT)/tests/demo
+	$(Q)$(MAKE) --no-print-directory pagetrace $(PRELOAD) $(OUTPUT)/tests/demo
 	$(Q)bash tests/demo.sh
 
 # benchmarks are not tests: they measure, print tables, assert nothing
 bench:
 	$(Q)$(MAKE) --no-print-directory bench-deps
-	$(Q)$(MAKE) --no-print-directory pagetrace $(BENCHES) $(WORKLOADS)
+	$(Q)$(MAKE) --no-print-directory pagetrace $(PRELOAD) $(BENCHES) $(WORKLOADS)
 	$(Q)bash bench/run.sh
 
 deps: PACKAGES = $(DEBIAN_PACKAGES)

@@ -66,7 +66,8 @@ else
 fi
 TMP=$(mktemp -d /tmp/pagetrace-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-VARIANTS=(untraced floor_naive floor pagetrace nostacks light_floor light perf bpftrace)
+VARIANTS=(untraced floor_naive floor_glibc glibc floor pagetrace nostacks light_floor light
+	perf bpftrace)
 
 workload_cmd() { # name: the command line, pinned unless it has threads
 	case $1 in
@@ -103,6 +104,8 @@ describe_variant() {
 	case $1 in
 	untraced) echo "untraced" ;;
 	floor_naive) echo "empty probes, allocator probes on the symbols" ;;
+	floor_glibc) echo "empty probes at pagetrace's placements in glibc (-p; --no-preload)" ;;
+	glibc) echo "pagetrace --no-preload (probes in glibc, as with -p)" ;;
 	floor) echo "empty probes at pagetrace's placements (the floor)" ;;
 	pagetrace) echo "pagetrace (default)" ;;
 	nostacks) echo "pagetrace --no-stacks" ;;
@@ -128,7 +131,7 @@ have() {
 # forms run only under the variants that trap no call.
 runs_under() { # workload variant
 	case $1,$2 in
-	*_long,floor_naive | *_long,floor | *_long,pagetrace | *_long,nostacks) false ;;
+	*_long,floor* | *_long,glibc | *_long,pagetrace | *_long,nostacks) false ;;
 	*) true ;;
 	esac
 }
@@ -161,6 +164,8 @@ run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 	case $v in
 	untraced) $cmd >"$out" 2>/dev/null ;;
 	floor_naive) $PIN_TOOL $PT --empty-probes --probes-at-symbols -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	floor_glibc) $PIN_TOOL $PT --empty-probes --no-preload -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	glibc) $PIN_TOOL $PT --no-preload -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	floor) $PIN_TOOL $PT --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	pagetrace) $PIN_TOOL $PT -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	nostacks) $PIN_TOOL $PT --no-stacks -o "$report" -- $cmd >"$out" 2>/dev/null ;;
@@ -175,6 +180,15 @@ run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 	ns=$(work_ns "$out")
 	echo "$w $v ${ns:--} $figures $3" >>"$TMP/results"
 	rm -f "$out" "$out.perf" "$report"
+}
+
+# each variant against the empty probes on its own attach points
+floor_of() { # variant
+	case $1 in
+	light*) echo light_floor ;;
+	*glibc) echo floor_glibc ;;
+	*) echo floor ;;
+	esac
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
@@ -218,7 +232,7 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 {
-	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; $PLACEMENT; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time (--light against its own floor); vs naive = time with empty probes on the symbols / variant time; each ratio is the median over runs of that ratio within a run."
+	echo "Machine: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $RUNS runs per cell, interleaved; $PLACEMENT; times are the workload's own (median, min-max); speed = untraced time / variant time (1.00 = no overhead); vs floor = floor time / variant time (each against the empty probes at its own attach points: --light its own, --no-preload glibc's); vs naive = time with empty probes on the symbols / variant time; each ratio is the median over runs of that ratio within a run."
 	echo
 	echo "| workload | variant | time s (min-max) | speed vs untraced | vs floor | vs naive | lost events | pagetrace CPU s |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
@@ -235,7 +249,7 @@ done
 				"$(describe_workload "$w")" "$(describe_variant "$v")" \
 				"$(seconds "$med")" "$(seconds "$lo")" "$(seconds "$hi")" \
 				"$(ratio "$w" untraced "$v")" \
-				"$(ratio "$w" "$(case $v in light*) echo light_floor ;; *) echo floor ;; esac)" "$v")" \
+				"$(ratio "$w" "$(floor_of "$v")" "$v")" \
 				"$(ratio "$w" floor_naive "$v")" \
 				"${lost:--}" "$(seconds "$cpu")"
 		done

@@ -57,13 +57,16 @@ static __always_inline bool call_reported(__u32 fn, const __u64 *args)
 	       bpf_map_lookup_elem(&tracked, &old);
 }
 
+/*
+ * The uprobes are attached for the target process alone (the link's pid:
+ * its threads, not a vfork child sharing its memory): no is_target()
+ * here, a hash lookup per call.
+ */
 SEC("uprobe")
 int alloc_entry(struct pt_regs *ctx)
 {
 	struct thread_state *ts;
 
-	if (!is_target())
-		return 0;
 	ts = thread_state(true);
 	if (!ts)
 		return 0;
@@ -152,7 +155,7 @@ int free_entry(struct pt_regs *ctx)
 	struct pt_rec_free *rec;
 	__u64 addr = PT_REGS_PARM1(ctx);
 
-	if (!addr || !is_target())
+	if (!addr)
 		return 0;
 	ts = thread_state(false);
 	if (ts && ts->call.depth > 0)

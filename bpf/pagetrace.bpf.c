@@ -395,11 +395,15 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	struct thread_state *ts = thread_state(false);
+	struct thread_state *ts;
 	struct pt_rec_syscall *rec;
 	struct file *file;
 	bool populated;
 
+	/* the uprobe syscalls were never opened (see sys_enter) */
+	if (regs->orig_ax == PT_NR_URETPROBE || regs->orig_ax == PT_NR_UPROBE)
+		return 0;
+	ts = thread_state(false);
 	if (!ts || !ts->sys.open)
 		return 0;
 	ts->sys.open = 0;

@@ -3,7 +3,7 @@
 
 t_free_probed_past_the_null_test() {
 	local f
-	run_pt place -vv --json -- "$T/alloc_write"
+	run_pt place -vv --json --no-preload -- "$T/alloc_write"
 	expect "exit code" "$(rc_of place)" 0
 	expect_match "free's probe" "$(grep 'uprobe on free ' "$TMP/place.err")" \
 		'uprobe on free at .*libc\.so\.6\+0x[0-9a-f]+ \(the symbol \+[0-9]+, past the NULL test\)$'

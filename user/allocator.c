@@ -18,6 +18,20 @@
 
 #define MAX_INTERPOSERS 8
 
+/*
+ * pagetrace-preload.so, where pagetrace preloaded it into the command it
+ * started (see user/preload/): each allocator function there is a 5-byte
+ * nop, a probe the kernel turns into a call instead of an exception, then
+ * a jump on to glibc.
+ */
+struct preload_sites {
+	bool present;
+	char path[PATH_MAX]; /* as /proc/PID/maps names it */
+	char open_path[PATH_MAX];
+	uint64_t offsets[PT_FN__COUNT];
+	bool found[PT_FN__COUNT];
+};
+
 struct allocator {
 	pid_t pid;
 	char path[PATH_MAX]; /* as /proc/PID/maps names it */
@@ -30,6 +44,7 @@ struct allocator {
 	bool found[PT_FN__COUNT];
 	char *interposers[MAX_INTERPOSERS];
 	size_t interposer_count;
+	struct preload_sites sites;
 };
 
 /* A path that reaches the mapped file even if it was deleted or lives in
@@ -56,6 +71,32 @@ static bool defines_malloc(struct elf_file *ef)
 	uint64_t vaddr;
 
 	return !elf_file__function(ef, "malloc", true, &vaddr);
+}
+
+static bool is_preload_sites(struct elf_file *ef)
+{
+	uint64_t vaddr;
+
+	return !elf_file__function(ef, "pagetrace_preload_sites", true, &vaddr);
+}
+
+/* The sites of pagetrace-preload.so, mapped from path. */
+static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
+			  const char *path, const char *open_path)
+{
+	int fn;
+
+	for (fn = 0; fn < PT_FN__COUNT; fn++) {
+		uint64_t vaddr;
+
+		sites->found[fn] =
+			!elf_file__function(ef, decode__fn_name(fn), true,
+					    &vaddr) &&
+			!elf_file__offset(ef, vaddr, &sites->offsets[fn]);
+	}
+	snprintf(sites->path, sizeof(sites->path), "%s", path);
+	snprintf(sites->open_path, sizeof(sites->open_path), "%s", open_path);
+	sites->present = sites->found[PT_FN_MALLOC] && sites->found[PT_FN_FREE];
 }
 
 static bool looks_like_libc(const char *path)
@@ -126,7 +167,9 @@ static void find_interposers(struct allocator *a, const struct mappings *maps)
 		ef = elf_file__open(open_path);
 		if (!ef)
 			continue;
-		if (defines_malloc(ef))
+		if (is_preload_sites(ef))
+			resolve_sites(&a->sites, ef, map->name, open_path);
+		else if (defines_malloc(ef))
 			a->interposers[a->interposer_count++] =
 				strdup(map->name);
 		elf_file__free(ef);
@@ -192,31 +235,64 @@ void allocator__probe_at_symbols(struct allocator *a)
 	a->at_symbols = true;
 }
 
+bool allocator__uses_sites(const struct allocator *a)
+{
+	/* another malloc in the process may take the calls before the
+	 * sites do: then probe glibc itself, as without them */
+	return a->sites.present && !a->at_symbols && !a->interposer_count;
+}
+
+/* Where the entry probe of fn goes in glibc; false if nowhere. */
+static bool glibc_entry(const struct allocator *a, int fn, uint64_t *entry)
+{
+	int other;
+
+	if (!a->found[fn])
+		return false;
+	/* aligned_alloc and memalign are one function in glibc: a second
+	 * probe at the same place would report each call twice */
+	for (other = 0; other < fn; other++)
+		if (a->found[other] && a->offsets[other] == a->offsets[fn])
+			return false;
+	*entry = a->offsets[fn] + (a->at_symbols ? 0 : a->placed[fn].offset);
+	if (*entry == a->offsets[fn])
+		log__debug("uprobe on %s at %s+0x%" PRIx64 " (the symbol)",
+			   decode__fn_name(fn), a->path, *entry);
+	else
+		log__debug("uprobe on %s at %s+0x%" PRIx64
+			   " (the symbol +%" PRIu64 ", past %s)",
+			   decode__fn_name(fn), a->path, *entry,
+			   *entry - a->offsets[fn], a->placed[fn].why);
+	return true;
+}
+
+/* ... or on its preloaded site */
+static bool site_entry(const struct allocator *a, int fn, uint64_t *entry)
+{
+	if (!a->sites.found[fn])
+		return false;
+	*entry = a->sites.offsets[fn];
+	log__debug("uprobe on %s at %s+0x%" PRIx64
+		   " (pagetrace's preloaded site: a 5-byte nop the kernel "
+		   "turns into a call)",
+		   decode__fn_name(fn), a->sites.path, *entry);
+	return true;
+}
+
 int allocator__attach(struct allocator *a, struct trace *t)
 {
 	struct uprobe_spec allocs[PT_FN__COUNT], frees[1];
-	uint64_t entry;
+	bool sites = allocator__uses_sites(a);
+	const char *open_path = sites ? a->sites.open_path : a->open_path;
 	size_t alloc_count = 0, free_count = 0;
 	struct trace_mark mark;
-	int fn, other, err;
+	uint64_t entry;
+	int fn, err;
 
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
-		bool alias = false;
-
-		if (!a->found[fn])
+		if (!(sites ? site_entry(a, fn, &entry) :
+			      glibc_entry(a, fn, &entry)))
 			continue;
-		/*
-		 * aligned_alloc and memalign are one function in glibc: a
-		 * second probe at the same place would report each call twice.
-		 */
-		for (other = 0; other < fn; other++)
-			if (a->found[other] &&
-			    a->offsets[other] == a->offsets[fn])
-				alias = true;
-		if (alias)
-			continue;
-		entry = a->offsets[fn] +
-			(a->at_symbols ? 0 : a->placed[fn].offset);
 		if (fn == PT_FN_FREE) {
 			frees[free_count++] =
 				(struct uprobe_spec){ .offset = entry,
@@ -228,15 +304,6 @@ int allocator__attach(struct allocator *a, struct trace *t)
 				(struct uprobe_spec){ .offset = entry,
 						      .cookie = fn };
 		}
-		if (entry == a->offsets[fn])
-			log__debug("uprobe on %s at %s+0x%" PRIx64
-				   " (the symbol)",
-				   decode__fn_name(fn), a->path, entry);
-		else
-			log__debug("uprobe on %s at %s+0x%" PRIx64
-				   " (the symbol +%" PRIu64 ", past %s)",
-				   decode__fn_name(fn), a->path, entry,
-				   entry - a->offsets[fn], a->placed[fn].why);
 	}
 	/*
 	 * Returns before entries: the kernel arms a return probe when the
@@ -244,20 +311,20 @@ int allocator__attach(struct allocator *a, struct trace *t)
 	 * seen without its return would leave the thread "inside a call".
 	 */
 	trace__uprobe_mark(t, &mark);
-	err = trace__attach_uprobes(t, a->pid, a->open_path,
-				    UPROBE_ALLOC_RETURN, allocs, alloc_count);
+	err = trace__attach_uprobes(t, a->pid, open_path, UPROBE_ALLOC_RETURN,
+				    allocs, alloc_count);
 	if (!err)
-		err = trace__attach_uprobes(t, a->pid, a->open_path,
+		err = trace__attach_uprobes(t, a->pid, open_path,
 					    UPROBE_ALLOC_ENTRY, allocs,
 					    alloc_count);
 	if (!err)
-		err = trace__attach_uprobes(t, a->pid, a->open_path,
+		err = trace__attach_uprobes(t, a->pid, open_path,
 					    UPROBE_FREE_ENTRY, frees,
 					    free_count);
 	if (err) {
 		trace__uprobe_rollback(t, &mark);
 		log__error("cannot attach uprobes to the allocator in %s (%s)",
-			   a->path, strerror(-err));
+			   sites ? a->sites.path : a->path, strerror(-err));
 	}
 	return err;
 }

@@ -24,6 +24,9 @@ void allocator__free(struct allocator *a);
  * placement.h): the naive placement, for comparison. */
 void allocator__probe_at_symbols(struct allocator *a);
 int allocator__attach(struct allocator *a, struct trace *t);
+/* Do the probes go on pagetrace-preload.so's sites rather than in glibc?
+ * Where the process has it, and no other malloc than glibc's. */
+bool allocator__uses_sites(const struct allocator *a);
 const char *allocator__path(const struct allocator *a);
 /* Objects besides glibc that define malloc: calls may go there. */
 size_t allocator__interposer_count(const struct allocator *a);

@@ -36,6 +36,7 @@ enum long_only_option {
 	OPT_EXACT_STACKS,
 	OPT_LIGHT,
 	OPT_PROBES_AT_SYMBOLS,
+	OPT_NO_PRELOAD,
 	OPT_FOLDED,
 	OPT_WARMUP,
 };
@@ -60,6 +61,7 @@ static const struct option long_options[] = {
 	{ "exact-stacks", no_argument, NULL, OPT_EXACT_STACKS },
 	{ "light", no_argument, NULL, OPT_LIGHT },
 	{ "probes-at-symbols", no_argument, NULL, OPT_PROBES_AT_SYMBOLS },
+	{ "no-preload", no_argument, NULL, OPT_NO_PRELOAD },
 	{ "folded", optional_argument, NULL, OPT_FOLDED },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
@@ -95,6 +97,9 @@ void opts__print_help(void)
 	      "                            allocations are the mappings made (glibc's\n"
 	      "                            big blocks, heap growth), faults counted in\n"
 	      "                            the kernel (see README)\n"
+	      "      --no-preload          leave the command's environment alone:\n"
+	      "                            allocator probes in glibc, as with -p\n"
+	      "                            (dearer, see README)\n"
 	      "      --verify              check every allocation's pages against the\n"
 	      "                            page tables when it is freed (of at least\n"
 	      "                            --min-size) and when tracing ends\n"
@@ -420,6 +425,9 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 			break;
 		case OPT_PROBES_AT_SYMBOLS:
 			opts->probes_at_symbols = true;
+			break;
+		case OPT_NO_PRELOAD:
+			opts->no_preload = true;
 			break;
 		case OPT_STACK_STORAGE:
 			err = parse_uint(optarg, 1, MAX_STACK_STORAGE, false,

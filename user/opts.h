@@ -34,6 +34,7 @@ struct options {
 	bool exact_stacks; /* --exact-stacks: no stack reused */
 	bool light; /* --light: production mode, no allocator probes */
 	bool probes_at_symbols; /* --probes-at-symbols: naive placement */
+	bool no_preload; /* --no-preload: the command's environment as is */
 	bool folded; /* --folded: folded stacks instead of the report */
 	int folded_axes; /* enum folded_axes (sites.h) */
 	uint64_t interval_ns; /* -i: a report per interval, 0: none */

@@ -343,6 +343,11 @@ static void json_summary(struct report *r, const struct ledger *l,
 		json__string(w, info->allocator);
 	else
 		json__null(w);
+	json__key(w, "allocator_probes");
+	if (info->allocator_probes)
+		json__string(w, info->allocator_probes);
+	else
+		json__null(w);
 	json__kv_u64(w, "allocs", st->allocs);
 	json__kv_u64(w, "failed", st->failed);
 	json__kv_u64(w, "frees", st->frees);
@@ -455,6 +460,12 @@ static void text_header(struct report *r, const struct ledger_stats *st,
 			"the anonymous mappings made (malloc's big blocks, "
 			"\"mmapped_chunk\") and the heap's growth (\"brk\"); "
 			"faults counted in the kernel, per instruction\n",
+			info->allocator);
+	else if (info->allocator && info->allocator_probes &&
+		 !strcmp(info->allocator_probes, "preload"))
+		fprintf(r->out,
+			"allocator: %s, probed on pagetrace-preload.so's "
+			"sites\n",
 			info->allocator);
 	else if (info->allocator)
 		fprintf(r->out, "allocator: %s\n", info->allocator);

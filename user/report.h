@@ -32,6 +32,10 @@ struct run_info {
 	bool exit_status_known;
 	int exit_status;
 	const char *allocator; /* glibc path, NULL if not traced */
+	/* where its calls are probed: "preload" (pagetrace-preload.so's
+	 * sites), "placed" (in glibc, see placement.h), "symbols"; NULL if
+	 * not probed */
+	const char *allocator_probes;
 	const char *stop_reason; /* "exit", "duration", "signal", "count" */
 	bool empty_probes; /* --empty-probes: nothing was recorded */
 	bool light; /* --light: allocations are mappings, see light.h */

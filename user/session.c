@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mappings.h"
 #include "opts.h"
+#include "preload.h"
 #include "pagetable.h"
 #include "procfs.h"
 #include "report.h"
@@ -92,6 +93,25 @@ static struct code_origin touch_origin(struct session *s, uint64_t ip,
 	};
 }
 
+/* A call pagetrace-preload.so made itself: its constructor gives every
+ * probe site a first hit (see user/preload/). */
+static bool call_from_preload(struct session *s, uint64_t caller_site)
+{
+	struct code_loc loc = code_loc__unpack(caller_site);
+	const char *name;
+
+	if (!loc.module)
+		return false;
+	if (loc.module != s->caller_module) {
+		name = symbols__module_name(s->symbols, loc);
+		s->caller_module = loc.module;
+		s->caller_module_is_preload =
+			name &&
+			!strcmp(mappings__base_name(name), PRELOAD_FILE_NAME);
+	}
+	return s->caller_module_is_preload;
+}
+
 /* Does a syscall unmap or replace code? Stack ids seen again after it may
  * hold other code: see stacks.h. */
 static bool code_goes(struct session *s, const struct pt_rec_syscall *rec)
@@ -132,12 +152,14 @@ static void on_record(void *ctx, const void *data, size_t size)
 	s->info.records++;
 	switch (ev.type) {
 	case PT_REC_CALL:
+		from.site = site_of(s, ev.call->caller);
+		if (call_from_preload(s, from.site))
+			break;
 		if (s->verifier)
 			verifier__before_call(s->verifier, ev.call);
 		/* at the allocator's entry the frame-pointer chain starts
 		 * past the caller: the caller goes back in as frame 1 (the
 		 * kernel may have done so already, see stacks.h) */
-		from.site = site_of(s, ev.call->caller);
 		from.stack =
 			stacks__intern(s->stacks, ev.call->stack_id, from.site);
 		ledger__on_call(s->ledger, ev.call, &from);
@@ -309,6 +331,30 @@ static void on_touch(void *ctx, const struct touch *touch)
 	sites__touch(s->sites, touch);
 }
 
+/*
+ * Start the command held. Where the allocator calls will be probed, its
+ * environment preloads pagetrace-preload.so: probes on its sites cost a
+ * call instead of an exception (see user/preload/).
+ */
+static struct target *spawn_command(const struct options *opts, int *exit_code)
+{
+	struct preload *preload = NULL;
+	struct target *target;
+	char **env = NULL;
+
+	if (!opts->light && !opts->probes_at_symbols && !opts->no_preload) {
+		preload = preload__find();
+		if (!preload)
+			log__info("no pagetrace-preload.so beside pagetrace: "
+				  "allocator probes go in glibc");
+		else
+			env = preload__environ(preload, environ);
+	}
+	target = target__spawn(opts->command, env, exit_code);
+	preload__free(preload);
+	return target;
+}
+
 struct session *session__new(const struct options *opts, FILE *out,
 			     int *exit_code)
 {
@@ -347,7 +393,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 	if (opts->pid)
 		s->target = target__open_pid(opts->pid, exit_code);
 	else
-		s->target = target__spawn(opts->command, exit_code);
+		s->target = spawn_command(opts, exit_code);
 	if (!s->target)
 		goto fail;
 	s->info.pid = target__pid(s->target);

@@ -53,7 +53,11 @@ static int use_allocator(struct session *s, struct allocator *a)
 	allocator__free(s->allocator);
 	s->allocator = a;
 	s->info.allocator = allocator__path(a);
-	log__info("allocator probes on %s", allocator__path(a));
+	s->info.allocator_probes = allocator__uses_sites(a)   ? "preload" :
+				   s->opts->probes_at_symbols ? "symbols" :
+								"placed";
+	log__info("allocator probes on %s (%s)", allocator__path(a),
+		  s->info.allocator_probes);
 	return 1;
 }
 
@@ -102,14 +106,20 @@ void sess_recheck_allocator(struct session *s)
 	if (!a)
 		return;
 	s->check_allocator = false;
+	/* the same glibc, probed the same way (an image started without
+	 * the preload, setuid say, needs probes in glibc) */
 	if (s->allocator &&
 	    allocator__same_file(s->allocator, target__pid(s->target),
-				 allocator__path(a))) {
+				 allocator__path(a)) &&
+	    allocator__uses_sites(s->allocator) == allocator__uses_sites(a)) {
 		allocator__free(a);
 		return;
 	}
-	log__warn("the new program maps another glibc: attaching late, its "
-		  "first allocations may be missed");
-	if (use_allocator(s, a) < 0)
+	log__warn("the new program maps another glibc, or loads "
+		  "pagetrace-preload.so where the last did not (or the other "
+		  "way): attaching late, its first allocations may be missed");
+	if (use_allocator(s, a) < 0) {
 		s->info.allocator = NULL; /* the report says not traced */
+		s->info.allocator_probes = NULL;
+	}
 }

@@ -45,6 +45,10 @@ struct session {
 	struct run_info info;
 	bool check_allocator; /* after an exec: is glibc where it was? */
 	uint64_t bad_records;
+	/* the module of the last call's caller, and whether it is
+	 * pagetrace-preload.so, whose own calls are not the program's */
+	uint32_t caller_module;
+	bool caller_module_is_preload;
 	uint64_t lost_warned;
 	uint64_t last_lost_warning;
 };

@@ -252,6 +252,13 @@ static struct module *module_of(struct symbols *sym, struct code_loc loc)
 		       NULL;
 }
 
+const char *symbols__module_name(struct symbols *sym, struct code_loc loc)
+{
+	struct module *m = module_of(sym, loc);
+
+	return m ? m->name : NULL;
+}
+
 static void fill(struct symbols *sym, struct code_loc loc, bool return_address,
 		 struct frame_info *info)
 {

@@ -63,6 +63,8 @@ struct code_loc symbols__locate(struct symbols *sym,
  * symbols__free(). */
 void symbols__describe(struct symbols *sym, struct code_loc loc,
 		       bool return_address, struct frame_info *out);
+/* The path of loc's module as the mappings name it; NULL if none. */
+const char *symbols__module_name(struct symbols *sym, struct code_loc loc);
 /* Has the function not set up its frame at loc, its return address still
  * on top of the stack (call frame information: CFA = rsp + 8)? Then
  * frame-pointer unwinding from there skips its caller. */

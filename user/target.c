@@ -107,7 +107,8 @@ struct target *target__open_pid(pid_t pid, int *exit_code)
 	return t;
 }
 
-struct target *target__spawn(char *const argv[], int *exit_code)
+struct target *target__spawn(char *const argv[], char *const envp[],
+			     int *exit_code)
 {
 	struct target *t = calloc(1, sizeof(*t));
 	int pipefd[2], status;
@@ -141,7 +142,7 @@ struct target *target__spawn(char *const argv[], int *exit_code)
 		/* stop here until the parent's probes are in place */
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
 			raise(SIGSTOP);
-		execvp(argv[0], argv);
+		execvpe(argv[0], argv, envp ? envp : environ);
 		err = errno;
 		if (write(pipefd[1], &err, sizeof(err)) < 0)
 			_exit(PT_EXIT_NOT_EXECUTABLE);

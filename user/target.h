@@ -21,7 +21,9 @@ typedef int (*target_ready_fn)(void *ctx);
 
 /* NULL after one error line; *exit_code says what kind of failure. */
 struct target *target__open_pid(pid_t pid, int *exit_code);
-struct target *target__spawn(char *const argv[], int *exit_code);
+/* envp: the command's environment, NULL for pagetrace's own */
+struct target *target__spawn(char *const argv[], char *const envp[],
+			     int *exit_code);
 /* A command that was never let go is killed: it has not run yet. */
 void target__free(struct target *t);
 

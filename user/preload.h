@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pagetrace-preload.so (user/preload/): where it is installed, and the
+ * environment that makes a started command load it first.
+ */
+#ifndef PAGETRACE_PRELOAD_H
+#define PAGETRACE_PRELOAD_H
+
+#define PRELOAD_FILE_NAME "pagetrace-preload.so"
+
+struct preload;
+
+/* Found next to the pagetrace executable (or in build/ there); NULL if
+ * not, or if its path cannot go into LD_PRELOAD (a space or colon). */
+struct preload *preload__find(void);
+void preload__free(struct preload *p);
+
+const char *preload__path(const struct preload *p);
+/* env with LD_PRELOAD naming the library first, any libraries it named
+ * after it; NULL-terminated, the strings env's own but one. NULL when
+ * out of memory. Valid until preload__free. */
+char **preload__environ(struct preload *p, char *const env[]);
+
+#endif
