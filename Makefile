@@ -192,8 +192,8 @@ vmlinux:
 	$(Q)mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c \
-		tests/unit/*.h tests/targets/*.c tests/targets/lib/*.c \
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h user/preload/*.c \
+		tests/unit/*.c tests/unit/*.h tests/targets/*.c tests/targets/lib/*.c \
 		bench/*.c bench/*.h bench/workloads/*.c bench/workloads/*.h
 
 clean:

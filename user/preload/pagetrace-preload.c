@@ -46,13 +46,13 @@ int pagetrace_preload_sites(void)
  * symbol, then an indirect jump through next_NAME. The alignment keeps
  * the nop inside one cache line, where the kernel writes it atomically.
  */
-#define SITE(name)                                                            \
-	asm(".text\n"                                                         \
-	    ".globl " #name "\n"                                              \
-	    ".type " #name ", @function\n"                                    \
-	    ".p2align 4\n" #name ":\n"                                        \
-	    ".byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"                            \
-	    "jmp *next_" #name "(%rip)\n"                                     \
+#define SITE(name)                                 \
+	asm(".text\n"                              \
+	    ".globl " #name "\n"                   \
+	    ".type " #name ", @function\n"         \
+	    ".p2align 4\n" #name ":\n"             \
+	    ".byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" \
+	    "jmp *next_" #name "(%rip)\n"          \
 	    ".size " #name ", . - " #name "\n")
 
 /* set while this thread is inside dlsym: dlsym may allocate */
@@ -73,25 +73,24 @@ static void *next_of(const char *name, void *fallback)
  * keeps it (threads racing here store the same value) and calls it.
  * glibc's own function serves calls made while dlsym runs.
  */
-#define FIRST(ret, name, fallback, params, args)                              \
-	static ret first_##name params;                                       \
-	HIDDEN ret(*next_##name) params = first_##name;                       \
-	static ret first_##name params                                        \
-	{                                                                     \
-		ret(*next) params = fallback;                                 \
-                                                                              \
-		if (!resolving) {                                             \
-			next = next_of(#name, (void *)(fallback));            \
-			__atomic_store_n(&next_##name, next,                  \
-					 __ATOMIC_RELAXED);                   \
-		}                                                             \
-		return next args;                                             \
-	}                                                                     \
+#define FIRST(ret, name, fallback, params, args)                   \
+	static ret first_##name params;                            \
+	HIDDEN ret(*next_##name) params = first_##name;            \
+	static ret first_##name params                             \
+	{                                                          \
+		ret(*next) params = fallback;                      \
+                                                                   \
+		if (!resolving) {                                  \
+			next = next_of(#name, (void *)(fallback)); \
+			__atomic_store_n(&next_##name, next,       \
+					 __ATOMIC_RELAXED);        \
+		}                                                  \
+		return next args;                                  \
+	}                                                          \
 	SITE(name);
 
 FIRST(void *, malloc, __libc_malloc, (size_t size), (size))
-FIRST(void *, calloc, __libc_calloc, (size_t nmemb, size_t size),
-      (nmemb, size))
+FIRST(void *, calloc, __libc_calloc, (size_t nmemb, size_t size), (nmemb, size))
 FIRST(void *, realloc, __libc_realloc, (void *ptr, size_t size), (ptr, size))
 FIRST(void *, memalign, __libc_memalign, (size_t align, size_t size),
       (align, size))
@@ -146,16 +145,16 @@ __attribute__((constructor)) static void hit_every_site(void)
 
 /* dlsym never calls these: no fallback is needed while it runs, and the
  * lookup cannot fail where glibc is loaded */
-#define FIRST_NO_FALLBACK(ret, name, params, args)                            \
-	static ret first_##name params;                                       \
-	HIDDEN ret(*next_##name) params = first_##name;                       \
-	static ret first_##name params                                        \
-	{                                                                     \
-		ret(*next) params = next_of(#name, NULL);                     \
-                                                                              \
-		__atomic_store_n(&next_##name, next, __ATOMIC_RELAXED);       \
-		return next args;                                             \
-	}                                                                     \
+#define FIRST_NO_FALLBACK(ret, name, params, args)                      \
+	static ret first_##name params;                                 \
+	HIDDEN ret(*next_##name) params = first_##name;                 \
+	static ret first_##name params                                  \
+	{                                                               \
+		ret(*next) params = next_of(#name, NULL);               \
+                                                                        \
+		__atomic_store_n(&next_##name, next, __ATOMIC_RELAXED); \
+		return next args;                                       \
+	}                                                               \
 	SITE(name);
 
 FIRST_NO_FALLBACK(void *, reallocarray, (void *ptr, size_t nmemb, size_t size),
