@@ -500,6 +500,8 @@ t_own_allocator_is_named() {
 		"^pagetrace: warning: $T/own_malloc defines its own malloc: calls that reach it are not traced \(faults and syscalls still are\)$"
 	expect "allocs" "$(summary "$f" .allocs)" 0
 	expect "[anon] faults" "$(outside "$f" '[anon]' '.faults >= 1024')" true
+	# its malloc comes before the preloaded one: glibc itself is probed
+	expect "probes in glibc" "$(summary "$f" .allocator_probes)" placed
 }
 
 t_failed_allocations_are_reported() {
@@ -1037,7 +1039,8 @@ else
 		interval_shows_the_steady_loop warmup_excludes_startup \
 		no_stacks_keeps_sites stack_depth_limits_frames \
 		lost_stacks_are_counted \
-		free_probed_past_the_null_test empty_probes_record_nothing \
+		free_probed_past_the_null_test preload_sites_take_the_calls \
+		preload_keeps_the_environment empty_probes_record_nothing \
 		loop_stack_walked_once \
 		synthetic_records_drained_or_counted_lost \
 		light_ledger_equals_the_default \

@@ -22,6 +22,54 @@ t_free_probed_past_the_null_test() {
 	done
 }
 
+# the fields of an allocation record that do not change from run to run
+stable_allocs() { # file
+	jq -c 'select(.type=="alloc") | [.size, .pages, .resident_pages,
+		.untouched_pages, .faults, .by, .end, .chunk, .released,
+		.failed, .site.sym]' "$1" | sort
+}
+
+t_preload_sites_take_the_calls() {
+	local f=$TMP/pre.json g=$TMP/nopre.json lib=$ROOT/build/pagetrace-preload.so
+	run_pt pre -vv --json -o "$f" -- "$T/every_call"
+	run_pt nopre --json --no-preload -o "$g" -- "$T/every_call"
+	expect "exit codes" "$(rc_of pre) $(rc_of nopre)" "0 0"
+	expect "probes" "$(summary "$f" .allocator_probes)" preload
+	expect "--no-preload probes" "$(summary "$g" .allocator_probes)" placed
+	expect_match "malloc's site" "$(grep 'uprobe on malloc ' "$TMP/pre.err")" \
+		"uprobe on malloc at $lib\+0x[0-9a-f]+ \(pagetrace's preloaded site: a 5-byte nop the kernel turns into a call\)$"
+	expect "sites" "$(grep -c "uprobe on .* at $lib+" "$TMP/pre.err")" 10
+	# each function its own site: glibc's aligned_alloc is its memalign
+	expect "functions" "$(jq -rs 'map(select(.type=="alloc")) | sort_by(.id) | .[].fn' "$f" | tr '\n' ' ')" \
+		"malloc calloc malloc realloc reallocarray posix_memalign aligned_alloc memalign valloc pvalloc "
+	expect "ledger as with probes in glibc" "$(stable_allocs "$f")" "$(stable_allocs "$g")"
+	# the library's constructor calls every site with sizes no allocator
+	# serves: none of that is the program's
+	expect "failed" "$(summary "$f" .failed)" 0
+	expect "allocs" "$(summary "$f" .allocs)" 10
+	expect "faults = kernel's count" "$(summary "$f" '.faults - .kernel_faults')" 0
+	run_pt pret -o "$TMP/pret.txt" -- "$T/alloc_write"
+	expect "text" "$(grep -c "^allocator: .*libc\.so\.6, probed on pagetrace-preload\.so's sites$" "$TMP/pret.txt")" 1
+}
+
+t_preload_keeps_the_environment() {
+	local lib=$ROOT/build/pagetrace-preload.so other
+	# a library every process has already: preloading it changes nothing
+	other=$(ldd /bin/sh | awk '/libc\.so/ { print $3 }')
+	run_pt envd -o "$TMP/envd.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
+	expect "preloaded" "$(cat "$TMP/envd.out")" "[$lib]"
+	# the user's own come after it, in their order
+	LD_PRELOAD="$other" run_pt envu -o "$TMP/envu.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
+	expect "after the user's" "$(cat "$TMP/envu.out")" "[$lib:$other]"
+	run_pt envn --no-preload -o "$TMP/envn.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
+	expect "--no-preload" "$(cat "$TMP/envn.out")" "[]"
+	run_pt envl --light -o "$TMP/envl.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
+	expect "--light" "$(cat "$TMP/envl.out")" "[]"
+	run_pt envs --probes-at-symbols -o "$TMP/envs.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
+	expect "--probes-at-symbols" "$(cat "$TMP/envs.out")" "[]"
+	expect "errors" "$(cat "$TMP"/env?.err)" ""
+}
+
 t_empty_probes_record_nothing() {
 	local f=$TMP/empty.out
 	run_pt empty --json --empty-probes -- "$T/alloc_write"

@@ -21,12 +21,27 @@ static bool fits_ld_preload(const char *path)
 	return !strpbrk(path, " :\t\n");
 }
 
+struct preload *preload__at(const char *path)
+{
+	struct preload *p;
+
+	if (path[0] != '/' || !fits_ld_preload(path) || access(path, R_OK))
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (p && (size_t)snprintf(p->path, sizeof(p->path), "%s", path) >=
+			 sizeof(p->path)) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
 struct preload *preload__find(void)
 {
 	static const char *const places[] = { "/build/" PRELOAD_FILE_NAME,
 					      "/" PRELOAD_FILE_NAME };
-	char exe[PATH_MAX], *slash;
-	struct preload *p;
+	char exe[PATH_MAX], candidate[PATH_MAX + 32], *slash;
+	struct preload *p = NULL;
 	ssize_t len;
 	size_t i;
 
@@ -38,18 +53,11 @@ struct preload *preload__find(void)
 	if (!slash)
 		return NULL;
 	*slash = '\0';
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	for (i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
-		if ((size_t)snprintf(p->path, sizeof(p->path), "%s%s", exe,
-				     places[i]) >= sizeof(p->path))
-			continue;
-		if (!access(p->path, R_OK) && fits_ld_preload(p->path))
-			return p;
+	for (i = 0; !p && i < sizeof(places) / sizeof(places[0]); i++) {
+		snprintf(candidate, sizeof(candidate), "%s%s", exe, places[i]);
+		p = preload__at(candidate);
 	}
-	free(p);
-	return NULL;
+	return p;
 }
 
 void preload__free(struct preload *p)

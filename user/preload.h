@@ -11,8 +11,11 @@
 struct preload;
 
 /* Found next to the pagetrace executable (or in build/ there); NULL if
- * not, or if its path cannot go into LD_PRELOAD (a space or colon). */
+ * not. */
 struct preload *preload__find(void);
+/* The library at path; NULL if it cannot be read, or if the path cannot
+ * go into LD_PRELOAD (relative, or with a space or colon). */
+struct preload *preload__at(const char *path);
 void preload__free(struct preload *p);
 
 const char *preload__path(const struct preload *p);

@@ -19,10 +19,8 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <malloc.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -45,12 +43,17 @@ int pagetrace_preload_sites(void)
  * Each site: the 5-byte nop (0f 1f 44 00 00, nopl 0(%rax,%rax,1)) at the
  * symbol, then an indirect jump through next_NAME. The alignment keeps
  * the nop inside one cache line, where the kernel writes it atomically.
+ * site_NAME is the same address under a hidden name: calls to it from
+ * here reach this site even where the program defines NAME itself.
  */
 #define SITE(name)                                 \
 	asm(".text\n"                              \
 	    ".globl " #name "\n"                   \
 	    ".type " #name ", @function\n"         \
+	    ".globl site_" #name "\n"              \
+	    ".hidden site_" #name "\n"             \
 	    ".p2align 4\n" #name ":\n"             \
+	    "site_" #name ":\n"                    \
 	    ".byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" \
 	    "jmp *next_" #name "(%rip)\n"          \
 	    ".size " #name ", . - " #name "\n")
@@ -71,9 +74,12 @@ static void *next_of(const char *name, void *fallback)
 /*
  * next_NAME starts at first_NAME, which looks the next definition up,
  * keeps it (threads racing here store the same value) and calls it.
- * glibc's own function serves calls made while dlsym runs.
+ * While dlsym runs, or if it finds nothing, fallback serves the call:
+ * glibc's own function, or failed for the functions dlsym never calls
+ * and glibc has under no other name.
  */
-#define FIRST(ret, name, fallback, params, args)                   \
+#define FIRST(ret, name, fallback, failed, params, args)           \
+	HIDDEN ret site_##name params;                             \
 	static ret first_##name params;                            \
 	HIDDEN ret(*next_##name) params = first_##name;            \
 	static ret first_##name params                             \
@@ -85,19 +91,32 @@ static void *next_of(const char *name, void *fallback)
 			__atomic_store_n(&next_##name, next,       \
 					 __ATOMIC_RELAXED);        \
 		}                                                  \
+		if (!next) {                                       \
+			errno = ENOMEM;                            \
+			return failed;                             \
+		}                                                  \
 		return next args;                                  \
 	}                                                          \
-	SITE(name);
+	SITE(name)
 
-FIRST(void *, malloc, __libc_malloc, (size_t size), (size))
-FIRST(void *, calloc, __libc_calloc, (size_t nmemb, size_t size), (nmemb, size))
-FIRST(void *, realloc, __libc_realloc, (void *ptr, size_t size), (ptr, size))
-FIRST(void *, memalign, __libc_memalign, (size_t align, size_t size),
-      (align, size))
-FIRST(void *, valloc, __libc_valloc, (size_t size), (size))
-FIRST(void *, pvalloc, __libc_pvalloc, (size_t size), (size))
+FIRST(void *, malloc, __libc_malloc, NULL, (size_t size), (size));
+FIRST(void *, calloc, __libc_calloc, NULL, (size_t nmemb, size_t size),
+      (nmemb, size));
+FIRST(void *, realloc, __libc_realloc, NULL, (void *ptr, size_t size),
+      (ptr, size));
+FIRST(void *, memalign, __libc_memalign, NULL, (size_t align, size_t size),
+      (align, size));
+FIRST(void *, valloc, __libc_valloc, NULL, (size_t size), (size));
+FIRST(void *, pvalloc, __libc_pvalloc, NULL, (size_t size), (size));
+FIRST(void *, reallocarray, NULL, NULL, (void *ptr, size_t nmemb, size_t size),
+      (ptr, nmemb, size));
+FIRST(int, posix_memalign, NULL, ENOMEM,
+      (void **memptr, size_t align, size_t size), (memptr, align, size));
+FIRST(void *, aligned_alloc, NULL, NULL, (size_t align, size_t size),
+      (align, size));
 
 /* free returns nothing: its own first_free */
+HIDDEN void site_free(void *ptr);
 static void first_free(void *ptr);
 HIDDEN void (*next_free)(void *ptr) = first_free;
 static void first_free(void *ptr)
@@ -119,8 +138,10 @@ SITE(free);
  * counts for the process, made by the kernel itself, that no page-fault
  * tracepoint reports. So every site gets its first hit here, before the
  * program can fork, from calls that cannot allocate: sizes no allocator
- * can serve, and free(NULL). pagetrace leaves out the calls made from
- * this library. volatile: the compiler must not drop or fold them.
+ * can serve, and free(NULL). They go through the sites to the next
+ * allocator, never to a malloc the program defines itself (which might
+ * take a failure badly); pagetrace leaves out the calls made from this
+ * library. volatile: the compiler must not drop or fold them.
  */
 __attribute__((constructor)) static void hit_every_site(void)
 {
@@ -129,38 +150,16 @@ __attribute__((constructor)) static void hit_every_site(void)
 	int saved_errno = errno;
 	void *block;
 
-	free(none);
-	free(malloc(too_big));
-	free(calloc(too_big, too_big));
-	free(realloc(none, too_big));
-	free(reallocarray(none, too_big, too_big));
-	if (!posix_memalign(&block, 64, too_big))
-		free(block);
-	free(aligned_alloc(64, too_big));
-	free(memalign(64, too_big));
-	free(valloc(too_big));
-	free(pvalloc(too_big));
+	site_free(none);
+	site_free(site_malloc(too_big));
+	site_free(site_calloc(too_big, too_big));
+	site_free(site_realloc(none, too_big));
+	site_free(site_reallocarray(none, too_big, too_big));
+	if (!site_posix_memalign(&block, 64, too_big))
+		site_free(block);
+	site_free(site_aligned_alloc(64, too_big));
+	site_free(site_memalign(64, too_big));
+	site_free(site_valloc(too_big));
+	site_free(site_pvalloc(too_big));
 	errno = saved_errno;
 }
-
-/* dlsym never calls these: no fallback is needed while it runs, and the
- * lookup cannot fail where glibc is loaded */
-#define FIRST_NO_FALLBACK(ret, name, params, args)                      \
-	static ret first_##name params;                                 \
-	HIDDEN ret(*next_##name) params = first_##name;                 \
-	static ret first_##name params                                  \
-	{                                                               \
-		ret(*next) params = next_of(#name, NULL);               \
-                                                                        \
-		__atomic_store_n(&next_##name, next, __ATOMIC_RELAXED); \
-		return next args;                                       \
-	}                                                               \
-	SITE(name);
-
-FIRST_NO_FALLBACK(void *, reallocarray, (void *ptr, size_t nmemb, size_t size),
-		  (ptr, nmemb, size))
-FIRST_NO_FALLBACK(int, posix_memalign,
-		  (void **memptr, size_t align, size_t size),
-		  (memptr, align, size))
-FIRST_NO_FALLBACK(void *, aligned_alloc, (size_t align, size_t size),
-		  (align, size))
