@@ -73,12 +73,13 @@ $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/unit $(OUTPUT)/bench \
 $(OUTPUT)/bench/workloads:
 	$(Q)mkdir -p $@
 
-# preloaded into the commands pagetrace starts (user/preload/): no
-# frame of its own, a 5-byte nop at each allocator function
+# preloaded into the commands pagetrace starts (user/preload/): a 5-byte
+# nop at each allocator function. Optimised whatever CFLAGS say: a first
+# call must leave through a tail jump, or the library would be its caller
 $(PRELOAD): user/preload/pagetrace-preload.c | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -fno-builtin -fPIC -shared \
-		$< -ldl -o $@
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -g $(CFLAGS) -O2 \
+		-foptimize-sibling-calls -fno-builtin -fPIC -shared $< -o $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)
 	$(call msg,BPF,$@)
@@ -115,6 +116,9 @@ $(OUTPUT)/tests/stripped: TARGET_POST = && strip --strip-all $@
 # call frame information in .debug_frame alone
 $(OUTPUT)/tests/debug_frame_only: TARGET_FP := -fomit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables
+# a sanitizer's runtime first among the libraries
+$(OUTPUT)/tests/sanitized: TARGET_CFLAGS := -O1 -fsanitize=address
+$(OUTPUT)/tests/sanitized: TARGET_LDFLAGS := -fsanitize=address
 # no frame pointer, and rbp holding data
 $(OUTPUT)/tests/no_frame_chain: TARGET_FP := -fomit-frame-pointer
 TARGET_FP ?= -fno-omit-frame-pointer

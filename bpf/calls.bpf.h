@@ -58,15 +58,23 @@ static __always_inline bool call_reported(__u32 fn, const __u64 *args)
 }
 
 /*
- * The uprobes are attached for the target process alone (the link's pid:
- * its threads, not a vfork child sharing its memory): no is_target()
- * here, a hash lookup per call.
+ * The uprobes are attached for the target process alone, but the kernel
+ * may tell it by its memory (perf uprobes, older uprobe_multi links): a
+ * vfork child shares it. A compare with the one process the probes
+ * serve, not is_target(), a hash lookup per call.
  */
+static __always_inline bool is_probed_process(void)
+{
+	return bpf_get_current_pid_tgid() >> 32 == probed_tgid;
+}
+
 SEC("uprobe")
 int alloc_entry(struct pt_regs *ctx)
 {
 	struct thread_state *ts;
 
+	if (!is_probed_process())
+		return 0;
 	ts = thread_state(true);
 	if (!ts)
 		return 0;
@@ -155,7 +163,7 @@ int free_entry(struct pt_regs *ctx)
 	struct pt_rec_free *rec;
 	__u64 addr = PT_REGS_PARM1(ctx);
 
-	if (!addr)
+	if (!addr || !is_probed_process())
 		return 0;
 	ts = thread_state(false);
 	if (ts && ts->call.depth > 0)

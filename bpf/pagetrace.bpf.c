@@ -42,6 +42,9 @@ const volatile __u32 targ_light = 0; /* --light: see "light mode" below */
  */
 __u32 hold_enabled = 0;
 
+/* The process the allocator probes serve (see alloc_entry()). */
+__u32 probed_tgid = 0;
+
 #define MIGRATE_MOVABLE_TYPE 1
 
 struct {

@@ -502,6 +502,13 @@ t_own_allocator_is_named() {
 	expect "[anon] faults" "$(outside "$f" '[anon]' '.faults >= 1024')" true
 	# its malloc comes before the preloaded one: glibc itself is probed
 	expect "probes in glibc" "$(summary "$f" .allocator_probes)" placed
+	# then it executes a program of glibc's malloc: the preloaded sites
+	# take over, and glibc's probes go (else each free would count twice)
+	run_pt omx --json -o "$TMP/omx.json" -- "$T/own_malloc" "$T/alloc_write"
+	expect "exec: exit code" "$(rc_of omx)" 0
+	expect_match "exec: said" "$(err_of omx)" "pagetrace-preload.so where the last did not"
+	expect "exec: probes" "$(summary "$TMP/omx.json" .allocator_probes)" preload
+	expect "exec: allocs, frees" "$(summary "$TMP/omx.json" '"\(.allocs) \(.frees)"')" "1 1"
 }
 
 t_failed_allocations_are_reported() {

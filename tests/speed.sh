@@ -30,7 +30,8 @@ stable_allocs() { # file
 }
 
 t_preload_sites_take_the_calls() {
-	local f=$TMP/pre.json g=$TMP/nopre.json lib=$ROOT/build/pagetrace-preload.so
+	local f=$TMP/pre.json g=$TMP/nopre.json lib
+	lib=$(readlink -f "$ROOT/build/pagetrace-preload.so")
 	run_pt pre -vv --json -o "$f" -- "$T/every_call"
 	run_pt nopre --json --no-preload -o "$g" -- "$T/every_call"
 	expect "exit codes" "$(rc_of pre) $(rc_of nopre)" "0 0"
@@ -53,21 +54,26 @@ t_preload_sites_take_the_calls() {
 }
 
 t_preload_keeps_the_environment() {
-	local lib=$ROOT/build/pagetrace-preload.so other
+	local lib other
+	# pagetrace finds it beside its own executable, symbolic links resolved
+	lib=$(readlink -f "$ROOT/build/pagetrace-preload.so")
 	# a library every process has already: preloading it changes nothing
 	other=$(ldd /bin/sh | awk '/libc\.so/ { print $3 }')
-	run_pt envd -o "$TMP/envd.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
+	env -u LD_PRELOAD "$PT" -o "$TMP/envd.txt" -- sh -c 'echo "[$LD_PRELOAD]"' >"$TMP/envd.out" 2>&1
 	expect "preloaded" "$(cat "$TMP/envd.out")" "[$lib]"
-	# the user's own come after it, in their order
 	LD_PRELOAD="$other" run_pt envu -o "$TMP/envu.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
-	expect "after the user's" "$(cat "$TMP/envu.out")" "[$lib:$other]"
-	run_pt envn --no-preload -o "$TMP/envn.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
-	expect "--no-preload" "$(cat "$TMP/envn.out")" "[]"
-	run_pt envl --light -o "$TMP/envl.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
-	expect "--light" "$(cat "$TMP/envl.out")" "[]"
-	run_pt envs --probes-at-symbols -o "$TMP/envs.txt" -- sh -c 'echo "[$LD_PRELOAD]"'
-	expect "--probes-at-symbols" "$(cat "$TMP/envs.out")" "[]"
-	expect "errors" "$(cat "$TMP"/env?.err)" ""
+	expect "before the user's" "$(cat "$TMP/envu.out")" "[$lib:$other]"
+	expect "no error" "$(cat "$TMP/envu.err")" ""
+	for v in no-preload light probes-at-symbols; do
+		env -u LD_PRELOAD "$PT" --$v -o "$TMP/env$v.txt" -- sh -c 'echo "[$LD_PRELOAD]"' >"$TMP/env$v.out" 2>&1
+		expect "--$v" "$(cat "$TMP/env$v.out")" "[]"
+	done
+	# a sanitizer's runtime must come first: such a program is left alone
+	run_pt asan -v --json -o "$TMP/asan.json" -- "$T/sanitized"
+	expect "sanitized: exit code" "$(rc_of asan)" 0
+	expect_match "sanitized: said" "$(err_of asan)" \
+		"pagetrace: $T/sanitized is not given pagetrace-preload\.so: it links a sanitizer runtime, which must come first"
+	expect "sanitized: probes" "$(summary "$TMP/asan.json" .allocator_probes)" placed
 }
 
 t_empty_probes_record_nothing() {

@@ -45,6 +45,8 @@ struct allocator {
 	char *interposers[MAX_INTERPOSERS];
 	size_t interposer_count;
 	struct preload_sites sites;
+	bool attached;
+	struct trace_mark mark; /* the trace's uprobes before ours */
 };
 
 /* A path that reaches the mapped file even if it was deleted or lives in
@@ -285,7 +287,6 @@ int allocator__attach(struct allocator *a, struct trace *t)
 	bool sites = allocator__uses_sites(a);
 	const char *open_path = sites ? a->sites.open_path : a->open_path;
 	size_t alloc_count = 0, free_count = 0;
-	struct trace_mark mark;
 	uint64_t entry;
 	int fn, err;
 
@@ -310,7 +311,7 @@ int allocator__attach(struct allocator *a, struct trace *t)
 	 * function is entered, only if one is registered by then. An entry
 	 * seen without its return would leave the thread "inside a call".
 	 */
-	trace__uprobe_mark(t, &mark);
+	trace__uprobe_mark(t, &a->mark);
 	err = trace__attach_uprobes(t, a->pid, open_path, UPROBE_ALLOC_RETURN,
 				    allocs, alloc_count);
 	if (!err)
@@ -322,11 +323,20 @@ int allocator__attach(struct allocator *a, struct trace *t)
 					    UPROBE_FREE_ENTRY, frees,
 					    free_count);
 	if (err) {
-		trace__uprobe_rollback(t, &mark);
+		trace__uprobe_rollback(t, &a->mark);
 		log__error("cannot attach uprobes to the allocator in %s (%s)",
 			   sites ? a->sites.path : a->path, strerror(-err));
 	}
+	a->attached = !err;
 	return err;
+}
+
+void allocator__detach(struct allocator *a, struct trace *t)
+{
+	if (!a->attached)
+		return;
+	trace__uprobe_rollback(t, &a->mark);
+	a->attached = false;
 }
 
 const char *allocator__path(const struct allocator *a)

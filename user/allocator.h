@@ -24,6 +24,9 @@ void allocator__free(struct allocator *a);
  * placement.h): the naive placement, for comparison. */
 void allocator__probe_at_symbols(struct allocator *a);
 int allocator__attach(struct allocator *a, struct trace *t);
+/* Take a's probes away again: those attached after them too (the
+ * allocator's are the trace's last uprobes). */
+void allocator__detach(struct allocator *a, struct trace *t);
 /* Do the probes go on pagetrace-preload.so's sites rather than in glibc?
  * Where the process has it, and no other malloc than glibc's. */
 bool allocator__uses_sites(const struct allocator *a);

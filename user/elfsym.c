@@ -136,6 +136,35 @@ bool elf_file__is_dynamic(struct elf_file *ef)
 	return false;
 }
 
+bool elf_file__needs(struct elf_file *ef, const char *prefix)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	while ((scn = elf_nextscn(ef->elf, scn))) {
+		Elf_Data *data;
+		size_t i;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_DYNAMIC ||
+		    !shdr.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (i = 0; data && i < shdr.sh_size / shdr.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *name;
+
+			if (!gelf_getdyn(data, (int)i, &dyn) ||
+			    dyn.d_tag != DT_NEEDED)
+				continue;
+			name = elf_strptr(ef->elf, shdr.sh_link,
+					  dyn.d_un.d_val);
+			if (name && !strncmp(name, prefix, strlen(prefix)))
+				return true;
+		}
+	}
+	return false;
+}
+
 int elf_file__read(struct elf_file *ef, uint64_t offset, void *buf, size_t len)
 {
 	ssize_t got = pread(ef->fd, buf, len, (off_t)offset);

@@ -22,5 +22,7 @@ int elf_file__offset(struct elf_file *ef, uint64_t vaddr, uint64_t *offset);
 int elf_file__read(struct elf_file *ef, uint64_t offset, void *buf, size_t len);
 /* ET_EXEC or ET_DYN with a PT_INTERP: does it need the dynamic loader? */
 bool elf_file__is_dynamic(struct elf_file *ef);
+/* Does it name a library starting with prefix among its DT_NEEDED? */
+bool elf_file__needs(struct elf_file *ef, const char *prefix);
 
 #endif

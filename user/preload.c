@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "elfsym.h"
 #include "preload.h"
 
 #define PRELOAD_VAR "LD_PRELOAD="
@@ -58,6 +59,53 @@ struct preload *preload__find(void)
 		p = preload__at(candidate);
 	}
 	return p;
+}
+
+/* The file execvp would run for command; false if none is found. */
+static bool command_file(const char *command, char *path, size_t size)
+{
+	const char *dirs = getenv("PATH"), *end;
+
+	if (strchr(command, '/'))
+		return (size_t)snprintf(path, size, "%s", command) < size;
+	if (!dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin";
+	for (; *dirs; dirs = *end ? end + 1 : end) {
+		int len;
+
+		end = strchrnul(dirs, ':');
+		len = (int)(end - dirs);
+		if ((size_t)snprintf(path, size, "%.*s/%s", len ? len : 1,
+				     len ? dirs : ".", command) < size &&
+		    !access(path, X_OK))
+			return true;
+	}
+	return false;
+}
+
+const char *preload__unsuited(const char *command)
+{
+	/* their runtimes replace malloc, and ASan's insists on coming
+	 * first in the list of libraries */
+	static const char *const sanitizers[] = { "libasan.", "libhwasan.",
+						  "libtsan.", "liblsan.",
+						  "libmsan." };
+	const char *why = NULL;
+	char path[PATH_MAX];
+	struct elf_file *ef;
+	size_t i;
+
+	if (!command_file(command, path, sizeof(path)))
+		return NULL;
+	ef = elf_file__open(path);
+	if (!ef)
+		return NULL; /* a script: its interpreter's turn */
+	for (i = 0; !why && i < sizeof(sanitizers) / sizeof(sanitizers[0]); i++)
+		if (elf_file__needs(ef, sanitizers[i]))
+			why = "it links a sanitizer runtime, which must come "
+			      "first";
+	elf_file__free(ef);
+	return why;
 }
 
 void preload__free(struct preload *p)

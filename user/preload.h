@@ -19,6 +19,9 @@ struct preload *preload__at(const char *path);
 void preload__free(struct preload *p);
 
 const char *preload__path(const struct preload *p);
+/* Why command (as execvp finds it) must not get the library: NULL if it
+ * may. */
+const char *preload__unsuited(const char *command);
 /* env with LD_PRELOAD naming the library first, any libraries it named
  * after it; NULL-terminated, the strings env's own but one. NULL when
  * out of memory. Valid until preload__free. */

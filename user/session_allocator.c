@@ -43,6 +43,10 @@ static int use_allocator(struct session *s, struct allocator *a)
 	}
 	if (s->opts->probes_at_symbols)
 		allocator__probe_at_symbols(a);
+	/* after an exec: the last program's probes may sit on the same file
+	 * (pagetrace-preload.so, or glibc), where both would report a call */
+	if (s->allocator)
+		allocator__detach(s->allocator, s->trace);
 	err = allocator__attach(a, s->trace);
 
 	if (err) {

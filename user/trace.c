@@ -389,6 +389,7 @@ int trace__add_target(struct trace *t, pid_t tgid)
 	if (bpf_map__update_elem(t->skel->maps.targets, &key, sizeof(key),
 				 &value, sizeof(value), BPF_ANY))
 		return -errno;
+	t->skel->bss->probed_tgid = key;
 	return 0;
 }
 

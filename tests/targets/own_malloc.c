@@ -2,6 +2,7 @@
 /*
  * Brings its own allocator (a bump allocator on mmap) and exports it
  * (linked with -rdynamic): glibc's malloc is mapped but never called.
+ * With arguments it then executes them.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -49,7 +50,8 @@ void *realloc(void *old, size_t size)
 	return p;
 }
 
-int main(void)
+/* With arguments, then runs them: a program that uses glibc's malloc. */
+int main(int argc, char **argv)
 {
 	char *p;
 
@@ -59,5 +61,9 @@ int main(void)
 		return 1;
 	write_pages(p, 4 * MiB);
 	free(p);
+	if (argc > 1) {
+		execv(argv[1], argv + 1);
+		return 127;
+	}
 	return 0;
 }

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "check.h"
 #include "preload.h"
 
@@ -18,22 +20,55 @@ static const char *joined(char **env)
 	return buf;
 }
 
+/* an empty file at dir/name, made for the test; its path in buf */
+static const char *made(char *buf, size_t size, const char *dir,
+			const char *name)
+{
+	FILE *f;
+
+	snprintf(buf, size, "%s/%s", dir, name);
+	f = fopen(buf, "w");
+	if (f)
+		fclose(f);
+	return buf;
+}
+
 static void test_paths(void)
 {
+	char dir[] = "/tmp/pagetrace-unit.XXXXXX", a[128], b[128], c[128];
 	struct preload *p;
 
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
 	/* a readable file: its path as given */
-	p = preload__at("/bin/sh");
+	p = preload__at(made(a, sizeof(a), dir, "lib.so"));
 	CHECK(p != NULL);
 	if (p)
-		CHECK_STR(preload__path(p), "/bin/sh");
+		CHECK_STR(preload__path(p), a);
 	preload__free(p);
-	/* LD_PRELOAD splits at spaces and colons; relative paths would
-	 * follow the command's working directory */
-	CHECK(preload__at("/tmp/a b/x.so") == NULL);
-	CHECK(preload__at("/tmp/a:b/x.so") == NULL);
-	CHECK(preload__at("bin/sh") == NULL);
+	/* LD_PRELOAD splits at spaces and colons; a relative path would
+	 * follow the command's working directory: files that exist, and
+	 * are refused all the same */
+	CHECK(preload__at(made(b, sizeof(b), dir, "a b.so")) == NULL);
+	CHECK(preload__at(made(c, sizeof(c), dir, "a:b.so")) == NULL);
+	CHECK(chdir(dir) == 0);
+	CHECK(preload__at("lib.so") == NULL);
 	CHECK(preload__at("/nonexistent/pagetrace-preload.so") == NULL);
+	CHECK(chdir("/") == 0);
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	rmdir(dir);
+}
+
+static void test_unsuited(void)
+{
+	/* a plain program, a script, a missing one: the library may go */
+	CHECK(preload__unsuited("sh") == NULL);
+	CHECK(preload__unsuited("/bin/sh") == NULL);
+	CHECK(preload__unsuited("/nonexistent/cmd") == NULL);
 }
 
 static void test_environ(void)
@@ -61,6 +96,7 @@ static void test_environ(void)
 int main(void)
 {
 	RUN(test_paths);
+	RUN(test_unsuited);
 	RUN(test_environ);
 	return check_summary();
 }

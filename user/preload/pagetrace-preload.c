@@ -24,14 +24,22 @@
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
-/* glibc's own names for its allocator: used while dlsym itself runs */
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t nmemb, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void __libc_free(void *ptr);
-extern void *__libc_memalign(size_t align, size_t size);
-extern void *__libc_valloc(size_t size);
-extern void *__libc_pvalloc(size_t size);
+/*
+ * glibc's own names for its allocator: used while dlsym itself runs.
+ * Weak, and dlsym bound to its oldest version: a program of another libc
+ * (musl) or of an older glibc, started by the command, must load this
+ * library or ignore it, never fail to start because of it.
+ */
+#define WEAK __attribute__((weak))
+extern void *__libc_malloc(size_t size) WEAK;
+extern void *__libc_calloc(size_t nmemb, size_t size) WEAK;
+extern void *__libc_realloc(void *ptr, size_t size) WEAK;
+extern void __libc_free(void *ptr) WEAK;
+extern void *__libc_memalign(size_t align, size_t size) WEAK;
+extern void *__libc_valloc(size_t size) WEAK;
+extern void *__libc_pvalloc(size_t size) WEAK;
+#pragma weak dlsym
+__asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
 
 /* pagetrace knows this library by this symbol */
 int pagetrace_preload_sites(void)
@@ -60,11 +68,15 @@ int pagetrace_preload_sites(void)
 
 /* set while this thread is inside dlsym: dlsym may allocate */
 static __thread int resolving __attribute__((tls_model("initial-exec")));
+/* set while this thread gives the sites their first hits (see below) */
+static __thread int warming __attribute__((tls_model("initial-exec")));
 
 static void *next_of(const char *name, void *fallback)
 {
 	void *next;
 
+	if (!dlsym) /* a glibc older than 2.34 without libdl loaded */
+		return fallback;
 	resolving = 1;
 	next = dlsym(RTLD_NEXT, name);
 	resolving = 0;
@@ -74,29 +86,38 @@ static void *next_of(const char *name, void *fallback)
 /*
  * next_NAME starts at first_NAME, which looks the next definition up,
  * keeps it (threads racing here store the same value) and calls it.
- * While dlsym runs, or if it finds nothing, fallback serves the call:
+ * While dlsym runs, or if there is none, fallback serves the call:
  * glibc's own function, or failed for the functions dlsym never calls
  * and glibc has under no other name.
+ *
+ * gate_NAME stands in for next_NAME while the sites get their first hit:
+ * the warming thread's call stops there, another thread's goes on.
  */
-#define FIRST(ret, name, fallback, failed, params, args)           \
-	HIDDEN ret site_##name params;                             \
-	static ret first_##name params;                            \
-	HIDDEN ret(*next_##name) params = first_##name;            \
-	static ret first_##name params                             \
-	{                                                          \
-		ret(*next) params = fallback;                      \
-                                                                   \
-		if (!resolving) {                                  \
-			next = next_of(#name, (void *)(fallback)); \
-			__atomic_store_n(&next_##name, next,       \
-					 __ATOMIC_RELAXED);        \
-		}                                                  \
-		if (!next) {                                       \
-			errno = ENOMEM;                            \
-			return failed;                             \
-		}                                                  \
-		return next args;                                  \
-	}                                                          \
+#define FIRST(ret, name, fallback, failed, params, args)             \
+	HIDDEN ret site_##name params;                               \
+	static ret first_##name params;                              \
+	HIDDEN ret(*next_##name) params = first_##name;              \
+	static ret first_##name params                               \
+	{                                                            \
+		ret(*next) params = fallback;                        \
+                                                                     \
+		if (!resolving) {                                    \
+			next = next_of(#name, (void *)(fallback));   \
+			if (next)                                    \
+				__atomic_store_n(&next_##name, next, \
+						 __ATOMIC_RELAXED);  \
+		}                                                    \
+		if (!next)                                           \
+			return failed;                               \
+		return next args;                                    \
+	}                                                            \
+	static ret(*gone_##name) params;                             \
+	static ret gate_##name params                                \
+	{                                                            \
+		if (warming)                                         \
+			return failed;                               \
+		return gone_##name args;                             \
+	}                                                            \
 	SITE(name)
 
 FIRST(void *, malloc, __libc_malloc, NULL, (size_t size), (size));
@@ -115,7 +136,7 @@ FIRST(int, posix_memalign, NULL, ENOMEM,
 FIRST(void *, aligned_alloc, NULL, NULL, (size_t align, size_t size),
       (align, size));
 
-/* free returns nothing: its own first_free */
+/* free returns nothing: its own first_free and gate_free */
 HIDDEN void site_free(void *ptr);
 static void first_free(void *ptr);
 HIDDEN void (*next_free)(void *ptr) = first_free;
@@ -125,11 +146,28 @@ static void first_free(void *ptr)
 
 	if (!resolving) {
 		next = next_of("free", (void *)__libc_free);
-		__atomic_store_n(&next_free, next, __ATOMIC_RELAXED);
+		if (next)
+			__atomic_store_n(&next_free, next, __ATOMIC_RELAXED);
 	}
-	next(ptr);
+	if (next)
+		next(ptr);
+}
+static void (*gone_free)(void *ptr);
+static void gate_free(void *ptr)
+{
+	if (!warming)
+		gone_free(ptr);
 }
 SITE(free);
+
+/* One site's first hit: through its gate, which this thread stops at. */
+#define HIT(name, call)                                                        \
+	do {                                                                   \
+		gone_##name = __atomic_load_n(&next_##name, __ATOMIC_RELAXED); \
+		__atomic_store_n(&next_##name, gate_##name, __ATOMIC_RELEASE); \
+		(void)(call);                                                  \
+		__atomic_store_n(&next_##name, gone_##name, __ATOMIC_RELEASE); \
+	} while (0)
 
 /*
  * The kernel rewrites a site's nop into its call at the site's first hit,
@@ -137,11 +175,11 @@ SITE(free);
  * with the child, and the rewrite copies it first: a fault the kernel
  * counts for the process, made by the kernel itself, that no page-fault
  * tracepoint reports. So every site gets its first hit here, before the
- * program can fork, from calls that cannot allocate: sizes no allocator
- * can serve, and free(NULL). They go through the sites to the next
- * allocator, never to a malloc the program defines itself (which might
- * take a failure badly); pagetrace leaves out the calls made from this
- * library. volatile: the compiler must not drop or fold them.
+ * program can fork. The calls stop at the gates: no allocator sees them
+ * (a sanitizer's would report a failed one, a program's own might abort),
+ * and should another thread's first call swap a gate out meanwhile, the
+ * sizes are ones no allocator can serve. pagetrace leaves out the calls
+ * made from this library. volatile: the compiler must not fold them.
  */
 __attribute__((constructor)) static void hit_every_site(void)
 {
@@ -150,16 +188,17 @@ __attribute__((constructor)) static void hit_every_site(void)
 	int saved_errno = errno;
 	void *block;
 
-	site_free(none);
-	site_free(site_malloc(too_big));
-	site_free(site_calloc(too_big, too_big));
-	site_free(site_realloc(none, too_big));
-	site_free(site_reallocarray(none, too_big, too_big));
-	if (!site_posix_memalign(&block, 64, too_big))
-		site_free(block);
-	site_free(site_aligned_alloc(64, too_big));
-	site_free(site_memalign(64, too_big));
-	site_free(site_valloc(too_big));
-	site_free(site_pvalloc(too_big));
+	warming = 1;
+	HIT(free, (site_free(none), 0));
+	HIT(malloc, site_malloc(too_big));
+	HIT(calloc, site_calloc(too_big, too_big));
+	HIT(realloc, site_realloc(none, too_big));
+	HIT(reallocarray, site_reallocarray(none, too_big, too_big));
+	HIT(posix_memalign, site_posix_memalign(&block, 64, too_big));
+	HIT(aligned_alloc, site_aligned_alloc(64, too_big));
+	HIT(memalign, site_memalign(64, too_big));
+	HIT(valloc, site_valloc(too_big));
+	HIT(pvalloc, site_pvalloc(too_big));
+	warming = 0;
 	errno = saved_errno;
 }
