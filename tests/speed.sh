@@ -44,6 +44,10 @@ t_preload_sites_take_the_calls() {
 	expect "functions" "$(jq -rs 'map(select(.type=="alloc")) | sort_by(.id) | .[].fn' "$f" | tr '\n' ' ')" \
 		"malloc calloc malloc realloc reallocarray posix_memalign aligned_alloc memalign valloc pvalloc "
 	expect "ledger as with probes in glibc" "$(stable_allocs "$f")" "$(stable_allocs "$g")"
+	# the kernel did turn the nops into calls: its trampoline ran (its
+	# page's first execution faulted), and not for probes in glibc
+	expect "trampoline" "$(outside "$f" '[uprobes-trampoline]' .faults)" 1
+	expect "no trampoline in glibc" "$(jq -c 'select(.type=="outside" and .mapping=="[uprobes-trampoline]")' "$g" | wc -l)" 0
 	# the library's constructor calls every site with sizes no allocator
 	# serves: none of that is the program's
 	expect "failed" "$(summary "$f" .failed)" 0
