@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Finds the glibc a process has mapped, resolves its allocator functions
- * and attaches the uprobes there, for that process only. Also finds
- * objects that define their own malloc and would take the calls away.
+ * and attaches the uprobes, for that process only: on the sites of
+ * pagetrace-preload.so where the process has it (see user/preload/),
+ * else in glibc itself. Also finds objects that define their own malloc
+ * and would take the calls away.
  */
 #ifndef PAGETRACE_ALLOCATOR_H
 #define PAGETRACE_ALLOCATOR_H
