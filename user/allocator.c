@@ -82,23 +82,29 @@ static bool is_preload_sites(struct elf_file *ef)
 	return !elf_file__function(ef, "pagetrace_preload_sites", true, &vaddr);
 }
 
-/* The sites of pagetrace-preload.so, mapped from path. */
-static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
-			  const char *path, const char *open_path)
+/* Where in ef each allocator function it exports starts (file offsets);
+ * found[fn] says which it has. Both found: malloc and free. */
+static bool find_functions(struct elf_file *ef, uint64_t *offsets, bool *found)
 {
 	int fn;
 
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
 		uint64_t vaddr;
 
-		sites->found[fn] =
-			!elf_file__function(ef, decode__fn_name(fn), true,
-					    &vaddr) &&
-			!elf_file__offset(ef, vaddr, &sites->offsets[fn]);
+		found[fn] = !elf_file__function(ef, decode__fn_name(fn), true,
+						&vaddr) &&
+			    !elf_file__offset(ef, vaddr, &offsets[fn]);
 	}
+	return found[PT_FN_MALLOC] && found[PT_FN_FREE];
+}
+
+/* The sites of pagetrace-preload.so, mapped from path. */
+static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
+			  const char *path, const char *open_path)
+{
+	sites->present = find_functions(ef, sites->offsets, sites->found);
 	snprintf(sites->path, sizeof(sites->path), "%s", path);
 	snprintf(sites->open_path, sizeof(sites->open_path), "%s", open_path);
-	sites->present = sites->found[PT_FN_MALLOC] && sites->found[PT_FN_FREE];
 }
 
 static bool looks_like_libc(const char *path)
@@ -115,25 +121,24 @@ static bool is_loader(const char *path)
 	return !strncmp(base, "ld-", 3) || !strncmp(base, "ld.so", 5);
 }
 
+/* glibc's allocator functions, and where their entry probes go */
 static int resolve(struct allocator *a, struct elf_file *ef)
 {
+	bool usable = find_functions(ef, a->offsets, a->found);
 	int fn;
 
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
 		uint8_t code[32];
-		uint64_t vaddr;
 
-		if (elf_file__function(ef, decode__fn_name(fn), true, &vaddr) ||
-		    elf_file__offset(ef, vaddr, &a->offsets[fn]))
+		if (!a->found[fn])
 			continue;
-		a->found[fn] = true;
 		if (!elf_file__read(ef, a->offsets[fn], code, sizeof(code)))
 			a->placed[fn] = placement__entry(code, sizeof(code),
 							 fn == PT_FN_FREE);
 		else
 			a->placed[fn] = (struct placement){ 0, "nothing" };
 	}
-	return a->found[PT_FN_MALLOC] && a->found[PT_FN_FREE] ? 0 : -ENOENT;
+	return usable ? 0 : -ENOENT;
 }
 
 /* Executable file mappings, each file once, in address order. */

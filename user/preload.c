@@ -125,7 +125,7 @@ const char *preload__path(const struct preload *p)
 char **preload__environ(struct preload *p, char *const env[])
 {
 	const char *others = NULL;
-	size_t count = 0, i, out = 0;
+	size_t count, i, out = 0;
 
 	for (count = 0; env[count]; count++)
 		if (!strncmp(env[count], PRELOAD_VAR, strlen(PRELOAD_VAR)))

@@ -345,11 +345,10 @@ static struct target *spawn_command(const struct options *opts, int *exit_code)
 
 	if (!opts->light && !opts->probes_at_symbols && !opts->no_preload) {
 		unsuited = preload__unsuited(opts->command[0]);
-		preload = unsuited ? NULL : preload__find();
 		if (unsuited)
 			log__info("%s is not given pagetrace-preload.so: %s",
 				  opts->command[0], unsuited);
-		else if (!preload)
+		else if (!(preload = preload__find()))
 			log__info("no pagetrace-preload.so beside pagetrace: "
 				  "allocator probes go in glibc");
 		else
