@@ -68,35 +68,49 @@ static __always_inline bool is_probed_process(void)
 	return bpf_get_current_pid_tgid() >> 32 == probed_tgid;
 }
 
+/* The return address at a function's first instruction: its caller. */
+static __always_inline __u64 call_site(struct pt_regs *ctx, __u64 cookie)
+{
+	__u64 ax = PT_REGS_RC(ctx), caller = 0;
+
+	/* two loads from ctx, never one at a computed offset: the verifier
+	 * refuses that */
+	barrier_var(ax);
+	if (cookie & PT_COOKIE_CALLER_IN_AX)
+		return ax;
+	bpf_probe_read_user(&caller, sizeof(caller), (void *)PT_REGS_SP(ctx));
+	return caller;
+}
+
 SEC("uprobe")
 int alloc_entry(struct pt_regs *ctx)
 {
-	struct thread_state *ts;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct call_slot *slot;
 
 	if (!is_probed_process())
 		return 0;
-	ts = thread_state(true);
-	if (!ts)
+	slot = call_slot(true);
+	if (!slot)
 		return 0;
-	if (ts->call.depth++ > 0)
+	if (slot->call.depth++ > 0)
 		return 0; /* nested: the outermost call is the one reported */
-	ts->call.fn = bpf_get_attach_cookie(ctx);
-	ts->call.t_enter = bpf_ktime_get_ns();
-	ts->call.args[0] = PT_REGS_PARM1(ctx);
-	ts->call.args[1] = PT_REGS_PARM2(ctx);
-	ts->call.args[2] = PT_REGS_PARM3(ctx);
-	ts->call.reported = call_reported(ts->call.fn, ts->call.args);
-	ts->call.stack_id =
-		ts->call.reported ?
-			take_stack_memo(ctx, &ts->call_stack, PT_REGS_IP(ctx),
+	slot->call.fn = cookie & PT_COOKIE_FN;
+	slot->call.t_enter =
+		entry_time_read(slot->call.fn) ? bpf_ktime_get_ns() : 0;
+	slot->call.args[0] = PT_REGS_PARM1(ctx);
+	slot->call.args[1] = PT_REGS_PARM2(ctx);
+	slot->call.args[2] = PT_REGS_PARM3(ctx);
+	slot->call.reported = call_reported(slot->call.fn, slot->call.args);
+	slot->call.stack_id =
+		slot->call.reported ?
+			take_stack_memo(ctx, &slot->stack, PT_REGS_IP(ctx),
 					PT_REGS_SP(ctx), PT_REGS_FP(ctx)) :
 			PT_NO_STACK;
-	if (ts->call.reported &&
-	    (ts->call.fn == PT_FN_REALLOC || ts->call.fn == PT_FN_REALLOCARRAY))
-		hold_before_realloc(ts->call.args[0]);
-	ts->call.caller = 0;
-	bpf_probe_read_user(&ts->call.caller, sizeof(ts->call.caller),
-			    (void *)PT_REGS_SP(ctx));
+	if (slot->call.reported && (slot->call.fn == PT_FN_REALLOC ||
+				    slot->call.fn == PT_FN_REALLOCARRAY))
+		hold_before_realloc(slot->call.args[0]);
+	slot->call.caller = call_site(ctx, cookie);
 	return 0;
 }
 
@@ -120,37 +134,37 @@ static __always_inline void follow_block(__u32 fn, const __u64 *args,
 SEC("uretprobe")
 int alloc_return(struct pt_regs *ctx)
 {
-	struct thread_state *ts = thread_state(false);
+	struct call_slot *slot = call_slot(false);
 	struct pt_rec_call *rec;
 	__u64 ret = PT_REGS_RC(ctx);
 	__u64 addr = ret;
 
-	if (!ts || ts->call.depth == 0)
+	if (!slot || slot->call.depth == 0)
 		return 0;
-	if (--ts->call.depth > 0 || !ts->call.reported)
+	if (--slot->call.depth > 0 || !slot->call.reported)
 		return 0;
-	if (ts->call.fn == PT_FN_POSIX_MEMALIGN) {
+	if (slot->call.fn == PT_FN_POSIX_MEMALIGN) {
 		addr = 0;
 		if ((int)ret == 0)
 			bpf_probe_read_user(&addr, sizeof(addr),
-					    (void *)ts->call.args[0]);
+					    (void *)slot->call.args[0]);
 	}
 	if (targ_min_size)
-		follow_block(ts->call.fn, ts->call.args, addr);
+		follow_block(slot->call.fn, slot->call.args, addr);
 	rec = reserve(sizeof(*rec), PT_REC_CALL);
 	if (!rec)
 		return 0;
-	rec->fn = ts->call.fn;
+	rec->fn = slot->call.fn;
 	rec->flags = 0;
-	rec->t_enter = ts->call.t_enter;
-	rec->args[0] = ts->call.args[0];
-	rec->args[1] = ts->call.args[1];
-	rec->args[2] = ts->call.args[2];
+	rec->t_enter = slot->call.t_enter ?: rec->hdr.ts; /* call_began() */
+	rec->args[0] = slot->call.args[0];
+	rec->args[1] = slot->call.args[1];
+	rec->args[2] = slot->call.args[2];
 	rec->ret = ret;
 	rec->addr = addr;
-	rec->caller = ts->call.caller;
+	rec->caller = slot->call.caller;
 	rec->chunk_size = chunk_header(addr, &rec->flags);
-	rec->stack_id = ts->call.stack_id;
+	rec->stack_id = slot->call.stack_id;
 	rec->pad = 0;
 	submit(rec);
 	return 0;
@@ -159,14 +173,14 @@ int alloc_return(struct pt_regs *ctx)
 SEC("uprobe")
 int free_entry(struct pt_regs *ctx)
 {
-	struct thread_state *ts;
+	struct call_slot *slot;
 	struct pt_rec_free *rec;
 	__u64 addr = PT_REGS_PARM1(ctx);
 
 	if (!addr || !is_probed_process())
 		return 0;
-	ts = thread_state(false);
-	if (ts && ts->call.depth > 0)
+	slot = call_slot(false);
+	if (slot && slot->call.depth > 0)
 		return 0; /* freed by realloc: its record tells */
 	if (targ_min_size && bpf_map_delete_elem(&tracked, &addr) != 0)
 		return 0;
@@ -176,12 +190,11 @@ int free_entry(struct pt_regs *ctx)
 	rec->addr = addr;
 	rec->flags = 0;
 	rec->pad = 0;
-	rec->caller = 0;
 	/* reading user memory is dear (a VM may make it a few us): only
 	 * what is used. The block's header was read when it was allocated */
-	if (targ_free_callers)
-		bpf_probe_read_user(&rec->caller, sizeof(rec->caller),
-				    (void *)PT_REGS_SP(ctx));
+	rec->caller = targ_event_details ?
+			      call_site(ctx, bpf_get_attach_cookie(ctx)) :
+			      0;
 	if (hold_enabled &&
 	    should_hold(chunk_header(addr, &rec->flags), rec->flags)) {
 		rec->flags |= PT_CALL_HELD;

@@ -48,6 +48,7 @@ static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
 					__u32 flags)
 {
 	struct thread_state *ts = thread_state(true);
+	struct call_slot *call;
 
 	if (!ts)
 		return;
@@ -58,9 +59,12 @@ static __always_inline void fault_enter(void *ctx, __u64 addr, __u64 ip,
 	/* the previous fault never reached accounting: it failed */
 	if (ts->fault.open)
 		emit_fault(ts, PT_OUT_ERROR, 0);
-	if (IN_REPORTED_CALL(ts))
-		flags |= PT_FAULT_IN_CALL;
 	ts->fault.t_start = bpf_ktime_get_ns();
+	call = reported_call(ts);
+	if (call) {
+		flags |= PT_FAULT_IN_CALL;
+		call_began(call, ts->fault.t_start);
+	}
 	ts->fault.addr = addr;
 	ts->fault.ip = ip;
 	ts->fault.error_code = error_code;

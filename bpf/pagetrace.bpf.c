@@ -31,7 +31,9 @@ const volatile __u64 targ_wakeup_bytes = 0; /* wake the reader past this */
 const volatile __u32 targ_zero_page_on_read = 1; /* kernel behaviour */
 const volatile __u32 targ_hold_signal = 23; /* SIGURG: ignored by default */
 const volatile __u32 targ_stacks = 1; /* take user stacks (--no-stacks) */
-const volatile __u32 targ_free_callers = 0; /* frees' callers (--events) */
+/* what the event log alone shows (--events): frees' callers, and each
+ * call's entry time (see call_began()) */
+const volatile __u32 targ_event_details = 0;
 const volatile __u32 targ_exact_stacks = 0; /* walk every stack */
 const volatile __u32 targ_light = 0; /* --light: see "light mode" below */
 
@@ -106,9 +108,6 @@ struct call_ctx {
 	__s32 stack_id;
 };
 
-/* Is the thread inside an allocator call whose record will be sent? */
-#define IN_REPORTED_CALL(ts) ((ts)->call.depth > 0 && (ts)->call.reported)
-
 struct fault_ctx {
 	__u64 t_start;
 	__u64 addr;
@@ -146,10 +145,33 @@ struct stack_memo {
 	__u32 valid;
 };
 
-struct thread_state {
-	struct stack_memo call_stack;
-	struct stack_memo fault_stack;
+/*
+ * What the allocator probes keep of a thread: the call it is in and the
+ * last stack its calls took. They run three times per malloc/free pair,
+ * and a task-storage lookup took 65-100 ns of their ~250 ns in this VM;
+ * an array slot picked by the thread id is found in a few. A slot holds
+ * one thread at a time (owner); a thread whose slot another holds keeps
+ * its call in its task storage instead (see call_slot()).
+ */
+struct call_slot {
+	__u64 owner; /* pid_tgid of the thread, 0 while free */
 	struct call_ctx call;
+	struct stack_memo stack;
+};
+
+/* slots - 1: user space sizes the table (--call-slots, a power of two) */
+const volatile __u32 targ_call_slot_mask = PT_CALL_SLOTS - 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PT_CALL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct call_slot);
+} call_slots SEC(".maps");
+
+struct thread_state {
+	struct call_slot own_slot; /* when the thread's call slot is taken */
+	struct stack_memo fault_stack;
 	struct fault_ctx fault;
 	struct sys_ctx sys;
 	/* inside memory reclaim: its rss changes and allocations are not
@@ -184,6 +206,72 @@ static __always_inline struct thread_state *thread_state(bool create)
 	return bpf_task_storage_get(&threads, task, NULL,
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE :
 					     0);
+}
+
+/* The array slot the current thread holds, if it holds one. */
+static __always_inline struct call_slot *held_slot(__u64 id)
+{
+	__u32 index = (__u32)id & targ_call_slot_mask;
+	struct call_slot *slot = bpf_map_lookup_elem(&call_slots, &index);
+
+	return slot && slot->owner == id ? slot : NULL;
+}
+
+/*
+ * The current thread's call slot; with claim, one is taken if it has
+ * none. A slot is released when its thread exits (see proc_exit()), so a
+ * free slot found by a thread in a call means that call began in its
+ * task storage, where it stays until it returns.
+ */
+static __always_inline struct call_slot *call_slot(bool claim)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 index = (__u32)id & targ_call_slot_mask;
+	struct call_slot *slot = held_slot(id);
+	struct thread_state *ts;
+
+	if (slot)
+		return slot;
+	ts = thread_state(claim);
+	if (!claim || (ts && ts->own_slot.call.depth > 0))
+		return ts ? &ts->own_slot : NULL;
+	slot = bpf_map_lookup_elem(&call_slots, &index);
+	if (!slot || __sync_val_compare_and_swap(&slot->owner, 0, id) != 0)
+		return ts ? &ts->own_slot : NULL; /* another thread's */
+	slot->call.depth = 0;
+	slot->stack.valid = 0;
+	return slot;
+}
+
+/* The allocator call whose record will be sent that the thread (whose
+ * state is ts) is in, or NULL. */
+static __always_inline struct call_slot *reported_call(struct thread_state *ts)
+{
+	struct call_slot *slot = held_slot(bpf_get_current_pid_tgid());
+
+	if (!slot)
+		slot = &ts->own_slot;
+	return slot->call.depth > 0 && slot->call.reported ? slot : NULL;
+}
+
+/*
+ * A call's entry time is read at its entry only where it is read as
+ * such: for realloc, whose block another thread may get before it
+ * returns, and for the event log. Elsewhere user space uses it to tell
+ * which of the thread's faults came during the call, and the clock costs
+ * as much as the rest of the entry probe (~55 ns in this VM): the call
+ * then takes the start of its first fault or syscall, else its return.
+ */
+static __always_inline bool entry_time_read(__u32 fn)
+{
+	return targ_event_details || fn == PT_FN_REALLOC ||
+	       fn == PT_FN_REALLOCARRAY;
+}
+
+static __always_inline void call_began(struct call_slot *call, __u64 t)
+{
+	if (call && !call->call.t_enter)
+		call->call.t_enter = t;
 }
 
 /* A record of this type will never reach user space: say so there.
@@ -384,6 +472,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!is_mm_syscall(id))
 		return 0;
 	ts->sys.t_start = bpf_ktime_get_ns();
+	call_began(reported_call(ts), ts->sys.t_start);
 	ts->sys.args[0] = regs->di;
 	ts->sys.args[1] = regs->si;
 	ts->sys.args[2] = regs->dx;
@@ -403,8 +492,16 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct file *file;
 	bool populated;
 
-	/* the uprobe syscalls were never opened (see sys_enter) */
-	if (regs->orig_ax == PT_NR_URETPROBE || regs->orig_ax == PT_NR_UPROBE)
+	/*
+	 * The uprobe syscalls were never opened (see sys_enter), and they
+	 * leave orig_ax -1 behind, so that nothing restarts them; so do
+	 * rt_sigreturn and a syscall a tracer skipped. None populates pages
+	 * (a fault they take is a fault), and what sys_enter opened for one
+	 * the thread's next syscall resets: returning here spares a lookup
+	 * of the thread (~60 ns) three times per malloc/free pair.
+	 */
+	if ((long)regs->orig_ax == -1 || regs->orig_ax == PT_NR_URETPROBE ||
+	    regs->orig_ax == PT_NR_UPROBE)
 		return 0;
 	ts = thread_state(false);
 	if (!ts || !ts->sys.open)
@@ -465,7 +562,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__builtin_memcpy(rec->args, ts->sys.args, sizeof(rec->args));
 	rec->ret = ret;
 	rec->nr = ts->sys.nr;
-	if (IN_REPORTED_CALL(ts))
+	if (reported_call(ts))
 		rec->flags |= PT_SYS_IN_CALL;
 	rec->alloc_pages = ts->sys.alloc_pages;
 	rec->pad = 0;
@@ -527,8 +624,13 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
 {
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_slot *slot = held_slot(id);
 	struct thread_state *ts;
 
+	/* the thread's id may come back with another thread */
+	if (slot)
+		__sync_val_compare_and_swap(&slot->owner, id, 0);
 	if (!is_target())
 		return 0;
 	ts = thread_state(false);

@@ -25,7 +25,8 @@ enum pt_rec_type {
 	PT_REC__COUNT,
 };
 
-/* Allocator entry points; also the uprobe cookie of each probe. */
+/* Allocator entry points; also the uprobe cookie of each probe, with the
+ * PT_COOKIE_* flags above them. */
 enum pt_alloc_fn {
 	PT_FN_MALLOC,
 	PT_FN_CALLOC,
@@ -39,6 +40,11 @@ enum pt_alloc_fn {
 	PT_FN_FREE,
 	PT_FN__COUNT,
 };
+
+#define PT_COOKIE_FN 0xff /* the enum pt_alloc_fn */
+/* the probe's site has put the caller (the word on top of the stack) in
+ * rax: pagetrace-preload.so's sites do, and the probe need not read it */
+#define PT_COOKIE_CALLER_IN_AX 0x100
 
 /* What a fault did, decided in the kernel from what happened in the thread. */
 enum pt_outcome {
@@ -73,6 +79,9 @@ enum pt_outcome {
 #define PT_STACK_NO_CHAIN (-2)
 /* a file path as a record carries it, NUL included */
 #define PT_PATH_MAX 256
+/* the default number of slots for threads' allocator calls: the default
+ * pid_max, where no two threads share one */
+#define PT_CALL_SLOTS 32768
 /* the deepest user stack taken (the kernel's perf_event_max_stack) */
 #define PT_STACK_MAX_DEPTH 127
 

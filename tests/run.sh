@@ -401,9 +401,14 @@ t_min_size_filters_in_kernel() {
 	# the small calls never left the kernel
 	expect "call events" "$(jq -c 'select(.type=="call")' "$f" | wc -l)" 2
 	expect "free events" "$(jq -c 'select(.type=="free")' "$f" | wc -l)" 2
-	run_pt msall --json -- "$T/min_size"
+	run_pt msall --json -e -- "$T/min_size"
 	expect "without --min-size" \
 		"$(jq -c 'select(.type=="alloc" and .size==100)' "$TMP/msall.out" | wc -l)" 1000
+	# the event log has each call's entry time, read at its entry: before
+	# it returned, even for a call that neither faulted nor made a syscall
+	expect "entered before returned" \
+		"$(jq -r 'select(.type=="call") | .t_enter_ns < .t_ns' "$TMP/msall.out" | sort | uniq -c | awk '{ print $1, $2 }')" \
+		"1002 true"
 }
 
 t_ctrl_c_drains_and_reports() {
@@ -1047,7 +1052,8 @@ else
 		no_stacks_keeps_sites stack_depth_limits_frames \
 		lost_stacks_are_counted \
 		free_probed_past_the_null_test preload_sites_take_the_calls \
-		preload_keeps_the_environment empty_probes_record_nothing \
+		preload_keeps_the_environment call_slots_shared \
+		empty_probes_record_nothing \
 		loop_stack_walked_once \
 		synthetic_records_drained_or_counted_lost \
 		light_ledger_equals_the_default \

@@ -155,3 +155,30 @@ t_synthetic_records_drained_or_counted_lost() {
 	expect_match "summary" "$(tail -1 "$out")" \
 		'^drained with nothing lost, one core: up to [0-9.]+ M records/s \(all decoded\)$'
 }
+
+# the allocator probes keep each thread's call in a slot of a table by
+# thread id; a thread whose slot another holds keeps it in its task
+# storage: with one slot, all threads but one do, and the ledger is the same
+t_call_slots_shared() {
+	local f=$TMP/slots.json g=$TMP/slot1.json
+	run_pt slots --json -o "$f" -- "$T/thread_calls"
+	run_pt slot1 --json --call-slots 1 -o "$g" -- "$T/thread_calls"
+	expect "exit codes" "$(rc_of slots) $(rc_of slot1)" "0 0"
+	for h in "$f" "$g"; do
+		# 4 blocks and their reallocations, 400 small ones, all
+		# freed; and glibc's 4 for the threads' TLS (allocate_dtv)
+		expect "$(basename "$h"): allocs frees failed" \
+			"$(summary "$h" '"\(.allocs) \(.frees) \(.failed)"')" "412 404 0"
+		# thread t's block: 1 + t MiB, every page written once, its
+		# header page faulted inside malloc; then reallocated
+		expect "$(basename "$h"): 3 MiB block" \
+			"$(alloc "$h" $((3 * MiB)) '"\(.end) \(.faults) \(.resident_pages)"')" "realloc 769 769"
+		expect "$(basename "$h"): faults = kernel's count" \
+			"$(summary "$h" '.faults - .kernel_faults')" 0
+	done
+	# .released left out: whether realloc's mremap moved a block or grew
+	# it where it was depends on where the other threads' mappings went
+	expect "ledger with one slot" "$(stable_allocs "$g" | jq -c 'del(.[8])')" \
+		"$(stable_allocs "$f" | jq -c 'del(.[8])')"
+	bad_input cs3 64 "^pagetrace: invalid --call-slots '3': out of range \(expected a power of two from 1 to 262144\)$" --call-slots 3 -- true
+}

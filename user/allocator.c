@@ -20,17 +20,22 @@
 
 /*
  * pagetrace-preload.so, where pagetrace preloaded it into the command it
- * started (see user/preload/): each allocator function there is a 5-byte
- * nop, a probe the kernel turns into a call instead of an exception, then
- * a jump on to glibc.
+ * started (see user/preload/): each allocator function there copies its
+ * caller into rax, then has a 5-byte nop, a probe the kernel turns into a
+ * call instead of an exception, then a jump on to glibc.
  */
 struct preload_sites {
 	bool present;
 	char path[PATH_MAX]; /* as /proc/PID/maps names it */
 	char open_path[PATH_MAX];
-	uint64_t offsets[PT_FN__COUNT];
+	uint64_t offsets[PT_FN__COUNT]; /* of the nops */
 	bool found[PT_FN__COUNT];
+	bool caller_in_ax[PT_FN__COUNT]; /* the copy is there */
 };
+
+/* mov (%rsp),%rax, then nopl 0(%rax,%rax,1) */
+static const uint8_t SITE_CALLER_COPY[] = { 0x48, 0x8b, 0x04, 0x24 };
+static const uint8_t SITE_NOP5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 
 struct allocator {
 	pid_t pid;
@@ -102,7 +107,23 @@ static bool find_functions(struct elf_file *ef, uint64_t *offsets, bool *found)
 static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
 			  const char *path, const char *open_path)
 {
+	size_t copy = sizeof(SITE_CALLER_COPY);
+	uint8_t code[sizeof(SITE_CALLER_COPY) + sizeof(SITE_NOP5)];
+	int fn;
+
 	sites->present = find_functions(ef, sites->offsets, sites->found);
+	/* the nop follows the copy; a site without the copy has the nop
+	 * first, and its probe reads the caller from the stack */
+	for (fn = 0; fn < PT_FN__COUNT; fn++) {
+		sites->caller_in_ax[fn] =
+			sites->found[fn] &&
+			!elf_file__read(ef, sites->offsets[fn], code,
+					sizeof(code)) &&
+			!memcmp(code, SITE_CALLER_COPY, copy) &&
+			!memcmp(code + copy, SITE_NOP5, sizeof(SITE_NOP5));
+		if (sites->caller_in_ax[fn])
+			sites->offsets[fn] += copy;
+	}
 	snprintf(sites->path, sizeof(sites->path), "%s", path);
 	snprintf(sites->open_path, sizeof(sites->open_path), "%s", open_path);
 }
@@ -274,11 +295,14 @@ static bool glibc_entry(const struct allocator *a, int fn, uint64_t *entry)
 }
 
 /* ... or on its preloaded site */
-static bool site_entry(const struct allocator *a, int fn, uint64_t *entry)
+static bool site_entry(const struct allocator *a, int fn, uint64_t *entry,
+		       uint64_t *cookie)
 {
 	if (!a->sites.found[fn])
 		return false;
 	*entry = a->sites.offsets[fn];
+	if (a->sites.caller_in_ax[fn])
+		*cookie |= PT_COOKIE_CALLER_IN_AX;
 	log__debug("uprobe on %s at %s+0x%" PRIx64
 		   " (pagetrace's preloaded site: a 5-byte nop the kernel "
 		   "turns into a call)",
@@ -292,23 +316,24 @@ int allocator__attach(struct allocator *a, struct trace *t)
 	bool sites = allocator__uses_sites(a);
 	const char *open_path = sites ? a->sites.open_path : a->open_path;
 	size_t alloc_count = 0, free_count = 0;
-	uint64_t entry;
+	uint64_t entry, cookie;
 	int fn, err;
 
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
-		if (!(sites ? site_entry(a, fn, &entry) :
+		cookie = fn;
+		if (!(sites ? site_entry(a, fn, &entry, &cookie) :
 			      glibc_entry(a, fn, &entry)))
 			continue;
 		if (fn == PT_FN_FREE) {
 			frees[free_count++] =
 				(struct uprobe_spec){ .offset = entry,
-						      .cookie = fn };
+						      .cookie = cookie };
 		} else {
 			/* the return probe too: the return address is on
 			 * top of the stack until the first push */
 			allocs[alloc_count++] =
 				(struct uprobe_spec){ .offset = entry,
-						      .cookie = fn };
+						      .cookie = cookie };
 		}
 	}
 	/*

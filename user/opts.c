@@ -18,6 +18,8 @@
 #define MAX_STACK_DEPTH PT_STACK_MAX_DEPTH
 #define DEFAULT_STACK_STORAGE 16384
 #define MAX_STACK_STORAGE (1U << 20)
+#define DEFAULT_CALL_SLOTS PT_CALL_SLOTS
+#define MAX_CALL_SLOTS (1U << 18)
 #define MAX_STACK_MAP_BYTES (256U << 20)
 
 enum long_only_option {
@@ -32,6 +34,7 @@ enum long_only_option {
 	OPT_STACK_DEPTH,
 	OPT_NO_STACKS,
 	OPT_STACK_STORAGE,
+	OPT_CALL_SLOTS,
 	OPT_EMPTY_PROBES,
 	OPT_EXACT_STACKS,
 	OPT_LIGHT,
@@ -57,6 +60,7 @@ static const struct option long_options[] = {
 	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
 	{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
 	{ "stack-storage", required_argument, NULL, OPT_STACK_STORAGE },
+	{ "call-slots", required_argument, NULL, OPT_CALL_SLOTS },
 	{ "empty-probes", no_argument, NULL, OPT_EMPTY_PROBES },
 	{ "exact-stacks", no_argument, NULL, OPT_EXACT_STACKS },
 	{ "light", no_argument, NULL, OPT_LIGHT },
@@ -114,6 +118,11 @@ void opts__print_help(void)
 	      "                            reused (see README)\n"
 	      "      --stack-storage N     distinct stacks the kernel keeps (default\n"
 	      "                            16384); more makes collisions rarer\n"
+	      "      --call-slots N        threads whose allocator calls the kernel\n"
+	      "                            follows in its table, a power of two\n"
+	      "                            (default 32768); a thread whose slot\n"
+	      "                            another holds is followed, more slowly,\n"
+	      "                            in its task storage\n"
 	      "      --folded[=AXES]       folded stacks for flame graphs instead of the\n"
 	      "                            report, weighted by populated pages: AXES\n"
 	      "                            'both' (allocation;-- touched by --;touch,\n"
@@ -338,6 +347,7 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 	opts->top = DEFAULT_TOP;
 	opts->stack_depth = DEFAULT_STACK_DEPTH;
 	opts->stack_storage = DEFAULT_STACK_STORAGE;
+	opts->call_slots = DEFAULT_CALL_SLOTS;
 	/* "+": stop at the first non-option, it starts the command */
 	optind = 0;
 	opterr = 0;
@@ -437,6 +447,18 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 						   "--stack-storage", optarg,
 						   err, "stacks, 1 to 1048576");
 			opts->stack_storage = (unsigned int)value;
+			break;
+		case OPT_CALL_SLOTS:
+			err = parse_uint(optarg, 1, MAX_CALL_SLOTS, false,
+					 &value);
+			if (!err && (value & (value - 1)))
+				err = PARSE_RANGE;
+			if (err)
+				return value_error(error, error_size,
+						   "--call-slots", optarg, err,
+						   "a power of two from 1 to "
+						   "262144");
+			opts->call_slots = (unsigned int)value;
 			break;
 		case OPT_FOLDED:
 			opts->folded = true;

@@ -30,6 +30,7 @@ struct options {
 	enum pagetable_backend backend;
 	unsigned int stack_depth; /* 0: --no-stacks */
 	unsigned int stack_storage; /* --stack-storage: stack map entries */
+	unsigned int call_slots; /* --call-slots: a power of two */
 	bool empty_probes; /* --empty-probes: the floor, for benchmarks */
 	bool exact_stacks; /* --exact-stacks: no stack reused */
 	bool light; /* --light: production mode, no allocator probes */

@@ -251,6 +251,7 @@ static void choose_programs(struct trace *t, bool bench_producer)
 struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 {
 	struct trace *t = calloc(1, sizeof(*t));
+	unsigned int call_slots;
 	int err;
 
 	*exit_code = PT_EXIT_INTERNAL;
@@ -281,7 +282,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	}
 	t->skel->rodata->targ_min_size = cfg->min_size;
 	t->skel->rodata->targ_stacks = cfg->stack_depth > 0;
-	t->skel->rodata->targ_free_callers = cfg->free_callers;
+	t->skel->rodata->targ_event_details = cfg->event_details;
 	t->skel->rodata->targ_exact_stacks = cfg->exact_stacks;
 	t->skel->rodata->targ_light = cfg->light;
 	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
@@ -297,6 +298,16 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 				1);
 	if (err) {
 		log__error("cannot size the stack map: %s", strerror(-err));
+		goto fail;
+	}
+	/* no allocator probes, no table: --light, --empty-probes */
+	call_slots = cfg->light || cfg->empty_probes ? 1 :
+		     cfg->call_slots		     ? cfg->call_slots :
+						       PT_CALL_SLOTS;
+	t->skel->rodata->targ_call_slot_mask = call_slots - 1;
+	err = bpf_map__set_max_entries(t->skel->maps.call_slots, call_slots);
+	if (err) {
+		log__error("cannot size the call table: %s", strerror(-err));
 		goto fail;
 	}
 	t->skel->rodata->targ_zero_page_on_read = cfg->zero_page_on_read;

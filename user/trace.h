@@ -21,8 +21,13 @@ struct trace_config {
 	uint64_t min_size;
 	unsigned int stack_depth; /* frames kept per user stack, 0: none */
 	unsigned int stack_storage; /* entries of the stack map */
+	/* slots of the table of threads' allocator calls, a power of two;
+	 * 0: the default */
+	unsigned int call_slots;
 	bool zero_page_on_read; /* the kernel maps the zero page on reads */
-	bool free_callers; /* read frees' return addresses (--events) */
+	/* what the event log alone shows: frees' return addresses, calls'
+	 * entry times (--events) */
+	bool event_details;
 	bool exact_stacks; /* walk every stack, see take_stack_memo() */
 	bool light; /* --light: faults aggregated in the kernel */
 	/* --empty-probes: programs that only return, on the same attach

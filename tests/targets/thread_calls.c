@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * THREADS threads make their allocator calls at the same time: each
+ * mallocs a block of its own size (1 + its number MiB, a mapping of its
+ * own, whose header page faults inside malloc), writes every page,
+ * reallocs it to twice the size (mremap inside realloc) and frees it,
+ * then makes CALLS small calloc/free pairs. A barrier starts them
+ * together, so their calls interleave.
+ */
+#include <pthread.h>
+#include "target.h"
+
+#define THREADS 4
+#define CALLS 100
+
+static pthread_barrier_t start;
+
+static void *worker(void *arg)
+{
+	size_t size = (1 + (size_t)arg) * MiB;
+	char *p, *q;
+	int i;
+
+	pthread_barrier_wait(&start);
+	p = malloc(size);
+	if (!p)
+		return (void *)1;
+	write_pages(p, size);
+	q = realloc(p, 2 * size);
+	if (!q)
+		return (void *)1;
+	free(q);
+	for (i = 0; i < CALLS; i++) {
+		volatile char *small = calloc(1, 64 + (size_t)arg);
+
+		if (!small)
+			return (void *)1;
+		small[0] = 1;
+		free((void *)small);
+	}
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t threads[THREADS];
+	void *failed;
+	long t;
+
+	no_thp();
+	if (pthread_barrier_init(&start, NULL, THREADS))
+		return 1;
+	for (t = 0; t < THREADS; t++)
+		if (pthread_create(&threads[t], NULL, worker, (void *)t))
+			return 1;
+	for (t = 0; t < THREADS; t++) {
+		pthread_join(threads[t], &failed);
+		if (failed)
+			return 1;
+	}
+	return 0;
+}
