@@ -140,6 +140,7 @@ static void test_defaults(void)
 	CHECK_U64(o.min_size, 0);
 	CHECK_U64(o.duration_ns, 0);
 	CHECK_U64(o.stack_depth, 32);
+	CHECK_U64(o.call_slots, 32768);
 	CHECK(!o.folded);
 	CHECK_U64(o.interval_ns, 0);
 }
@@ -213,6 +214,13 @@ static void test_light_and_speed_options(void)
 	char *exact[] = { "pagetrace", "--exact-stacks", "--", "prog", NULL };
 	char *with_warmup[] = { "pagetrace", "--light", "--warmup", "1",
 				"--",	     "prog",	NULL };
+	char *slots[] = {
+		"pagetrace", "--call-slots", "1", "--", "prog", NULL
+	};
+	char *slots_odd[] = { "pagetrace", "--call-slots", "1000",
+			      "--",	   "prog",	   NULL };
+	char *slots_big[] = { "pagetrace", "--call-slots", "524288",
+			      "--",	   "prog",	   NULL };
 
 	CHECK_U64(parse(&o, error, 6, light), OPTS_RUN);
 	CHECK(o.light && !o.exact_stacks);
@@ -223,6 +231,13 @@ static void test_light_and_speed_options(void)
 	CHECK_STR(error, "--light reads its fault counts when tracing ends "
 			 "and probes no allocator: it goes with neither "
 			 "--verify, -i, --warmup nor --probes-at-symbols");
+	CHECK_U64(parse(&o, error, 5, slots), OPTS_RUN);
+	CHECK_U64(o.call_slots, 1);
+	CHECK_U64(parse(&o, error, 5, slots_odd), OPTS_ERROR);
+	CHECK_STR(error, "invalid --call-slots '1000': out of range (expected "
+			 "a power of two from 1 to 262144)");
+	CHECK_U64(parse(&o, error, 5, slots_big), OPTS_ERROR);
+	CHECK(strstr(error, "--call-slots '524288'") != NULL);
 }
 
 int main(void)
