@@ -208,6 +208,16 @@ static __always_inline struct thread_state *thread_state(bool create)
 					     0);
 }
 
+/* A record of this type will never reach user space: say so there.
+ * Also counts the other PT_LOST_* / PT_COUNT_* indices. */
+static __always_inline void count_lost(__u32 type)
+{
+	__u64 *count = bpf_map_lookup_elem(&lost, &type);
+
+	if (count)
+		(*count)++;
+}
+
 /* The array slot the current thread holds, if it holds one. */
 static __always_inline struct call_slot *held_slot(__u64 id)
 {
@@ -236,8 +246,15 @@ static __always_inline struct call_slot *call_slot(bool claim)
 	if (!claim || (ts && ts->own_slot.call.depth > 0))
 		return ts ? &ts->own_slot : NULL;
 	slot = bpf_map_lookup_elem(&call_slots, &index);
-	if (!slot || __sync_val_compare_and_swap(&slot->owner, 0, id) != 0)
-		return ts ? &ts->own_slot : NULL; /* another thread's */
+	if (!slot || __sync_val_compare_and_swap(&slot->owner, 0, id) != 0) {
+		/* another thread's: counted once per thread (own_slot's
+		 * owner is otherwise unused) */
+		if (ts && ts->own_slot.owner != id) {
+			ts->own_slot.owner = id;
+			count_lost(PT_COUNT_SLOT_TAKEN);
+		}
+		return ts ? &ts->own_slot : NULL;
+	}
 	slot->call.depth = 0;
 	slot->stack.valid = 0;
 	return slot;
@@ -272,16 +289,6 @@ static __always_inline void call_began(struct call_slot *call, __u64 t)
 {
 	if (call && !call->call.t_enter)
 		call->call.t_enter = t;
-}
-
-/* A record of this type will never reach user space: say so there.
- * Also counts the other PT_LOST_* / PT_COUNT_* indices. */
-static __always_inline void count_lost(__u32 type)
-{
-	__u64 *count = bpf_map_lookup_elem(&lost, &type);
-
-	if (count)
-		(*count)++;
 }
 
 /* The word at user stack pointer sp (see struct pt_rec_syscall). */
@@ -596,10 +603,23 @@ static __always_inline void emit_task(struct task_struct *task, __u32 kind,
 	submit(rec);
 }
 
+/* The call slot of thread id, if it holds one, is free again. */
+static __always_inline void release_slot(__u64 id)
+{
+	struct call_slot *slot = held_slot(id);
+
+	if (slot)
+		__sync_val_compare_and_swap(&slot->owner, id, 0);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
+	/* a thread other than the first that execs takes the first's id:
+	 * its own would keep its slot, and no exit would release it */
+	if (old_pid != task->pid)
+		release_slot(((__u64)task->tgid << 32) | (__u32)old_pid);
 	if (!is_target())
 		return 0;
 	/* the pages faulted before belonged to the old address space */
@@ -624,13 +644,10 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct call_slot *slot = held_slot(id);
 	struct thread_state *ts;
 
 	/* the thread's id may come back with another thread */
-	if (slot)
-		__sync_val_compare_and_swap(&slot->owner, id, 0);
+	release_slot(bpf_get_current_pid_tgid());
 	if (!is_target())
 		return 0;
 	ts = thread_state(false);

@@ -70,7 +70,9 @@ enum pt_outcome {
 #define PT_COUNT_STACK_WALKED (PT_REC__COUNT + 1)
 #define PT_COUNT_STACK_REUSED (PT_REC__COUNT + 2)
 #define PT_COUNT_STACK_NO_CHAIN (PT_REC__COUNT + 3)
-#define PT_LOST__COUNT (PT_REC__COUNT + 4)
+/* and threads whose call slot another thread held (see call_slot()) */
+#define PT_COUNT_SLOT_TAKEN (PT_REC__COUNT + 4)
+#define PT_LOST__COUNT (PT_REC__COUNT + 5)
 /* stack_id of a record when no stack was taken */
 #define PT_NO_STACK (-1)
 /* stack_id when the frame pointer was no frame pointer: the stack is the
@@ -79,8 +81,9 @@ enum pt_outcome {
 #define PT_STACK_NO_CHAIN (-2)
 /* a file path as a record carries it, NUL included */
 #define PT_PATH_MAX 256
-/* the default number of slots for threads' allocator calls: the default
- * pid_max, where no two threads share one */
+/* the default number of slots for threads' allocator calls: the kernel's
+ * default pid_max, under which no two threads share one (systemd raises
+ * it: a thread whose slot another holds is followed more slowly) */
 #define PT_CALL_SLOTS 32768
 /* the deepest user stack taken (the kernel's perf_event_max_stack) */
 #define PT_STACK_MAX_DEPTH 127

@@ -158,7 +158,9 @@ t_synthetic_records_drained_or_counted_lost() {
 
 # the allocator probes keep each thread's call in a slot of a table by
 # thread id; a thread whose slot another holds keeps it in its task
-# storage: with one slot, all threads but one do, and the ledger is the same
+# storage: with one slot, the main thread holds it from its first call
+# (the preloaded library's), the four others go there, and the ledger is
+# the same
 t_call_slots_shared() {
 	local f=$TMP/slots.json g=$TMP/slot1.json
 	run_pt slots --json -o "$f" -- "$T/thread_calls"
@@ -180,5 +182,9 @@ t_call_slots_shared() {
 	# it where it was depends on where the other threads' mappings went
 	expect "ledger with one slot" "$(stable_allocs "$g" | jq -c 'del(.[8])')" \
 		"$(stable_allocs "$f" | jq -c 'del(.[8])')"
+	expect "threads without a slot" \
+		"$(summary "$f" .threads_without_call_slot) $(summary "$g" .threads_without_call_slot)" "0 4"
+	run_pt slot1t --call-slots 1 -o "$TMP/slot1.txt" -- "$T/thread_calls"
+	expect "text" "$(grep -c '^4 threads followed in task storage (their call slot held by another thread): slower, figures the same; raise --call-slots$' "$TMP/slot1.txt")" 1
 	bad_input cs3 64 "^pagetrace: invalid --call-slots '3': out of range \(expected a power of two from 1 to 262144\)$" --call-slots 3 -- true
 }

@@ -409,6 +409,8 @@ static void json_summary(struct report *r, const struct ledger *l,
 	json__kv_u64(w, "stacks_reused", info->lost[PT_COUNT_STACK_REUSED]);
 	json__kv_u64(w, "stacks_without_chain",
 		     info->lost[PT_COUNT_STACK_NO_CHAIN]);
+	json__kv_u64(w, "threads_without_call_slot",
+		     info->lost[PT_COUNT_SLOT_TAKEN]);
 	json__key(w, "kernel");
 	json__begin_object(w);
 	json__key(w, "zero_page_on_read");
@@ -669,6 +671,12 @@ static void text_report(struct report *r, const struct ledger *l,
 			info->lost[PT_COUNT_STACK_WALKED],
 			info->lost[PT_COUNT_STACK_REUSED],
 			info->lost[PT_COUNT_STACK_NO_CHAIN]);
+	if (info->lost[PT_COUNT_SLOT_TAKEN])
+		fprintf(r->out,
+			"%" PRIu64 " threads followed in task storage (their "
+			"call slot held by another thread): slower, figures "
+			"the same; raise --call-slots\n",
+			info->lost[PT_COUNT_SLOT_TAKEN]);
 	fprintf(r->out, "pagetrace's own CPU time: %s\n",
 		format__duration(a, sizeof(a), info->self_cpu_ns));
 	if (r->verify)

@@ -5,8 +5,11 @@
  * own, whose header page faults inside malloc), writes every page,
  * reallocs it to twice the size (mremap inside realloc) and frees it,
  * then makes CALLS small calloc/free pairs. A barrier starts them
- * together, so their calls interleave.
+ * together, so their calls interleave. The mmap threshold is fixed: glibc
+ * would raise it at the first free of a mapped block, and the threads
+ * still to call would get their blocks from the heap.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include "target.h"
 
@@ -48,7 +51,8 @@ int main(void)
 	long t;
 
 	no_thp();
-	if (pthread_barrier_init(&start, NULL, THREADS))
+	if (!mallopt(M_MMAP_THRESHOLD, 128 * 1024) ||
+	    pthread_barrier_init(&start, NULL, THREADS))
 		return 1;
 	for (t = 0; t < THREADS; t++)
 		if (pthread_create(&threads[t], NULL, worker, (void *)t))
