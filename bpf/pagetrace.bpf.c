@@ -229,9 +229,10 @@ static __always_inline struct call_slot *held_slot(__u64 id)
 
 /*
  * The current thread's call slot; with claim, one is taken if it has
- * none. A slot is released when its thread exits (see proc_exit()), so a
- * free slot found by a thread in a call means that call began in its
- * task storage, where it stays until it returns.
+ * none. A slot is released when its thread exits (proc_exit()) or
+ * execs from another thread than the first (proc_exec()), so a free slot
+ * found by a thread in a call means that call began in its task
+ * storage, where it stays until it returns.
  */
 static __always_inline struct call_slot *call_slot(bool claim)
 {
