@@ -7,6 +7,7 @@
 #include "kernel.h"
 #include "ledger.h"
 #include "report.h"
+#include "report_events.h"
 #include "report_verify.h"
 #include "sites.h"
 
@@ -233,76 +234,6 @@ void report__alloc(void *report, const struct alloc_view *v)
 		keep_lazy(r, v);
 }
 
-static uint64_t lost_total(const struct run_info *info)
-{
-	uint64_t total = 0;
-	int i;
-
-	for (i = 0; i < PT_REC__COUNT; i++)
-		total += info->lost[i];
-	return total;
-}
-
-static const char *record_name(int type)
-{
-	switch (type) {
-	case PT_REC_CALL:
-		return "call";
-	case PT_REC_FREE:
-		return "free";
-	case PT_REC_FAULT:
-		return "fault";
-	case PT_REC_SYSCALL:
-		return "syscall";
-	case PT_REC_TASK:
-		return "task";
-	case PT_REC_HOLD:
-		return "hold";
-	case PT_REC_PAGES:
-		return "pages";
-	case PT_REC_CHUNK:
-		return "chunk";
-	case PT_REC_USTACK:
-		return "user_stack";
-	case PT_REC_SITE:
-		return "site";
-	default:
-		return "?";
-	}
-}
-
-/* The figures each kind of lost record makes uncertain. */
-static const char *affected_figures(int type)
-{
-	switch (type) {
-	case PT_REC_CALL:
-		return "allocations";
-	case PT_REC_FREE:
-		return "frees";
-	case PT_REC_FAULT:
-		return "faults";
-	case PT_REC_SYSCALL:
-		return "page_states";
-	case PT_REC_HOLD:
-		return "verification";
-	case PT_REC_PAGES:
-		return "page_states";
-	case PT_REC_CHUNK:
-		return "allocations";
-	case PT_REC_USTACK:
-		return "sites";
-	case PT_REC_SITE:
-		return "faults";
-	default:
-		return "lifecycle";
-	}
-}
-
-static bool complete(const struct ledger_stats *st, const struct run_info *info)
-{
-	return !lost_total(info) && info->allocator && !st->overlapped;
-}
-
 static void json_summary(struct report *r, const struct ledger *l,
 			 const struct run_info *info)
 {
@@ -384,33 +315,10 @@ static void json_summary(struct report *r, const struct ledger *l,
 	json__end_object(w);
 	json__kv_u64(w, "syscall_pages", st->syscall_pages);
 	json__kv_u64(w, "other_syscall_pages", st->other_syscall_pages);
-	json__kv_u64(w, "records", info->records);
-	json__kv_u64(w, "lost_events", lost_total(info));
-	json__key(w, "lost");
-	json__begin_object(w);
-	for (k = 1; k < PT_REC__COUNT; k++)
-		json__kv_u64(w, record_name(k), info->lost[k]);
-	json__end_object(w);
-	json__key(w, "incomplete");
-	json__begin_array(w);
-	for (k = 1; k < PT_REC__COUNT; k++)
-		if (info->lost[k])
-			json__string(w, affected_figures(k));
-	if (!info->allocator)
-		json__string(w, "allocations");
-	if (st->overlapped)
-		json__string(w, "frees");
-	json__end_array(w);
-	json__kv_bool(w, "complete", complete(st, info));
+	report_events__json(w, st, info);
 	if (r->verify)
 		verify_summary__json(r->verify, w);
-	json__kv_u64(w, "lost_stacks", info->lost[PT_LOST_STACK]);
-	json__kv_u64(w, "stacks_walked", info->lost[PT_COUNT_STACK_WALKED]);
-	json__kv_u64(w, "stacks_reused", info->lost[PT_COUNT_STACK_REUSED]);
-	json__kv_u64(w, "stacks_without_chain",
-		     info->lost[PT_COUNT_STACK_NO_CHAIN]);
-	json__kv_u64(w, "threads_without_call_slot",
-		     info->lost[PT_COUNT_SLOT_TAKEN]);
+	report_events__json_counts(w, info);
 	json__key(w, "kernel");
 	json__begin_object(w);
 	json__key(w, "zero_page_on_read");
@@ -627,56 +535,7 @@ static void text_report(struct report *r, const struct ledger *l,
 			"\n",
 			info->kernel_faults);
 	fputc('\n', r->out);
-	if (!lost_total(info)) {
-		fprintf(r->out, "events: %" PRIu64 " received, none lost%s\n",
-			info->records,
-			complete(st, info) ? "" : " (but see above)");
-	} else {
-		int k;
-
-		fprintf(r->out,
-			"events: %" PRIu64 " received, %" PRIu64 " LOST (",
-			info->records, lost_total(info));
-		for (k = 1, n = 0; k < PT_REC__COUNT; k++)
-			if (info->lost[k])
-				fprintf(r->out, "%s%s %" PRIu64,
-					n++ ? ", " : "", record_name(k),
-					info->lost[k]);
-		fprintf(r->out,
-			"): INCOMPLETE, figures are lower bounds; raise "
-			"--ringbuf-size\n");
-	}
-	if (st->overlapped)
-		fprintf(r->out,
-			"%" PRIu64 " blocks were replaced without a free being "
-			"seen: INCOMPLETE\n",
-			st->overlapped);
-	if (info->lost[PT_LOST_STACK])
-		fprintf(r->out,
-			"%" PRIu64
-			" stacks not taken (their slot in the kernel's stack "
-			"map held by another, or unreadable): those records "
-			"have their site alone; raise --stack-storage\n",
-			info->lost[PT_LOST_STACK]);
-	if (info->lost[PT_COUNT_STACK_WALKED] ||
-	    info->lost[PT_COUNT_STACK_REUSED] ||
-	    info->lost[PT_COUNT_STACK_NO_CHAIN])
-		fprintf(r->out,
-			"user stacks: %" PRIu64 " walked, %" PRIu64
-			" reused (the thread's last, from the same frame), %" PRIu64
-			" without a frame-pointer chain (rbp held none: code "
-			"built without frame pointers, an outermost frame; "
-			"those keep their site, and a frameless function's "
-			"caller)\n",
-			info->lost[PT_COUNT_STACK_WALKED],
-			info->lost[PT_COUNT_STACK_REUSED],
-			info->lost[PT_COUNT_STACK_NO_CHAIN]);
-	if (info->lost[PT_COUNT_SLOT_TAKEN])
-		fprintf(r->out,
-			"%" PRIu64 " threads followed in task storage (their "
-			"call slot held by another thread): slower, figures "
-			"the same; raise --call-slots\n",
-			info->lost[PT_COUNT_SLOT_TAKEN]);
+	report_events__text(r->out, st, info);
 	fprintf(r->out, "pagetrace's own CPU time: %s\n",
 		format__duration(a, sizeof(a), info->self_cpu_ns));
 	if (r->verify)
