@@ -218,11 +218,18 @@ static __always_inline void count_lost(__u32 type)
 		(*count)++;
 }
 
-/* The array slot the current thread holds, if it holds one. */
-static __always_inline struct call_slot *held_slot(__u64 id)
+/* The array slot thread id would hold, whoever holds it. */
+static __always_inline struct call_slot *slot_of(__u64 id)
 {
 	__u32 index = (__u32)id & targ_call_slot_mask;
-	struct call_slot *slot = bpf_map_lookup_elem(&call_slots, &index);
+
+	return bpf_map_lookup_elem(&call_slots, &index);
+}
+
+/* The array slot thread id holds, if it holds one. */
+static __always_inline struct call_slot *held_slot(__u64 id)
+{
+	struct call_slot *slot = slot_of(id);
 
 	return slot && slot->owner == id ? slot : NULL;
 }
@@ -237,16 +244,14 @@ static __always_inline struct call_slot *held_slot(__u64 id)
 static __always_inline struct call_slot *call_slot(bool claim)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 index = (__u32)id & targ_call_slot_mask;
-	struct call_slot *slot = held_slot(id);
+	struct call_slot *slot = slot_of(id);
 	struct thread_state *ts;
 
-	if (slot)
+	if (slot && slot->owner == id)
 		return slot;
 	ts = thread_state(claim);
 	if (!claim || (ts && ts->own_slot.call.depth > 0))
 		return ts ? &ts->own_slot : NULL;
-	slot = bpf_map_lookup_elem(&call_slots, &index);
 	if (!slot || __sync_val_compare_and_swap(&slot->owner, 0, id) != 0) {
 		/* another thread's: counted once per thread (own_slot's
 		 * owner is otherwise unused) */
@@ -501,9 +506,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	bool populated;
 
 	/*
-	 * The uprobe syscalls were never opened (see sys_enter), and they
-	 * leave orig_ax -1 behind, so that nothing restarts them; so do
-	 * rt_sigreturn and a syscall a tracer skipped. None populates pages
+	 * The uprobe syscalls were never opened (see sys_enter); Linux
+	 * 6.18 leaves orig_ax -1 behind them, so that nothing restarts them
+	 * (kernels that keep their numbers are caught by those), as it does
+	 * for rt_sigreturn and a syscall a tracer skipped. None populates pages
 	 * (a fault they take is a fault), and what sys_enter opened for one
 	 * the thread's next syscall resets: returning here spares a lookup
 	 * of the thread (~60 ns) three times per malloc/free pair.
