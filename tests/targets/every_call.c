@@ -22,7 +22,10 @@ int main(void)
 	/* grown from 1 MiB: glibc moves the mapping (mremap) */
 	blocks[2] = realloc(malloc(MiB / 2), sizes[2]);
 	blocks[3] = reallocarray(NULL, 4, MiB);
-	if (posix_memalign(&blocks[4], 64 * 1024, sizes[4]))
+	/* page alignment: glibc then puts the block one page into its
+	 * mapping, its header in the page of the mapping's own, every run
+	 * (a coarser one moves it with where the mapping lands) */
+	if (posix_memalign(&blocks[4], 4096, sizes[4]))
 		return 1;
 	blocks[5] = aligned_alloc(4096, sizes[5]);
 	blocks[6] = memalign(4096, sizes[6]);
