@@ -31,7 +31,6 @@
 
 #define HEAP 0x10000000ULL
 #define HEAP_SIZE (1ULL << 32)
-#define RINGBUF_BYTES (16ULL << 20) /* the session's default */
 #define POLL_MS 50 /* the session's */
 #define STEP_MS 1000 /* per offered rate, unless argv[1] says */
 #define ROUNDS_PER_RUN 64 /* 384 records per BPF_PROG_TEST_RUN */
@@ -265,7 +264,7 @@ static int run_step(struct drain *d, uint64_t step_ns, double rate, bool paused,
 
 int main(int argc, char **argv)
 {
-	struct trace_config cfg = { .ringbuf_bytes = RINGBUF_BYTES,
+	struct trace_config cfg = { .ringbuf_bytes = 0, /* the default */
 				    .bench_producer = true,
 				    .on_record = on_record };
 	struct epoll_event ring = { .events = EPOLLIN };

@@ -161,6 +161,22 @@ t_synthetic_records_drained_or_counted_lost() {
 # storage: with one slot, the main thread holds it from its first call
 # (the preloaded library's), the four others go there, and the ledger is
 # the same
+# one address allocated and freed 400 times by two threads on two CPUs:
+# its records sit in two CPUs' ring buffers, and only read in the order
+# they were made do they pair up (read ring by ring, each thread would
+# seem to free its own blocks, and one would be left live)
+t_records_merged_across_cpus() {
+	local f=$TMP/cross.json
+	run_pt cross --events --json -o "$f" -- "$T/cross_cpu"
+	expect "exit code" "$(rc_of cross)" 0
+	expect "freed by the other thread" \
+		"$(jq -r 'select(.type=="alloc" and .size==200) | "\(.tid == .free_tid) \(.end)"' "$f" | sort | uniq -c | tr -s ' ')" \
+		" 400 false free"
+	expect "unknown frees" "$(summary "$f" .unknown_frees)" 0
+	expect "event log in time order" \
+		"$(jq -s '[.[] | select(.t_ns != null) | .t_ns] | (. == sort) and length > 800' "$f")" true
+}
+
 t_call_slots_shared() {
 	local f=$TMP/slots.json g=$TMP/slot1.json
 	run_pt slots --json -o "$f" -- "$T/thread_calls"

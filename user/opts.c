@@ -12,7 +12,6 @@
 #include "sites.h"
 
 #define PID_LIMIT (1U << 22) /* PID_MAX_LIMIT on 64-bit */
-#define DEFAULT_RINGBUF (16ULL << 20)
 #define DEFAULT_TOP 10
 #define DEFAULT_STACK_DEPTH 32
 #define MAX_STACK_DEPTH PT_STACK_MAX_DEPTH
@@ -95,8 +94,9 @@ void opts__print_help(void)
 	      "                            K, M, G suffixes are powers of 1024\n"
 	      "      --top N               allocations listed in the text report\n"
 	      "                            (default 10, 0 for none)\n"
-	      "      --ringbuf-size BYTES  kernel ring buffer, a power of two of at\n"
-	      "                            least 4K (default 16M)\n"
+	      "      --ringbuf-size BYTES  each CPU's kernel ring buffer, a power of\n"
+	      "                            two of at least 4K (default: 16M shared\n"
+	      "                            among the online CPUs, 1M at least)\n"
 	      "      --light               production mode: no allocator probes; the\n"
 	      "                            allocations are the mappings made (glibc's\n"
 	      "                            big blocks, heap growth), faults counted in\n"
@@ -343,7 +343,7 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
-	opts->ringbuf_bytes = DEFAULT_RINGBUF;
+	opts->ringbuf_bytes = 0; /* see trace_config */
 	opts->top = DEFAULT_TOP;
 	opts->stack_depth = DEFAULT_STACK_DEPTH;
 	opts->stack_storage = DEFAULT_STACK_STORAGE;

@@ -19,7 +19,7 @@ struct options {
 	bool events;
 	const char *output; /* NULL: stdout */
 	uint64_t min_size;
-	uint64_t ringbuf_bytes;
+	uint64_t ringbuf_bytes; /* each CPU's ring, 0: the default */
 	unsigned int top;
 	int verbosity;
 	bool verify; /* check the ledger against the page tables */

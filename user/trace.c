@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "decode.h"
 #include "pagetrace.skel.h"
+#include "rings.h"
 #include "trace.h"
 
 /* Linux 6.6 uprobe_multi links, unknown to the system's libbpf 1.1 */
@@ -42,7 +44,9 @@ struct trace {
 	int *multi_fds;
 	size_t multi_fd_count;
 	size_t multi_fd_capacity;
-	struct ring_buffer *ringbuf;
+	struct rings *rings;
+	int *ring_fds; /* one ring buffer map per online CPU */
+	size_t ring_fd_count;
 	struct bpf_link **links; /* perf events and uprobes */
 	size_t link_count;
 	size_t link_capacity;
@@ -70,15 +74,6 @@ static int keep_link(struct trace *t, struct bpf_link *link)
 	return 0;
 }
 
-static int on_ringbuf_record(void *ctx, void *data, size_t size)
-{
-	struct trace *t = ctx;
-
-	t->on_record(t->ctx, data, size);
-	/* never negative: that would stop the ring buffer's consume loop */
-	return 0;
-}
-
 /* "0-3,5" from /sys/devices/system/cpu/online into a bitmap of max CPUs */
 static int read_online_cpus(bool *online, int max)
 {
@@ -103,6 +98,49 @@ static int read_online_cpus(bool *online, int max)
 	}
 	fclose(f);
 	return count ? 0 : -EINVAL;
+}
+
+/* Each online CPU's ring: a power of two of pages. */
+static uint64_t ring_bytes(uint64_t asked, int cpus)
+{
+	uint64_t size = PT_RING_MIN_BYTES;
+
+	if (asked)
+		return asked;
+	while (size * 2 <= PT_RINGS_BYTES / (cpus > 0 ? cpus : 1))
+		size *= 2;
+	return size;
+}
+
+/*
+ * A ring buffer for each online CPU, in the kernel side's table of rings
+ * (see rings in pagetrace.bpf.c). A CPU brought online later finds no
+ * ring there: its records are counted lost.
+ */
+static int open_rings(struct trace *t, const bool *online, int n_cpus,
+		      uint64_t ring_size)
+{
+	int outer = bpf_map__fd(t->skel->maps.rings), cpu, fd, err;
+
+	t->rings = rings__new(t->on_record, t->ctx);
+	t->ring_fds = calloc(n_cpus, sizeof(*t->ring_fds));
+	if (!t->rings || !t->ring_fds)
+		return -ENOMEM;
+	for (cpu = 0; cpu < n_cpus; cpu++) {
+		if (!online[cpu])
+			continue;
+		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ring", 0, 0,
+				    (uint32_t)ring_size, NULL);
+		if (fd < 0)
+			return fd;
+		t->ring_fds[t->ring_fd_count++] = fd;
+		if (bpf_map_update_elem(outer, &cpu, &fd, BPF_ANY))
+			return -errno;
+		err = rings__add_map(t->rings, fd, ring_size);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /*
@@ -251,8 +289,10 @@ static void choose_programs(struct trace *t, bool bench_producer)
 struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 {
 	struct trace *t = calloc(1, sizeof(*t));
+	int err, cpu, online_count = 0;
 	unsigned int call_slots;
-	int err;
+	bool *online = NULL;
+	uint64_t ring_size;
 
 	*exit_code = PT_EXIT_INTERNAL;
 	if (!t) {
@@ -311,12 +351,22 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		goto fail;
 	}
 	t->skel->rodata->targ_zero_page_on_read = cfg->zero_page_on_read;
-	/* wake the reader once a quarter of the buffer is in use */
-	t->skel->rodata->targ_wakeup_bytes = cfg->ringbuf_bytes / 4;
-	err = bpf_map__set_max_entries(t->skel->maps.events,
-				       (uint32_t)cfg->ringbuf_bytes);
+	t->ncpus = libbpf_num_possible_cpus();
+	online = t->ncpus > 0 ? calloc(t->ncpus, sizeof(*online)) : NULL;
+	if (!online || read_online_cpus(online, t->ncpus)) {
+		log__error("cannot tell which CPUs are online: %s",
+			   t->ncpus > 0 ? "/sys/devices/system/cpu/online" :
+					  strerror(-t->ncpus));
+		goto fail;
+	}
+	for (cpu = 0; cpu < t->ncpus; cpu++)
+		online_count += online[cpu];
+	ring_size = ring_bytes(cfg->ringbuf_bytes, online_count);
+	/* wake the reader once a quarter of a ring is in use */
+	t->skel->rodata->targ_wakeup_bytes = ring_size / 4;
+	err = bpf_map__set_max_entries(t->skel->maps.rings, t->ncpus);
 	if (err) {
-		log__error("cannot size the ring buffer: %s", strerror(-err));
+		log__error("cannot size the ring buffers: %s", strerror(-err));
 		goto fail;
 	}
 	err = pagetrace_bpf__load(t->skel);
@@ -342,21 +392,17 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 				     PT_EXIT_KERNEL;
 		goto fail;
 	}
-	t->ringbuf = ring_buffer__new(bpf_map__fd(t->skel->maps.events),
-				      on_ringbuf_record, t, NULL);
-	if (!t->ringbuf) {
-		log__error("cannot set up the ring buffer: %s",
-			   strerror(errno));
+	err = open_rings(t, online, t->ncpus, ring_size);
+	if (err) {
+		log__error("cannot set up the ring buffers: %s",
+			   strerror(-err));
 		goto fail;
 	}
-	t->ncpus = libbpf_num_possible_cpus();
-	if (t->ncpus <= 0) {
-		log__error("cannot count the CPUs: %s", strerror(-t->ncpus));
-		goto fail;
-	}
+	free(online);
 	*exit_code = PT_EXIT_OK;
 	return t;
 fail:
+	free(online);
 	trace__free(t);
 	return NULL;
 }
@@ -382,13 +428,18 @@ void trace__detach(struct trace *t)
 
 void trace__free(struct trace *t)
 {
+	size_t i;
+
 	if (!t)
 		return;
 	trace__detach(t);
 	free(t->links);
 	free(t->multi_fds);
 	free(t->perf_fds);
-	ring_buffer__free(t->ringbuf);
+	rings__free(t->rings);
+	for (i = 0; i < t->ring_fd_count; i++)
+		close(t->ring_fds[i]);
+	free(t->ring_fds);
 	pagetrace_bpf__destroy(t->skel);
 	free(t);
 }
@@ -508,12 +559,17 @@ void trace__set_hold(struct trace *t, bool enabled)
 
 int trace__epoll_fd(const struct trace *t)
 {
-	return ring_buffer__epoll_fd(t->ringbuf);
+	return rings__epoll_fd(t->rings);
 }
 
-int trace__drain(struct trace *t)
+long trace__drain(struct trace *t)
 {
-	return ring_buffer__consume(t->ringbuf);
+	struct timespec now;
+
+	/* before the rings' positions are read: see rings__drain() */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return rings__drain(t->rings, (uint64_t)now.tv_sec * 1000000000ULL +
+					      (uint64_t)now.tv_nsec);
 }
 
 int trace__bench_produce(struct trace *t, struct pt_bench_produce *args)

@@ -2,7 +2,7 @@
 /*
  * The BPF side's lifecycle: load the programs, attach tracepoints, the
  * fault-completion perf events and the allocator uprobes, poll the ring
- * buffer, read the lost-event counters, detach everything at the end.
+ * buffers, read the lost-event counters, detach everything at the end.
  */
 #ifndef PAGETRACE_TRACE_H
 #define PAGETRACE_TRACE_H
@@ -16,7 +16,13 @@ struct trace;
 
 typedef void (*trace_record_fn)(void *ctx, const void *data, size_t size);
 
+/* The default rings: all together this much, each at least that. */
+#define PT_RINGS_BYTES (16ULL << 20)
+#define PT_RING_MIN_BYTES (1ULL << 20)
+
 struct trace_config {
+	/* each online CPU's ring buffer; 0: PT_RINGS_BYTES shared among
+	 * them, PT_RING_MIN_BYTES at least */
 	uint64_t ringbuf_bytes;
 	uint64_t min_size;
 	unsigned int stack_depth; /* frames kept per user stack, 0: none */
@@ -93,8 +99,9 @@ int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx);
 
 /* Readable (epoll) when the kernel side wakes the reader. */
 int trace__epoll_fd(const struct trace *t);
-/* Hand over whatever is in the ring buffer now, without waiting. */
-int trace__drain(struct trace *t);
+/* Hand over, in time order and without waiting, every record made before
+ * this call (see rings.h). Returns how many. */
+long trace__drain(struct trace *t);
 /* The frames of user stack id (return addresses after the first), 0 if
  * the id is unknown. */
 size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,

@@ -135,7 +135,7 @@ static void test_defaults(void)
 	char *args[] = { "pagetrace", "true", NULL };
 
 	CHECK_U64(parse(&o, error, 2, args), OPTS_RUN);
-	CHECK_U64(o.ringbuf_bytes, 16ULL << 20);
+	CHECK_U64(o.ringbuf_bytes, 0);
 	CHECK_U64(o.top, 10);
 	CHECK_U64(o.min_size, 0);
 	CHECK_U64(o.duration_ns, 0);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel side's per-CPU ring buffers, read as one stream in record
+ * time order (struct pt_rec_header's ts).
+ *
+ * Each CPU writes its own ring, so records of one thread that moved
+ * between CPUs, or of two threads that passed a block between them, sit
+ * in different rings; the ledger needs them in the order they happened.
+ * A drain hands over every record made before it began, merged by time,
+ * and keeps the later ones for the next drain (see rings__drain()).
+ */
+#ifndef PAGETRACE_RINGS_H
+#define PAGETRACE_RINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rings;
+
+typedef void (*rings_record_fn)(void *ctx, const void *data, size_t size);
+
+/* NULL with errno set. */
+struct rings *rings__new(rings_record_fn fn, void *ctx);
+void rings__free(struct rings *r);
+
+/* Read a BPF ring buffer map of size bytes (its max_entries) too.
+ * 0 or -errno. */
+int rings__add_map(struct rings *r, int map_fd, uint64_t size);
+
+/*
+ * Read a ring laid out in plain memory as the kernel lays out its
+ * mapping: the consumer position, the producer position, and data of
+ * size bytes mapped twice in a row (2 * size readable bytes). For tests.
+ */
+int rings__add_memory(struct rings *r, uint64_t *consumer_pos,
+		      const uint64_t *producer_pos, const void *data,
+		      uint64_t size);
+
+/* Readable (EPOLLIN) once the kernel side wakes the reader, until the
+ * next drain; -1 while there are only memory rings. */
+int rings__epoll_fd(const struct rings *r);
+
+/*
+ * Hand fn every record made up to time now (CLOCK_MONOTONIC, read before
+ * this call) that has been committed, in time order; the rest stay for
+ * the next drain. A ring whose next record is still being written holds
+ * back the others' later records until it is committed. Returns how many
+ * records were handed over.
+ */
+long rings__drain(struct rings *r, uint64_t now);
+
+#endif
