@@ -30,6 +30,7 @@
 #include "trace.h"
 
 #define HEAP 0x10000000ULL
+#define RING_BYTES (PT_RINGS_BYTES / 2)
 #define HEAP_SIZE (1ULL << 32)
 #define POLL_MS 50 /* the session's */
 #define STEP_MS 1000 /* per offered rate, unless argv[1] says */
@@ -264,7 +265,9 @@ static int run_step(struct drain *d, uint64_t step_ns, double rate, bool paused,
 
 int main(int argc, char **argv)
 {
-	struct trace_config cfg = { .ringbuf_bytes = 0, /* the default */
+	/* each CPU's ring as the session's default makes it on two CPUs,
+	 * whatever the CPUs here: the paused row's count depends on it */
+	struct trace_config cfg = { .ringbuf_bytes = RING_BYTES,
 				    .bench_producer = true,
 				    .on_record = on_record };
 	struct epoll_event ring = { .events = EPOLLIN };

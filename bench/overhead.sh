@@ -149,7 +149,7 @@ work_ns() { # stdout-file
 # lost events and pagetrace's CPU time, from its text report
 report_figures() { # report-file -> "lost cpu_ns"
 	awk '
-	/^events: / { lost = ($4 == "none") ? 0 : $5 }
+	/^events: / { lost = ($4 == "none") ? 0 : $4 }
 	/^pagetrace.s own CPU time: / {
 		v = $5; u = $6
 		cpu = v * (u == "s" ? 1e9 : u == "ms" ? 1e6 : u == "us" ? 1e3 : 1)

@@ -143,14 +143,15 @@ t_synthetic_records_drained_or_counted_lost() {
 	# whole rounds (a malloc, 4 faults, a free) of whole runs of 64
 	expect "paced: records in whole runs" "$((taken % 384))" 0
 	expect_true "paced: records" "$([ "$taken" -ge 384 ]; echo $?)"
-	# the drain held back: the 16 MiB buffer (~170 k of these records)
-	# fills, and only a full buffer refuses, what it refuses is lost. A
+	# the drain held back: the producer CPU's 8 MiB ring (~86 k of these
+	# records) fills, and only a full ring refuses, what it refuses is
+	# lost. A
 	# forced wake-up per record past the quarter mark (submit() without
 	# its gap) slowed the producer to ~0.6 M records/s here: the buffer
 	# never filled in the step
 	taken=$(cut -d'|' -f5 <<<"$paused" | tr -d ' ')
 	lost=$(cut -d'|' -f6 <<<"$paused" | tr -d ' ')
-	expect_true "paused: some taken" "$([ "$taken" -gt 100000 ]; echo $?)"
+	expect_true "paused: some taken" "$([ "$taken" -gt 60000 ]; echo $?)"
 	expect_true "paused: some lost" "$([ "$lost" -gt 0 ]; echo $?)"
 	expect_match "summary" "$(tail -1 "$out")" \
 		'^drained with nothing lost, one core: up to [0-9.]+ M records/s \(all decoded\)$'

@@ -21,6 +21,10 @@ struct module {
 	Elf *elf;
 	GElf_Addr bias;
 	bool own_debug_frame; /* the file itself has .debug_frame */
+	/* its PT_LOAD headers, read once: every call record's caller is
+	 * located through them */
+	GElf_Phdr *loads;
+	size_t load_count;
 };
 
 struct description {
@@ -30,6 +34,7 @@ struct description {
 	struct frame_info info;
 	char *short_name;
 	int frameless; /* -1: not looked up yet */
+	bool filled; /* info looked up */
 };
 
 #define DESCRIPTION_BUCKETS 4096
@@ -79,6 +84,7 @@ void symbols__free(struct symbols *sym)
 		if (sym->modules[i].dwfl)
 			dwfl_end(sym->modules[i].dwfl);
 		free(sym->modules[i].name);
+		free(sym->modules[i].loads);
 	}
 	free(sym->modules);
 	free(sym);
@@ -103,6 +109,22 @@ static bool has_section(Elf *elf, const char *name)
 			return true;
 	}
 	return false;
+}
+
+static void read_loads(struct module *m)
+{
+	size_t i, count;
+	GElf_Phdr phdr;
+
+	if (elf_getphdrnum(m->elf, &count) || !count)
+		return;
+	m->loads = calloc(count, sizeof(*m->loads));
+	if (!m->loads)
+		return;
+	for (i = 0; i < count; i++)
+		if (gelf_getphdr(m->elf, (int)i, &phdr) &&
+		    phdr.p_type == PT_LOAD)
+			m->loads[m->load_count++] = phdr;
 }
 
 /* Open the file behind a mapping, by the path that still reaches it if it
@@ -140,8 +162,10 @@ static void open_module(struct symbols *sym, struct module *m,
 	dwfl_report_end(m->dwfl, NULL, NULL);
 	if (m->mod)
 		m->elf = dwfl_module_getelf(m->mod, &m->bias);
-	if (m->elf)
+	if (m->elf) {
 		m->own_debug_frame = has_section(m->elf, ".debug_frame");
+		read_loads(m);
+	}
 	if (!m->mod || !m->elf) {
 		dwfl_end(m->dwfl);
 		m->dwfl = NULL;
@@ -194,19 +218,17 @@ void symbols__note_code(struct symbols *sym, const struct mappings *maps)
 }
 
 /* File offset into ELF virtual address, through the PT_LOAD holding it. */
-static bool vaddr_of_offset(Elf *elf, uint64_t offset, uint64_t *vaddr)
+static bool vaddr_of_offset(const struct module *m, uint64_t offset,
+			    uint64_t *vaddr)
 {
-	size_t i, count;
-	GElf_Phdr phdr;
+	size_t i;
 
-	if (elf_getphdrnum(elf, &count))
-		return false;
-	for (i = 0; i < count; i++) {
-		if (!gelf_getphdr(elf, (int)i, &phdr) || phdr.p_type != PT_LOAD)
-			continue;
-		if (offset >= phdr.p_offset &&
-		    offset < phdr.p_offset + phdr.p_filesz) {
-			*vaddr = offset - phdr.p_offset + phdr.p_vaddr;
+	for (i = 0; i < m->load_count; i++) {
+		const GElf_Phdr *phdr = &m->loads[i];
+
+		if (offset >= phdr->p_offset &&
+		    offset < phdr->p_offset + phdr->p_filesz) {
+			*vaddr = offset - phdr->p_offset + phdr->p_vaddr;
 			return true;
 		}
 	}
@@ -230,9 +252,7 @@ struct code_loc symbols__locate(struct symbols *sym,
 	m = &sym->modules[loc.module - 1];
 	/* the file offset, unless the ELF gives the virtual address */
 	loc.vaddr = map->offset + (addr - map->start);
-	if (m->elf)
-		vaddr_of_offset(m->elf, map->offset + (addr - map->start),
-				&loc.vaddr);
+	vaddr_of_offset(m, map->offset + (addr - map->start), &loc.vaddr);
 	return loc;
 }
 
@@ -290,8 +310,9 @@ static void fill(struct symbols *sym, struct code_loc loc, bool return_address,
 					   NULL);
 }
 
-static struct description *describe(struct symbols *sym, struct code_loc loc,
-				    bool return_address)
+/* The cached description of loc, info looked up or not (see describe()). */
+static struct description *
+description_of(struct symbols *sym, struct code_loc loc, bool return_address)
 {
 	struct description **bucket = bucket_of(sym, loc, return_address), *d;
 
@@ -305,9 +326,27 @@ static struct description *describe(struct symbols *sym, struct code_loc loc,
 	d->loc = loc;
 	d->return_address = return_address;
 	d->frameless = -1;
-	fill(sym, loc, return_address, &d->info);
 	d->next = *bucket;
 	*bucket = d;
+	return d;
+}
+
+/*
+ * With its name, file and line: the first line looked up in a module
+ * decompresses and parses its line tables, 100-250 ms for libc's with
+ * libc6-dbg. The report needs them; tracing only asks whether code is
+ * frameless, and a stall that long while records pour in overflowed the
+ * ring buffers of two busy threads.
+ */
+static struct description *describe(struct symbols *sym, struct code_loc loc,
+				    bool return_address)
+{
+	struct description *d = description_of(sym, loc, return_address);
+
+	if (d && !d->filled) {
+		fill(sym, loc, return_address, &d->info);
+		d->filled = true;
+	}
 	return d;
 }
 
@@ -463,7 +502,7 @@ static bool return_address_on_top(struct symbols *sym, struct code_loc loc)
 
 bool symbols__frameless(struct symbols *sym, struct code_loc loc)
 {
-	struct description *d = describe(sym, loc, false);
+	struct description *d = description_of(sym, loc, false);
 
 	if (!d)
 		return return_address_on_top(sym, loc);
