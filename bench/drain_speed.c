@@ -233,7 +233,7 @@ static int run_step(struct drain *d, uint64_t step_ns, double rate, bool paused,
 	}
 	pthread_join(thread, NULL);
 	/* every run has returned: all it committed is in the buffer */
-	if (trace__drain(d->trace) > 0)
+	if (trace__drain_through(d->trace) > 0)
 		last = now_ns();
 	/* the drain's rate runs to the last record taken, not to the poll
 	 * that found the producer done */

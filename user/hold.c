@@ -21,6 +21,7 @@
 enum thread_state {
 	THREAD_RUNNING,
 	THREAD_HELD, /* stopped on the hold signal, waiting for us */
+	THREAD_EXITING, /* the main thread, kept at its exit */
 	THREAD_GONE,
 };
 
@@ -209,8 +210,10 @@ static void handle_stop(struct holder *h, pid_t tid, int status)
 	switch (event) {
 	case PTRACE_EVENT_EXIT:
 		/* the main thread leaving: the memory is still there */
-		if (tid == h->pid && h->on_exit)
-			h->on_exit(h->ctx);
+		if (tid == h->pid && h->on_exit && !h->on_exit(h->ctx)) {
+			t->state = THREAD_EXITING;
+			break;
+		}
 		ptrace(PTRACE_CONT, tid, NULL, 0);
 		t->state = THREAD_GONE;
 		break;
@@ -307,7 +310,7 @@ bool holder__wait(struct holder *h, pid_t tid, int timeout_ms)
 	while (rounds-- > 0) {
 		holder__service(h);
 		t = thread_of(h, tid);
-		if (!t || t->state == THREAD_GONE)
+		if (!t || t->state == THREAD_GONE || t->state == THREAD_EXITING)
 			return false;
 		if (t->state == THREAD_HELD)
 			return true;
@@ -315,6 +318,16 @@ bool holder__wait(struct holder *h, pid_t tid, int timeout_ms)
 	}
 	log__debug("thread %d did not stop for verification", tid);
 	return false;
+}
+
+void holder__end_exit(struct holder *h)
+{
+	struct held_thread *t = thread_of(h, h->pid);
+
+	if (!t || t->state != THREAD_EXITING)
+		return;
+	ptrace(PTRACE_CONT, t->tid, NULL, 0);
+	t->state = THREAD_GONE;
 }
 
 void holder__release(struct holder *h, pid_t tid)

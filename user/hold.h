@@ -15,8 +15,9 @@
 
 struct holder;
 
-/* Called while the process's main thread is stopped at its exit. */
-typedef void (*holder_exit_fn)(void *ctx);
+/* Called while the process's main thread is stopped at its exit: true
+ * lets it go on, false keeps it there until holder__end_exit(). */
+typedef bool (*holder_exit_fn)(void *ctx);
 
 /* NULL with errno set: EPERM if another tracer holds it already. */
 struct holder *holder__new(pid_t pid, int hold_signal, holder_exit_fn on_exit,
@@ -31,5 +32,7 @@ void holder__service(struct holder *h);
 bool holder__wait(struct holder *h, pid_t tid, int timeout_ms);
 /* Let a held thread go on, the signal never delivered. */
 void holder__release(struct holder *h, pid_t tid);
+/* Let the main thread kept at its exit (see holder_exit_fn) go on. */
+void holder__end_exit(struct holder *h);
 
 #endif

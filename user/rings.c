@@ -25,8 +25,11 @@ struct ring {
 	uint64_t size;
 	uint64_t cons; /* where its next record is */
 	uint64_t prod; /* the producer position when this drain began */
+	uint64_t prev_prod; /* and when the one before began */
 	uint64_t released; /* the consumer position the kernel was told */
-	uint64_t head_ts; /* time of the record at cons, once committed */
+	/* time of the record at cons, once committed; never less than
+	 * last_ts (see next_head()) */
+	uint64_t head_ts;
 	uint64_t last_ts; /* time of the last record handed over */
 	void *consumer_map; /* NULL for a ring in plain memory */
 	void *producer_map;
@@ -49,7 +52,9 @@ struct rings {
 	rings_record_fn fn;
 	void *ctx;
 	int epoll_fd;
+	uint64_t prev_now; /* the time the last drain was given */
 	bool draining;
+	bool blocked; /* the last drain stopped at an uncommitted record */
 };
 
 struct rings *rings__new(rings_record_fn fn, void *ctx)
@@ -85,12 +90,16 @@ void rings__free(struct rings *r)
 	free(r);
 }
 
+static bool valid_size(uint64_t size)
+{
+	return size >= BPF_RINGBUF_HDR_SZ && !(size & (size - 1));
+}
+
+/* NULL: out of memory */
 static struct ring *new_ring(struct rings *r, uint64_t size)
 {
 	struct ring *ring;
 
-	if (!size || (size & (size - 1)))
-		return NULL;
 	if (r->count == r->capacity) {
 		size_t capacity = r->capacity ? r->capacity * 2 : 8;
 		struct ring *rings =
@@ -115,10 +124,10 @@ int rings__add_memory(struct rings *r, uint64_t *consumer_pos,
 		      const uint64_t *producer_pos, const void *data,
 		      uint64_t size)
 {
-	struct ring *ring = new_ring(r, size);
+	struct ring *ring = valid_size(size) ? new_ring(r, size) : NULL;
 
 	if (!ring)
-		return -EINVAL;
+		return valid_size(size) ? -ENOMEM : -EINVAL;
 	ring->consumer_pos = (unsigned long *)consumer_pos;
 	ring->producer_pos = (const unsigned long *)producer_pos;
 	ring->data = data;
@@ -134,11 +143,11 @@ int rings__add_map(struct rings *r, int map_fd, uint64_t size)
 	 * them, instead of waking the reader again at once */
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	size_t page = getpagesize();
-	struct ring *ring = new_ring(r, size);
+	struct ring *ring = valid_size(size) ? new_ring(r, size) : NULL;
 	int err;
 
 	if (!ring)
-		return -EINVAL;
+		return valid_size(size) ? -ENOMEM : -EINVAL;
 	if (r->epoll_fd < 0) {
 		r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 		if (r->epoll_fd < 0)
@@ -217,7 +226,12 @@ static enum head next_head(struct ring *ring)
 			continue;
 		}
 		hdr = (const void *)(at + BPF_RINGBUF_HDR_SZ);
-		ring->head_ts = len >= sizeof(*hdr) ? hdr->ts : 0;
+		/* a program preempted between its reservation and its clock
+		 * read (uprobe programs may be) stamps its record later than
+		 * the next one's: the ring's order stands */
+		ring->head_ts = len >= sizeof(*hdr) && hdr->ts > ring->last_ts ?
+					hdr->ts :
+					ring->last_ts;
 		return HEAD_READY;
 	}
 	return HEAD_NONE;
@@ -268,21 +282,27 @@ static void heap_pop(struct rings *r)
 
 /*
  * Where ring i's next record goes: into the heap, or, still being
- * written, it lowers the limit. Its program read the clock after the
- * ring's last record's did, so the ring's last time is the most that
- * can pass before it.
+ * written, it lowers the limit to what is known of its time. It was
+ * reserved after the ring's last record, so it comes after that one's
+ * time; and if it lies past where the last drain read up to, it was
+ * reserved after that drain's time.
  */
 static void place_head(struct rings *r, size_t i, uint64_t *limit)
 {
 	struct ring *ring = &r->ring[i];
+	uint64_t before;
 
 	switch (next_head(ring)) {
 	case HEAD_READY:
 		heap_push(r, i);
 		break;
 	case HEAD_BUSY:
-		if (ring->last_ts < *limit)
-			*limit = ring->last_ts;
+		before = ring->last_ts;
+		if (ring->cons >= ring->prev_prod && r->prev_now > before)
+			before = r->prev_now;
+		if (before < *limit)
+			*limit = before;
+		r->blocked = true;
 		break;
 	case HEAD_NONE:
 		break;
@@ -303,10 +323,10 @@ static void clear_wakeups(struct rings *r)
 
 /*
  * A record's time is read after its place in the ring is taken, and the
- * producer positions are read here after now was: a ring with nothing
- * more in this drain can only get records later than now. So every
- * committed record up to now goes, in time order, and those after now
- * wait for the next drain.
+ * producer positions are read here well after now was (rings.h): a ring
+ * with nothing more in this drain can only get records later than now.
+ * So every committed record up to now goes, in time order, and those
+ * after now wait for the next drain.
  */
 long rings__drain(struct rings *r, uint64_t now)
 {
@@ -314,16 +334,17 @@ long rings__drain(struct rings *r, uint64_t now)
 	long handed = 0;
 	size_t i;
 
-	/* a record's handler that drains again (the verifier, at the
-	 * target's exit) gets what the drain under way has handed over */
+	/* a record's handler must not drain again: see rings__draining() */
 	if (r->draining)
 		return 0;
 	r->draining = true;
+	r->blocked = false;
 	clear_wakeups(r);
 	r->heap_len = 0;
 	for (i = 0; i < r->count; i++) {
 		struct ring *ring = &r->ring[i];
 
+		ring->prev_prod = ring->prod;
 		ring->prod =
 			__atomic_load_n(ring->producer_pos, __ATOMIC_ACQUIRE);
 		place_head(r, i, &limit);
@@ -348,6 +369,17 @@ long rings__drain(struct rings *r, uint64_t now)
 	}
 	for (i = 0; i < r->count; i++)
 		release(&r->ring[i]);
+	r->prev_now = now;
 	r->draining = false;
 	return handed;
+}
+
+bool rings__blocked(const struct rings *r)
+{
+	return r->blocked;
+}
+
+bool rings__draining(const struct rings *r)
+{
+	return r->draining;
 }

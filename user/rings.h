@@ -12,6 +12,7 @@
 #ifndef PAGETRACE_RINGS_H
 #define PAGETRACE_RINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,12 +42,22 @@ int rings__add_memory(struct rings *r, uint64_t *consumer_pos,
 int rings__epoll_fd(const struct rings *r);
 
 /*
- * Hand fn every record made up to time now (CLOCK_MONOTONIC, read before
- * this call) that has been committed, in time order; the rest stay for
- * the next drain. A ring whose next record is still being written holds
- * back the others' later records until it is committed. Returns how many
- * records were handed over.
+ * Hand fn every record made up to time now that has been committed, in
+ * time order; the rest stay for the next drain. now is CLOCK_MONOTONIC
+ * read RINGS_SETTLE_NS or more before this call: a record stamped before
+ * now is then in its ring, whatever the store buffers and the CPUs'
+ * clocks did. A ring whose next record is still being written holds back
+ * the others' later records until it is committed (rings__blocked()).
+ * Returns how many records were handed over.
  */
+#define RINGS_SETTLE_NS 20000
 long rings__drain(struct rings *r, uint64_t now);
+
+/* The last drain stopped at a record still being written: drain again
+ * soon, its program is about to commit it. */
+bool rings__blocked(const struct rings *r);
+
+/* Inside a drain (in fn): a drain now would hand over nothing. */
+bool rings__draining(const struct rings *r);
 
 #endif

@@ -541,6 +541,9 @@ static int wait_and_drain(struct session *s, int timeout_ms)
 		verifier__service(s->verifier);
 	/* records written without a wake-up are only seen by consuming */
 	err = trace__drain(s->trace);
+	/* a check the drain put off (see on_target_exit()) */
+	if (s->verifier)
+		verifier__service(s->verifier);
 	return err < 0 ? err : 0;
 }
 
@@ -615,7 +618,10 @@ int session__run(struct session *s)
 	/* intervals are counted once the warm-up is over */
 	next_interval = now + s->opts->warmup_ns + s->opts->interval_ns;
 	for (;;) {
-		err = wait_and_drain(s, POLL_MS);
+		/* a record still being written: its program is about to
+		 * commit it, and the later ones wait for it */
+		err = wait_and_drain(
+			s, trace__drain_blocked(s->trace) ? 1 : POLL_MS);
 		if (err < 0) {
 			log__error("reading the ring buffer failed: %s",
 				   strerror(-err));
@@ -645,7 +651,7 @@ int session__run(struct session *s)
 	}
 	/* no new records once detached: what is in the buffer is all */
 	trace__detach(s->trace);
-	trace__drain(s->trace);
+	trace__drain_through(s->trace);
 	if (s->light && light__finish(s->light, s->trace, s->ledger))
 		log__warn("cannot read the fault counts the kernel kept: "
 			  "page figures are INCOMPLETE");

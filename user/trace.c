@@ -562,14 +562,49 @@ int trace__epoll_fd(const struct trace *t)
 	return rings__epoll_fd(t->rings);
 }
 
-long trace__drain(struct trace *t)
+static uint64_t monotonic_ns(void)
 {
 	struct timespec now;
 
-	/* before the rings' positions are read: see rings__drain() */
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return rings__drain(t->rings, (uint64_t)now.tv_sec * 1000000000ULL +
-					      (uint64_t)now.tv_nsec);
+	return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
+long trace__drain(struct trace *t)
+{
+	uint64_t now;
+
+	if (rings__draining(t->rings))
+		return 0;
+	now = monotonic_ns();
+	/* the rings' positions are read once RINGS_SETTLE_NS have passed:
+	 * 20 us, a spin costs less than a sleep that long */
+	while (monotonic_ns() - now < RINGS_SETTLE_NS)
+		;
+	return rings__drain(t->rings, now);
+}
+
+bool trace__drain_blocked(const struct trace *t)
+{
+	return rings__blocked(t->rings);
+}
+
+long trace__drain_through(struct trace *t)
+{
+	const struct timespec pause = { .tv_nsec = 1000000 };
+	long handed = trace__drain(t);
+	int tries = 100;
+
+	while (rings__blocked(t->rings) && tries-- > 0) {
+		nanosleep(&pause, NULL);
+		handed += trace__drain(t);
+	}
+	return handed;
+}
+
+bool trace__draining(const struct trace *t)
+{
+	return rings__draining(t->rings);
 }
 
 int trace__bench_produce(struct trace *t, struct pt_bench_produce *args)

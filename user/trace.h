@@ -99,9 +99,16 @@ int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx);
 
 /* Readable (epoll) when the kernel side wakes the reader. */
 int trace__epoll_fd(const struct trace *t);
-/* Hand over, in time order and without waiting, every record made before
- * this call (see rings.h). Returns how many. */
+/* Hand over, in time order, every record made before this call and
+ * committed (see rings.h): a few microseconds' wait. Returns how many. */
 long trace__drain(struct trace *t);
+/* The last drain stopped at a record still being written. */
+bool trace__drain_blocked(const struct trace *t);
+/* trace__drain(), then again while a record made before is still being
+ * written, up to 100 ms. */
+long trace__drain_through(struct trace *t);
+/* Inside a drain, in a record's handler: a drain would do nothing. */
+bool trace__draining(const struct trace *t);
 /* The frames of user stack id (return addresses after the first), 0 if
  * the id is unknown. */
 size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,

@@ -23,18 +23,34 @@ struct verifier {
 	enum pagetable_backend backend;
 	uint64_t min_size;
 	bool checked_at_exit;
+	bool exit_pending; /* the main thread waits at its exit for a check */
 };
 
-/* The main thread stopped at its exit: every live block is read now,
- * before the memory is torn down. */
-static void on_target_exit(void *ctx)
+static void check_at_exit(struct verifier *v)
+{
+	/* the records of everything done before the exit */
+	trace__drain_through(v->trace);
+	ledger__check_live(v->ledger, v->pt, v->min_size);
+	v->checked_at_exit = true;
+}
+
+/*
+ * The main thread stopped at its exit: every live block is read now,
+ * before the memory is torn down. Inside a drain (a record's handler
+ * waiting for a held thread saw the exit), the records after that one
+ * are not in the ledger yet: the thread stays at its exit until the
+ * drain is over (verifier__service()).
+ */
+static bool on_target_exit(void *ctx)
 {
 	struct verifier *v = ctx;
 
-	/* the records of everything done before the exit */
-	trace__drain(v->trace);
-	ledger__check_live(v->ledger, v->pt, v->min_size);
-	v->checked_at_exit = true;
+	if (trace__draining(v->trace)) {
+		v->exit_pending = true;
+		return false;
+	}
+	check_at_exit(v);
+	return true;
 }
 
 struct verifier *verifier__new(pid_t pid, struct ledger *ledger,
@@ -90,8 +106,14 @@ void verifier__free(struct verifier *v)
 
 void verifier__service(struct verifier *v)
 {
-	if (v->holder)
-		holder__service(v->holder);
+	if (!v->holder)
+		return;
+	holder__service(v->holder);
+	if (v->exit_pending && !trace__draining(v->trace)) {
+		v->exit_pending = false;
+		check_at_exit(v);
+		holder__end_exit(v->holder);
+	}
 }
 
 /* Read the block at addr while thread tid is held, if it is. */

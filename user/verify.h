@@ -27,7 +27,8 @@ struct verifier *verifier__new(pid_t pid, struct ledger *ledger,
 /* Lets every held thread go. */
 void verifier__free(struct verifier *v);
 
-/* Stops that came since the last call (signals, exit). */
+/* Stops that came since the last call (signals, exit), and the check at
+ * the exit if a drain put it off. Not from a record's handler. */
 void verifier__service(struct verifier *v);
 /* Before the ledger takes each of these records. */
 void verifier__before_free(struct verifier *v, const struct pt_rec_free *rec);

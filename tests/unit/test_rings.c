@@ -139,11 +139,45 @@ static void test_busy_record_holds_back(void)
 	put(&b, 45, 0);
 	CHECK_U64(rings__drain(r, 100), 1);
 	CHECK_U64(seen.ts[1], 5);
+	CHECK(rings__blocked(r));
 	commit(&a, busy);
 	CHECK_U64(rings__drain(r, 100), 3);
+	CHECK(!rings__blocked(r));
 	CHECK_U64(seen.ts[2], 40);
 	CHECK_U64(seen.ts[3], 45);
 	CHECK_U64(seen.ts[4], 50);
+	rings__free(r);
+}
+
+/* A record still being written past where the last drain read up to
+ * was reserved after that drain's time: older records of other rings
+ * need not wait for it. */
+static void test_busy_after_last_drain(void)
+{
+	struct fake_ring a = { 0 }, b = { 0 };
+	struct seen seen = { 0 };
+	struct rings *r = two_rings(&a, &b, &seen);
+	uint64_t x, y;
+
+	x = put(&a, 45, BPF_RINGBUF_BUSY_BIT);
+	put(&b, 30, 0);
+	put(&b, 48, 0);
+	put(&b, 60, 0);
+	/* nothing is known of x's time yet */
+	CHECK_U64(rings__drain(r, 50), 0);
+	CHECK(rings__blocked(r));
+	commit(&a, x);
+	y = put(&a, 90, BPF_RINGBUF_BUSY_BIT);
+	/* y came after the drain at 50: 48 goes, 60 waits for y */
+	CHECK_U64(rings__drain(r, 100), 3);
+	CHECK_U64(seen.ts[0], 30);
+	CHECK_U64(seen.ts[1], 45);
+	CHECK_U64(seen.ts[2], 48);
+	CHECK(rings__blocked(r));
+	commit(&a, y);
+	CHECK_U64(rings__drain(r, 100), 2);
+	CHECK_U64(seen.ts[3], 60);
+	CHECK_U64(seen.ts[4], 90);
 	rings__free(r);
 }
 
@@ -176,6 +210,7 @@ int main(void)
 	RUN(test_merged_by_time);
 	RUN(test_later_records_wait);
 	RUN(test_busy_record_holds_back);
+	RUN(test_busy_after_last_drain);
 	RUN(test_discarded_and_wrapped);
 	return check_summary();
 }
