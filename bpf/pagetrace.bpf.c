@@ -27,7 +27,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Knobs set by user space before load. */
 const volatile __u64 targ_min_size = 0; /* smaller allocations are skipped */
-const volatile __u64 targ_wakeup_bytes = 0; /* wake the reader past this */
 const volatile __u32 targ_zero_page_on_read = 1; /* kernel behaviour */
 const volatile __u32 targ_hold_signal = 23; /* SIGURG: ignored by default */
 const volatile __u32 targ_stacks = 1; /* take user stacks (--no-stacks) */
@@ -424,7 +423,8 @@ static __always_inline void *reserve(__u32 size, __u32 type)
 
 /*
  * Waking the reader for every record costs more than the record itself;
- * wake it only once enough has piled up, the reader polls on a timer too.
+ * wake it only once a quarter of the ring is used (rings differ in size:
+ * see open_rings()), the reader polls on a timer too.
  * And while the reader is behind, the buffer stays past that mark: a
  * wake-up per record there is an interrupt per record on the traced
  * thread's CPU (an IPI, a VM exit in a guest), which slowed a producer
@@ -439,8 +439,8 @@ static __always_inline void submit(void *rec)
 	__u32 zero = 0, cpu = hdr->cpu;
 	void *ring = bpf_map_lookup_elem(&rings, &cpu);
 
-	if (ring &&
-	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes) {
+	if (ring && bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >=
+			    bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4) {
 		last = bpf_map_lookup_elem(&last_wakeup, &zero);
 		if (last && hdr->ts - *last >= PT_WAKEUP_GAP_NS) {
 			*last = hdr->ts;

@@ -1053,7 +1053,7 @@ else
 		lost_stacks_are_counted \
 		free_probed_past_the_null_test preload_sites_take_the_calls \
 		preload_keeps_the_environment call_slots_shared \
-		records_merged_across_cpus \
+		records_merged_across_cpus cpu_online_later_has_a_ring \
 		empty_probes_record_nothing \
 		loop_stack_walked_once \
 		synthetic_records_drained_or_counted_lost \

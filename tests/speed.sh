@@ -178,6 +178,30 @@ t_records_merged_across_cpus() {
 		"$(jq -s '[.[] | select(.t_ns != null) | .t_ns] | (. == sort) and length > 800' "$f")" true
 }
 
+# every possible CPU has a ring: a CPU brought online while tracing
+# (taken offline here, CPU 1) gets the target's records there, none lost
+t_cpu_online_later_has_a_ring() {
+	local online=/sys/devices/system/cpu/cpu1/online f=$TMP/hot.json pt
+	if [ ! -w "$online" ] || [ "$(cat "$online")" != 1 ] ||
+		! echo 0 2>/dev/null >"$online"; then
+		SKIP_REASON="CPU 1 cannot be taken offline here"
+		return
+	fi
+	rm -f "$TMP/hot1"
+	"$PT" --json -o "$f" -- "$T/on_cpu" 1 "$TMP/hot1" 2>"$TMP/hot.err" &
+	pt=$!
+	wait_for_file "$TMP/hot1" 20 || errors+=("target never got ready")
+	echo 1 >"$online"
+	kill -USR1 "$(cat "$TMP/hot1")"
+	wait "$pt"
+	expect "exit code" "$?" 0
+	expect "exit status" "$(summary "$f" .exit_status)" 0
+	expect "its blocks" \
+		"$(jq -r 'select(.type=="alloc" and .size==3000) | .end' "$f" | sort | uniq -c | tr -s ' ')" \
+		" 1000 free"
+	expect "lost" "$(summary "$f" .lost_events)" 0
+}
+
 t_call_slots_shared() {
 	local f=$TMP/slots.json g=$TMP/slot1.json
 	run_pt slots --json -o "$f" -- "$T/thread_calls"

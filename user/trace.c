@@ -112,31 +112,37 @@ static uint64_t ring_bytes(uint64_t asked, int cpus)
 	return size;
 }
 
+/* The ring of a CPU offline when tracing begins, at most: machines (VMs
+ * above all) may count many more possible CPUs than they run. */
+#define PT_OFFLINE_RING_BYTES (256ULL << 10)
+
 /*
- * A ring buffer for each online CPU, in the kernel side's table of rings
- * (see rings in pagetrace.bpf.c). A CPU brought online later finds no
- * ring there: its records are counted lost.
+ * A ring buffer for each possible CPU, in the kernel side's table of rings
+ * (see rings in pagetrace.bpf.c): ring_size for the online ones, a small
+ * one for those that may come online while tracing.
  */
 static int open_rings(struct trace *t, const bool *online, int n_cpus,
 		      uint64_t ring_size)
 {
 	int outer = bpf_map__fd(t->skel->maps.rings), cpu, fd, err;
+	uint64_t size;
 
 	t->rings = rings__new(t->on_record, t->ctx);
 	t->ring_fds = calloc(n_cpus, sizeof(*t->ring_fds));
 	if (!t->rings || !t->ring_fds)
 		return -ENOMEM;
 	for (cpu = 0; cpu < n_cpus; cpu++) {
-		if (!online[cpu])
-			continue;
+		size = online[cpu] || ring_size < PT_OFFLINE_RING_BYTES ?
+			       ring_size :
+			       PT_OFFLINE_RING_BYTES;
 		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ring", 0, 0,
-				    (uint32_t)ring_size, NULL);
+				    (uint32_t)size, NULL);
 		if (fd < 0)
 			return fd;
 		t->ring_fds[t->ring_fd_count++] = fd;
 		if (bpf_map_update_elem(outer, &cpu, &fd, BPF_ANY))
 			return -errno;
-		err = rings__add_map(t->rings, fd, ring_size);
+		err = rings__add_map(t->rings, fd, size);
 		if (err)
 			return err;
 	}
@@ -362,8 +368,6 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	for (cpu = 0; cpu < t->ncpus; cpu++)
 		online_count += online[cpu];
 	ring_size = ring_bytes(cfg->ringbuf_bytes, online_count);
-	/* wake the reader once a quarter of a ring is in use */
-	t->skel->rodata->targ_wakeup_bytes = ring_size / 4;
 	err = bpf_map__set_max_entries(t->skel->maps.rings, t->ncpus);
 	if (err) {
 		log__error("cannot size the ring buffers: %s", strerror(-err));
