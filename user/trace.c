@@ -45,7 +45,7 @@ struct trace {
 	size_t multi_fd_count;
 	size_t multi_fd_capacity;
 	struct rings *rings;
-	int *ring_fds; /* one ring buffer map per online CPU */
+	int *ring_fds; /* one ring buffer map per possible CPU */
 	size_t ring_fd_count;
 	struct bpf_link **links; /* perf events and uprobes */
 	size_t link_count;
