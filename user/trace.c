@@ -151,29 +151,22 @@ static int open_rings(struct trace *t, const bool *online, int n_cpus,
 
 /*
  * The kernel fires page-faults-min/maj when handle_mm_fault() has finished
- * a fault: the closest thing to a fault-exit tracepoint. One event per CPU
- * and kind, every occurrence sampled, each running fault_done.
+ * a fault: the closest thing to a fault-exit tracepoint. One event per
+ * online CPU and kind, every occurrence sampled, each running fault_done.
  */
-static int attach_fault_done(struct trace *t)
+static int attach_fault_done(struct trace *t, const bool *online)
 {
 	static const unsigned long long kinds[] = {
 		PERF_COUNT_SW_PAGE_FAULTS_MIN,
 		PERF_COUNT_SW_PAGE_FAULTS_MAJ,
 	};
-	int n_cpus = libbpf_num_possible_cpus(), cpu, err;
-	bool *online;
+	int cpu, err = 0;
 	size_t k;
 
-	if (n_cpus <= 0)
-		return n_cpus ? n_cpus : -EINVAL;
-	online = calloc(n_cpus, sizeof(*online));
-	t->perf_fds = calloc((size_t)n_cpus * 2, sizeof(int));
-	if (!online || !t->perf_fds) {
-		free(online);
+	t->perf_fds = calloc((size_t)t->ncpus * 2, sizeof(int));
+	if (!t->perf_fds)
 		return -ENOMEM;
-	}
-	err = read_online_cpus(online, n_cpus);
-	for (cpu = 0; cpu < n_cpus && !err; cpu++) {
+	for (cpu = 0; cpu < t->ncpus && !err; cpu++) {
 		if (!online[cpu])
 			continue;
 		for (k = 0; k < 2 && !err; k++) {
@@ -210,7 +203,6 @@ static int attach_fault_done(struct trace *t)
 			err = keep_link(t, link);
 		}
 	}
-	free(online);
 	return err;
 }
 
@@ -386,7 +378,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		*exit_code = PT_EXIT_KERNEL;
 		goto fail;
 	}
-	err = attach_fault_done(t);
+	err = attach_fault_done(t, online);
 	if (err) {
 		log__error("cannot open the page-fault perf events (%s): the "
 			   "kernel needs CONFIG_PERF_EVENTS",
