@@ -41,7 +41,7 @@ static __always_inline void hold_before_realloc(__u64 old)
 	if (!rec)
 		return;
 	rec->addr = old;
-	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+	submit_now(rec);
 	bpf_send_signal_thread(targ_hold_signal);
 }
 
@@ -198,8 +198,7 @@ int free_entry(struct pt_regs *ctx)
 	if (hold_enabled &&
 	    should_hold(chunk_header(addr, &rec->flags), rec->flags)) {
 		rec->flags |= PT_CALL_HELD;
-		/* the reader must see it now: the thread waits for it */
-		bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+		submit_now(rec);
 		bpf_send_signal_thread(targ_hold_signal);
 		return 0;
 	}

@@ -160,7 +160,7 @@ static __always_inline void send_granule(__u64 key, bool forget)
 		if (any)
 			submit(rec);
 		else
-			bpf_ringbuf_discard(rec, 0);
+			discard(rec);
 	}
 	if (forget)
 		bpf_map_delete_elem(&granules, &key);

@@ -178,6 +178,64 @@ struct pt_fault_site {
  * than 1 KiB of it) */
 #define PT_USTACK_BYTES 4096
 
+/*
+ * The rings records travel in, one per CPU (see reserve() in
+ * pagetrace.bpf.c, user/rings.c). A ring is a run of elements of an
+ * mmapable array (ring_data), PT_RING_ELEM_BYTES each plus PT_RING_SLACK
+ * bytes past their end, so that a record starting near an element's end
+ * lies whole in it: nothing ever wraps. A position counts the bytes
+ * reserved in a ring since it was made; position pos sits in element
+ * first_elem + ((pos >> PT_RING_ELEM_SHIFT) & elem_mask), at byte
+ * pos & offset_mask. A ring smaller than an element is one element with
+ * a smaller offset_mask.
+ */
+#define PT_RING_ELEM_SHIFT 18
+#define PT_RING_ELEM_BYTES (1ULL << PT_RING_ELEM_SHIFT)
+#define PT_RING_SLACK 8192
+
+struct pt_ring_elem {
+	__u8 bytes[PT_RING_ELEM_BYTES + PT_RING_SLACK];
+};
+
+/* One per CPU (ring_ctl). The first line is the producers', the second
+ * the reader's: each writes its own line only. */
+struct pt_ring_ctl {
+	__u64 head; /* bytes reserved so far */
+	__u64 last_wakeup; /* when the reader was last woken for this ring */
+	/* set by user space before tracing */
+	__u64 size; /* a power of two */
+	__u64 offset_mask;
+	__u64 wakeup_bytes; /* wake the reader once this much is unread */
+	__u32 first_elem;
+	__u32 elem_mask;
+	__u64 pad[2];
+	__u64 tail; /* bytes read so far (user space's) */
+	__u64 pad2[7];
+};
+
+/*
+ * Before every record, 8-byte aligned. Producers take their place with a
+ * compare-and-exchange on head, so the bytes there may still be an older
+ * record's until the header is written: seq tells, PT_RING_BUSY(pos)
+ * while the record at pos is being written, PT_RING_DONE(pos) once it is
+ * committed (after the rest of it: x86 keeps stores in order). The key
+ * makes an older record's bytes all but sure never to read as either.
+ */
+#define PT_RING_KEY 0x9e3779b97f4a7c15ULL
+#define PT_RING_BUSY(pos) ((pos) ^ PT_RING_KEY)
+#define PT_RING_DONE(pos) (((pos) + 1) ^ PT_RING_KEY)
+#define PT_RING_DISCARDED 0x1 /* pt_ring_hdr.flags: pass it by */
+
+struct pt_ring_hdr {
+	__u64 seq;
+	__u32 len; /* the record's bytes, this header left out */
+	__u32 flags;
+};
+
+/* The bytes a record of len takes in its ring. */
+#define PT_RING_SPAN(len) \
+	(((__u64)(len) + sizeof(struct pt_ring_hdr) + 7) & ~7ULL)
+
 struct pt_rec_header {
 	__u32 type; /* enum pt_rec_type */
 	__u32 tid;

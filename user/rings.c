@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The BPF ring buffer's layout, as the kernel maps it: a page holding the
- * consumer position (ours to write), a page holding the producer position,
- * then the data pages, mapped twice in a row so that a record that wraps
- * around reads as one piece. Each record starts with an 8-byte header: its
- * length, with a busy bit while its program is still writing it and a
- * discard bit if it was thrown away, then the offset of its page.
+ * The kernel side's rings as pagetrace.h lays them out (struct
+ * pt_ring_ctl): each CPU's control block, holding the producers' head
+ * and our tail, and its elements in the ring_data array, mapped here.
+ * A record is read at the ring's tail once its header's seq says it is
+ * committed; the tail goes back to the kernel side every eighth of a
+ * ring. The doorbell, a BPF ring buffer whose records are never read,
+ * only wakes this side's epoll.
  */
 #include <errno.h>
-#include <linux/bpf.h>
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,10 +19,13 @@
 #include "rings.h"
 
 struct ring {
-	unsigned long *consumer_pos; /* shared with the kernel */
-	const unsigned long *producer_pos;
-	const uint8_t *data;
+	struct pt_ring_ctl *ctl; /* shared with the kernel side */
+	const uint8_t *elems; /* the ring's first element */
+	/* ctl's layout, copied: its line is the producers', read here
+	 * once per drain only (the head) */
 	uint64_t size;
+	uint64_t offset_mask;
+	uint32_t elem_mask;
 	uint64_t cons; /* where its next record is */
 	uint64_t prod; /* the producer position when this drain began */
 	uint64_t prev_prod; /* and when the one before began */
@@ -31,9 +34,6 @@ struct ring {
 	 * last_ts (see next_head()) */
 	uint64_t head_ts;
 	uint64_t last_ts; /* time of the last record handed over */
-	void *consumer_map; /* NULL for a ring in plain memory */
-	void *producer_map;
-	size_t producer_map_len;
 };
 
 enum head {
@@ -52,6 +52,9 @@ struct rings {
 	rings_record_fn fn;
 	void *ctx;
 	int epoll_fd;
+	/* the doorbell's positions (see rings__add_doorbell()) */
+	unsigned long *doorbell_consumer;
+	const unsigned long *doorbell_producer;
 	uint64_t prev_now; /* the time the last drain was given */
 	bool draining;
 	bool blocked; /* the last drain stopped at an uncommitted record */
@@ -71,18 +74,12 @@ struct rings *rings__new(rings_record_fn fn, void *ctx)
 
 void rings__free(struct rings *r)
 {
-	size_t i;
-
 	if (!r)
 		return;
-	for (i = 0; i < r->count; i++) {
-		struct ring *ring = &r->ring[i];
-
-		if (ring->consumer_map)
-			munmap(ring->consumer_map, getpagesize());
-		if (ring->producer_map)
-			munmap(ring->producer_map, ring->producer_map_len);
-	}
+	if (r->doorbell_consumer)
+		munmap(r->doorbell_consumer, getpagesize());
+	if (r->doorbell_producer)
+		munmap((void *)r->doorbell_producer, getpagesize());
 	if (r->epoll_fd >= 0)
 		close(r->epoll_fd);
 	free(r->ring);
@@ -90,13 +87,8 @@ void rings__free(struct rings *r)
 	free(r);
 }
 
-static bool valid_size(uint64_t size)
-{
-	return size >= BPF_RINGBUF_HDR_SZ && !(size & (size - 1));
-}
-
 /* NULL: out of memory */
-static struct ring *new_ring(struct rings *r, uint64_t size)
+static struct ring *new_ring(struct rings *r)
 {
 	struct ring *ring;
 
@@ -116,70 +108,66 @@ static struct ring *new_ring(struct rings *r, uint64_t size)
 		r->capacity = capacity;
 	}
 	ring = &r->ring[r->count];
-	*ring = (struct ring){ .size = size };
+	*ring = (struct ring){ 0 };
 	return ring;
 }
 
-int rings__add_memory(struct rings *r, uint64_t *consumer_pos,
-		      const uint64_t *producer_pos, const void *data,
-		      uint64_t size)
+static bool valid_ring(const struct pt_ring_ctl *ctl)
 {
-	struct ring *ring = valid_size(size) ? new_ring(r, size) : NULL;
+	uint64_t size = ctl->size;
+
+	return size >= 8 && !(size & (size - 1)) &&
+	       ctl->offset_mask + 1 == (size < PT_RING_ELEM_BYTES ?
+						size :
+						PT_RING_ELEM_BYTES) &&
+	       (uint64_t)ctl->elem_mask + 1 ==
+		       (size > PT_RING_ELEM_BYTES ? size / PT_RING_ELEM_BYTES :
+						    1);
+}
+
+int rings__add_ring(struct rings *r, struct pt_ring_ctl *ctl, const void *elems)
+{
+	struct ring *ring = valid_ring(ctl) ? new_ring(r) : NULL;
 
 	if (!ring)
-		return valid_size(size) ? -ENOMEM : -EINVAL;
-	ring->consumer_pos = (unsigned long *)consumer_pos;
-	ring->producer_pos = (const unsigned long *)producer_pos;
-	ring->data = data;
-	ring->cons = ring->released = *consumer_pos;
+		return valid_ring(ctl) ? -ENOMEM : -EINVAL;
+	ring->ctl = ctl;
+	ring->elems = (const uint8_t *)elems +
+		      (size_t)ctl->first_elem * sizeof(struct pt_ring_elem);
+	ring->size = ctl->size;
+	ring->offset_mask = ctl->offset_mask;
+	ring->elem_mask = ctl->elem_mask;
+	ring->cons = ring->released =
+		__atomic_load_n(&ctl->tail, __ATOMIC_ACQUIRE);
 	r->count++;
 	return 0;
 }
 
-int rings__add_map(struct rings *r, int map_fd, uint64_t size)
+int rings__add_doorbell(struct rings *r, int map_fd)
 {
-	/* edge-triggered: records a drain leaves for later (made after it
-	 * began) wait for the next wake-up, as the kernel side batches
-	 * them, instead of waking the reader again at once */
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	struct epoll_event ev = { .events = EPOLLIN };
 	size_t page = getpagesize();
-	struct ring *ring = valid_size(size) ? new_ring(r, size) : NULL;
-	int err;
+	void *consumer, *producer;
 
-	if (!ring)
-		return valid_size(size) ? -ENOMEM : -EINVAL;
+	if (r->doorbell_consumer)
+		return -EEXIST;
 	if (r->epoll_fd < 0) {
 		r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 		if (r->epoll_fd < 0)
 			return -errno;
 	}
-	ring->consumer_map =
+	consumer =
 		mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
-	if (ring->consumer_map == MAP_FAILED) {
-		ring->consumer_map = NULL;
+	if (consumer == MAP_FAILED)
 		return -errno;
-	}
-	ring->producer_map_len = page + 2 * size;
-	ring->producer_map = mmap(NULL, ring->producer_map_len, PROT_READ,
-				  MAP_SHARED, map_fd, page);
-	if (ring->producer_map == MAP_FAILED) {
-		err = -errno;
-		munmap(ring->consumer_map, page);
-		return err;
-	}
-	ev.data.u32 = r->count;
-	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, map_fd, &ev)) {
-		err = -errno;
-		munmap(ring->consumer_map, page);
-		munmap(ring->producer_map, ring->producer_map_len);
-		return err;
-	}
-	ring->consumer_pos = ring->consumer_map;
-	ring->producer_pos = ring->producer_map;
-	ring->data = (const uint8_t *)ring->producer_map + page;
-	ring->cons = ring->released =
-		__atomic_load_n(ring->consumer_pos, __ATOMIC_ACQUIRE);
-	r->count++;
+	r->doorbell_consumer = consumer;
+	/* the producer position's page alone: what it rang is not read */
+	producer = mmap(NULL, page, PROT_READ, MAP_SHARED, map_fd, page);
+	if (producer == MAP_FAILED)
+		return -errno;
+	r->doorbell_producer = producer;
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, map_fd, &ev))
+		return -errno;
 	return 0;
 }
 
@@ -188,16 +176,13 @@ int rings__epoll_fd(const struct rings *r)
 	return r->epoll_fd;
 }
 
-/* The bytes a record takes in its ring, header and padding included. */
-static uint64_t record_span(uint32_t len)
+static const struct pt_ring_hdr *record_at(const struct ring *ring,
+					   uint64_t pos)
 {
-	len &= ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-	return ((uint64_t)len + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL;
-}
+	uint64_t elem = (pos >> PT_RING_ELEM_SHIFT) & ring->elem_mask;
 
-static const uint8_t *record_at(const struct ring *ring, uint64_t pos)
-{
-	return ring->data + (pos & (ring->size - 1));
+	return (const void *)(ring->elems + elem * sizeof(struct pt_ring_elem) +
+			      (pos & ring->offset_mask));
 }
 
 /* Let the kernel reuse what was read. Each store pulls the line the
@@ -206,7 +191,7 @@ static void release(struct ring *ring)
 {
 	if (ring->released == ring->cons)
 		return;
-	__atomic_store_n(ring->consumer_pos, ring->cons, __ATOMIC_RELEASE);
+	__atomic_store_n(&ring->ctl->tail, ring->cons, __ATOMIC_RELEASE);
 	ring->released = ring->cons;
 }
 
@@ -214,24 +199,25 @@ static void release(struct ring *ring)
 static enum head next_head(struct ring *ring)
 {
 	while (ring->cons < ring->prod) {
-		const uint8_t *at = record_at(ring, ring->cons);
-		uint32_t len =
-			__atomic_load_n((const uint32_t *)at, __ATOMIC_ACQUIRE);
-		const struct pt_rec_header *hdr;
+		const struct pt_ring_hdr *rh = record_at(ring, ring->cons);
+		const struct pt_rec_header *hdr = (const void *)(rh + 1);
 
-		if (len & BPF_RINGBUF_BUSY_BIT)
+		/* before its header, the bytes may still be an older
+		 * record's: only a seq for this very place tells */
+		if (__atomic_load_n(&rh->seq, __ATOMIC_ACQUIRE) !=
+		    PT_RING_DONE(ring->cons))
 			return HEAD_BUSY;
-		if (len & BPF_RINGBUF_DISCARD_BIT) {
-			ring->cons += record_span(len);
+		if (rh->flags & PT_RING_DISCARDED) {
+			ring->cons += PT_RING_SPAN(rh->len);
 			continue;
 		}
-		hdr = (const void *)(at + BPF_RINGBUF_HDR_SZ);
 		/* a program preempted between its reservation and its clock
 		 * read (uprobe programs may be) stamps its record later than
 		 * the next one's: the ring's order stands */
-		ring->head_ts = len >= sizeof(*hdr) && hdr->ts > ring->last_ts ?
-					hdr->ts :
-					ring->last_ts;
+		ring->head_ts =
+			rh->len >= sizeof(*hdr) && hdr->ts > ring->last_ts ?
+				hdr->ts :
+				ring->last_ts;
 		return HEAD_READY;
 	}
 	return HEAD_NONE;
@@ -309,16 +295,15 @@ static void place_head(struct rings *r, size_t i, uint64_t *limit)
 	}
 }
 
-/* Take the rings' wake-ups (edge-triggered, see rings__add_map()): the
- * epoll they sit in stays readable to its own poller until they are. */
+/* The doorbell has been heard: it stops ringing (being readable) until
+ * rung again. */
 static void clear_wakeups(struct rings *r)
 {
-	struct epoll_event events[16];
-
-	if (r->epoll_fd < 0)
-		return;
-	while (epoll_wait(r->epoll_fd, events, 16, 0) == 16)
-		;
+	if (r->doorbell_consumer)
+		__atomic_store_n(
+			r->doorbell_consumer,
+			__atomic_load_n(r->doorbell_producer, __ATOMIC_ACQUIRE),
+			__ATOMIC_RELEASE);
 }
 
 /*
@@ -346,22 +331,22 @@ long rings__drain(struct rings *r, uint64_t now)
 
 		ring->prev_prod = ring->prod;
 		ring->prod =
-			__atomic_load_n(ring->producer_pos, __ATOMIC_ACQUIRE);
+			__atomic_load_n(&ring->ctl->head, __ATOMIC_ACQUIRE);
 		place_head(r, i, &limit);
 	}
 	while (r->heap_len) {
 		size_t index = r->heap[0];
 		struct ring *ring = &r->ring[index];
-		const uint8_t *at = record_at(ring, ring->cons);
-		uint32_t len = *(const uint32_t *)at;
+		const struct pt_ring_hdr *rh = record_at(ring, ring->cons);
+		uint32_t len = rh->len;
 
 		if (ring->head_ts > limit)
 			break;
 		heap_pop(r);
-		r->fn(r->ctx, at + BPF_RINGBUF_HDR_SZ, len);
+		r->fn(r->ctx, rh + 1, len);
 		handed++;
 		ring->last_ts = ring->head_ts;
-		ring->cons += record_span(len);
+		ring->cons += PT_RING_SPAN(len);
 		/* room for the producer well before the ring fills */
 		if (ring->cons - ring->released >= ring->size / 8)
 			release(ring);

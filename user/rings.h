@@ -24,21 +24,23 @@ typedef void (*rings_record_fn)(void *ctx, const void *data, size_t size);
 struct rings *rings__new(rings_record_fn fn, void *ctx);
 void rings__free(struct rings *r);
 
-/* Read a BPF ring buffer map of size bytes (its max_entries) too.
- * 0 or -errno. */
-int rings__add_map(struct rings *r, int map_fd, uint64_t size);
+struct pt_ring_ctl;
 
 /*
- * Read a ring laid out in plain memory as the kernel lays out its
- * mapping: the consumer position, the producer position, and data of
- * size bytes mapped twice in a row (2 * size readable bytes). For tests.
+ * Read the ring ctl controls too, whose elements (struct pt_ring_elem)
+ * begin at elems: the kernel side's ring_ctl and ring_data mapped, or
+ * plain memory laid out alike for tests. 0 or -errno (-EINVAL: ctl's
+ * size and masks do not agree).
  */
-int rings__add_memory(struct rings *r, uint64_t *consumer_pos,
-		      const uint64_t *producer_pos, const void *data,
-		      uint64_t size);
+int rings__add_ring(struct rings *r, struct pt_ring_ctl *ctl,
+		    const void *elems);
+
+/* Be woken by the BPF ring buffer map_fd: the kernel side writes to it
+ * when the reader should come. 0 or -errno. */
+int rings__add_doorbell(struct rings *r, int map_fd);
 
 /* Readable (EPOLLIN) once the kernel side wakes the reader, until the
- * next drain; -1 while there are only memory rings. */
+ * next drain; -1 without a doorbell. */
 int rings__epoll_fd(const struct rings *r);
 
 /*

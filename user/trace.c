@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "decode.h"
+#include "pagetrace.h"
 #include "pagetrace.skel.h"
 #include "rings.h"
 #include "trace.h"
@@ -45,8 +47,11 @@ struct trace {
 	size_t multi_fd_count;
 	size_t multi_fd_capacity;
 	struct rings *rings;
-	int *ring_fds; /* one ring buffer map per possible CPU */
-	size_t ring_fd_count;
+	struct pt_ring_ctl *ring_ctls; /* ring_ctl, mapped */
+	size_t ring_ctls_len;
+	void *ring_data; /* ring_data, mapped */
+	size_t ring_data_len;
+	uint32_t ring_elems; /* ring_data's elements */
 	struct bpf_link **links; /* perf events and uprobes */
 	size_t link_count;
 	size_t link_capacity;
@@ -116,37 +121,85 @@ static uint64_t ring_bytes(uint64_t asked, int cpus)
  * above all) may count many more possible CPUs than they run. */
 #define PT_OFFLINE_RING_BYTES (256ULL << 10)
 
-/*
- * A ring buffer for each possible CPU, in the kernel side's table of rings
- * (see rings in pagetrace.bpf.c): ring_size for the online ones, a small
- * one for those that may come online while tracing.
- */
-static int open_rings(struct trace *t, const bool *online, int n_cpus,
-		      uint64_t ring_size)
+/* A ring for each possible CPU: ring_size for the online ones, a small
+ * one for those that may come online while tracing. */
+static uint64_t cpu_ring_bytes(bool online, uint64_t ring_size)
 {
-	int outer = bpf_map__fd(t->skel->maps.rings), cpu, fd, err;
-	uint64_t size;
+	return online || ring_size < PT_OFFLINE_RING_BYTES ?
+		       ring_size :
+		       PT_OFFLINE_RING_BYTES;
+}
+
+static uint32_t ring_elems(uint64_t size)
+{
+	return size > PT_RING_ELEM_BYTES ? size / PT_RING_ELEM_BYTES : 1;
+}
+
+/* Before the load: how many rings, of how many elements in all. */
+static int size_rings(struct trace *t, const bool *online, uint64_t ring_size)
+{
+	int cpu, err;
+
+	t->ring_elems = 0;
+	for (cpu = 0; cpu < t->ncpus; cpu++)
+		t->ring_elems +=
+			ring_elems(cpu_ring_bytes(online[cpu], ring_size));
+	err = bpf_map__set_max_entries(t->skel->maps.ring_ctl, t->ncpus);
+	return err   ?:
+		       bpf_map__set_max_entries(t->skel->maps.ring_data,
+						t->ring_elems);
+}
+
+static size_t page_round(size_t bytes)
+{
+	size_t page = getpagesize();
+
+	return (bytes + page - 1) / page * page;
+}
+
+/* After the load, before any program runs: each CPU's ring laid out in
+ * the maps (see struct pt_ring_ctl), and all of them read. */
+static int open_rings(struct trace *t, const bool *online, uint64_t ring_size)
+{
+	uint32_t first = 0;
+	void *map;
+	int cpu, err;
 
 	t->rings = rings__new(t->on_record, t->ctx);
-	t->ring_fds = calloc(n_cpus, sizeof(*t->ring_fds));
-	if (!t->rings || !t->ring_fds)
+	if (!t->rings)
 		return -ENOMEM;
-	for (cpu = 0; cpu < n_cpus; cpu++) {
-		size = online[cpu] || ring_size < PT_OFFLINE_RING_BYTES ?
-			       ring_size :
-			       PT_OFFLINE_RING_BYTES;
-		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ring", 0, 0,
-				    (uint32_t)size, NULL);
-		if (fd < 0)
-			return fd;
-		t->ring_fds[t->ring_fd_count++] = fd;
-		if (bpf_map_update_elem(outer, &cpu, &fd, BPF_ANY))
-			return -errno;
-		err = rings__add_map(t->rings, fd, size);
+	t->ring_ctls_len = page_round(t->ncpus * sizeof(struct pt_ring_ctl));
+	map = mmap(NULL, t->ring_ctls_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(t->skel->maps.ring_ctl), 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	t->ring_ctls = map;
+	t->ring_data_len =
+		page_round((size_t)t->ring_elems * sizeof(struct pt_ring_elem));
+	map = mmap(NULL, t->ring_data_len, PROT_READ, MAP_SHARED,
+		   bpf_map__fd(t->skel->maps.ring_data), 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	t->ring_data = map;
+	for (cpu = 0; cpu < t->ncpus; cpu++) {
+		struct pt_ring_ctl *ctl = &t->ring_ctls[cpu];
+		uint64_t size = cpu_ring_bytes(online[cpu], ring_size);
+
+		ctl->size = size;
+		ctl->offset_mask =
+			(size < PT_RING_ELEM_BYTES ? size :
+						     PT_RING_ELEM_BYTES) -
+			1;
+		ctl->elem_mask = ring_elems(size) - 1;
+		ctl->first_elem = first;
+		ctl->wakeup_bytes = size / 4;
+		first += ring_elems(size);
+		err = rings__add_ring(t->rings, ctl, t->ring_data);
 		if (err)
 			return err;
 	}
-	return 0;
+	return rings__add_doorbell(t->rings,
+				   bpf_map__fd(t->skel->maps.doorbell));
 }
 
 /*
@@ -360,7 +413,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	for (cpu = 0; cpu < t->ncpus; cpu++)
 		online_count += online[cpu];
 	ring_size = ring_bytes(cfg->ringbuf_bytes, online_count);
-	err = bpf_map__set_max_entries(t->skel->maps.rings, t->ncpus);
+	err = size_rings(t, online, ring_size);
 	if (err) {
 		log__error("cannot size the ring buffers: %s", strerror(-err));
 		goto fail;
@@ -368,6 +421,12 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	err = pagetrace_bpf__load(t->skel);
 	if (err) {
 		*exit_code = load_error(err);
+		goto fail;
+	}
+	err = open_rings(t, online, ring_size);
+	if (err) {
+		log__error("cannot set up the ring buffers: %s",
+			   strerror(-err));
 		goto fail;
 	}
 	err = pagetrace_bpf__attach(t->skel);
@@ -386,12 +445,6 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		*exit_code = err == -EACCES || err == -EPERM ?
 				     PT_EXIT_PRIVILEGE :
 				     PT_EXIT_KERNEL;
-		goto fail;
-	}
-	err = open_rings(t, online, t->ncpus, ring_size);
-	if (err) {
-		log__error("cannot set up the ring buffers: %s",
-			   strerror(-err));
 		goto fail;
 	}
 	free(online);
@@ -424,8 +477,6 @@ void trace__detach(struct trace *t)
 
 void trace__free(struct trace *t)
 {
-	size_t i;
-
 	if (!t)
 		return;
 	trace__detach(t);
@@ -433,9 +484,10 @@ void trace__free(struct trace *t)
 	free(t->multi_fds);
 	free(t->perf_fds);
 	rings__free(t->rings);
-	for (i = 0; i < t->ring_fd_count; i++)
-		close(t->ring_fds[i]);
-	free(t->ring_fds);
+	if (t->ring_ctls)
+		munmap(t->ring_ctls, t->ring_ctls_len);
+	if (t->ring_data)
+		munmap(t->ring_data, t->ring_data_len);
 	pagetrace_bpf__destroy(t->skel);
 	free(t);
 }

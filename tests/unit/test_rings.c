@@ -1,51 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <linux/bpf.h>
+#include <errno.h>
 #include <linux/types.h>
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "pagetrace.h"
 #include "rings.h"
 
-#define RING_SIZE 256 /* bytes of data: 8 records of 32 */
+enum { COMMITTED, BUSY, DISCARDED };
 
-/* A ring as the kernel maps it: data twice in a row. */
+#define RING_SIZE 256 /* bytes: 6 records of 40, and 16 more */
+
+/* A ring laid out as the kernel side lays its own (pagetrace.h): a
+ * control block and one element, in plain memory. */
 struct fake_ring {
-	uint64_t consumer_pos;
-	uint64_t producer_pos;
-	uint8_t data[2 * RING_SIZE];
+	struct pt_ring_ctl ctl;
+	struct pt_ring_elem elem;
 };
 
 struct record {
 	struct pt_rec_header hdr;
 };
 
-/* Write a record of time ts at the producer position; busy: not yet
- * committed, discarded: thrown away by its program. */
-static uint64_t put(struct fake_ring *ring, uint64_t ts, uint32_t flags)
+static struct fake_ring *new_fake_ring(void)
 {
-	uint8_t bytes[BPF_RINGBUF_HDR_SZ + sizeof(struct record)];
-	uint32_t len = sizeof(struct record) | flags;
-	struct record rec = { .hdr = { .type = PT_REC_FREE, .ts = ts } };
-	uint64_t at = ring->producer_pos % RING_SIZE, i;
+	struct fake_ring *ring = calloc(1, sizeof(*ring));
 
-	memcpy(bytes, &len, sizeof(len));
-	memset(bytes + 4, 0, 4);
-	memcpy(bytes + BPF_RINGBUF_HDR_SZ, &rec, sizeof(rec));
-	/* both copies, as the double mapping shows one page twice */
-	for (i = 0; i < sizeof(bytes); i++) {
-		ring->data[(at + i) % RING_SIZE] = bytes[i];
-		ring->data[(at + i) % RING_SIZE + RING_SIZE] = bytes[i];
-	}
-	ring->producer_pos += sizeof(bytes);
-	return at;
+	CHECK(ring != NULL);
+	/* an older lap's bytes: a seq that reads as no record's */
+	memset(ring->elem.bytes, 0xa5, sizeof(ring->elem.bytes));
+	ring->ctl.size = RING_SIZE;
+	ring->ctl.offset_mask = RING_SIZE - 1;
+	return ring;
 }
 
-static void commit(struct fake_ring *ring, uint64_t at)
+static struct pt_ring_hdr *header_at(struct fake_ring *ring, uint64_t pos)
 {
-	uint32_t len = sizeof(struct record);
+	return (void *)&ring->elem.bytes[pos & ring->ctl.offset_mask];
+}
 
-	memcpy(&ring->data[at], &len, sizeof(len));
-	memcpy(&ring->data[at + RING_SIZE], &len, sizeof(len));
+/* Write a record of time ts at the head, as reserve() does; busy: not yet
+ * committed, discarded: thrown away by its program. Its position. */
+static uint64_t put(struct fake_ring *ring, uint64_t ts, int state)
+{
+	uint64_t pos = ring->ctl.head;
+	struct pt_ring_hdr *rh = header_at(ring, pos);
+	struct record rec = { .hdr = { .type = PT_REC_FREE, .ts = ts } };
+
+	rh->len = sizeof(rec);
+	rh->flags = state == DISCARDED ? PT_RING_DISCARDED : 0;
+	memcpy(rh + 1, &rec, sizeof(rec));
+	rh->seq = state == BUSY ? PT_RING_BUSY(pos) : PT_RING_DONE(pos);
+	ring->ctl.head += PT_RING_SPAN(sizeof(rec));
+	return pos;
+}
+
+static void commit(struct fake_ring *ring, uint64_t pos)
+{
+	header_at(ring, pos)->seq = PT_RING_DONE(pos);
 }
 
 struct seen {
@@ -69,27 +81,23 @@ static struct rings *two_rings(struct fake_ring *a, struct fake_ring *b,
 	struct rings *r = rings__new(on_record, seen);
 
 	CHECK(r != NULL);
-	CHECK_U64(rings__add_memory(r, &a->consumer_pos, &a->producer_pos,
-				    a->data, RING_SIZE),
-		  0);
-	CHECK_U64(rings__add_memory(r, &b->consumer_pos, &b->producer_pos,
-				    b->data, RING_SIZE),
-		  0);
+	CHECK_U64(rings__add_ring(r, &a->ctl, &a->elem), 0);
+	CHECK_U64(rings__add_ring(r, &b->ctl, &b->elem), 0);
 	return r;
 }
 
 /* A thread that moved between CPUs: its records merge back in order. */
 static void test_merged_by_time(void)
 {
-	struct fake_ring a = { 0 }, b = { 0 };
+	struct fake_ring *a = new_fake_ring(), *b = new_fake_ring();
 	struct seen seen = { 0 };
-	struct rings *r = two_rings(&a, &b, &seen);
+	struct rings *r = two_rings(a, b, &seen);
 
-	put(&a, 10, 0);
-	put(&b, 20, 0);
-	put(&a, 30, 0);
-	put(&b, 40, 0);
-	put(&b, 50, 0);
+	put(a, 10, COMMITTED);
+	put(b, 20, COMMITTED);
+	put(a, 30, COMMITTED);
+	put(b, 40, COMMITTED);
+	put(b, 50, COMMITTED);
 	CHECK_U64(rings__drain(r, 100), 5);
 	CHECK_U64(seen.ts[0], 10);
 	CHECK_U64(seen.ts[1], 20);
@@ -97,56 +105,62 @@ static void test_merged_by_time(void)
 	CHECK_U64(seen.ts[3], 40);
 	CHECK_U64(seen.ts[4], 50);
 	/* all read: the kernel may reuse it all */
-	CHECK_U64(a.consumer_pos, a.producer_pos);
-	CHECK_U64(b.consumer_pos, b.producer_pos);
+	CHECK_U64(a->ctl.tail, a->ctl.head);
+	CHECK_U64(b->ctl.tail, b->ctl.head);
 	CHECK_U64(rings__drain(r, 200), 0);
 	rings__free(r);
+	free(a);
+	free(b);
 }
 
 /* Records after the drain began wait: another ring may still get one
  * from before them. */
 static void test_later_records_wait(void)
 {
-	struct fake_ring a = { 0 }, b = { 0 };
+	struct fake_ring *a = new_fake_ring(), *b = new_fake_ring();
 	struct seen seen = { 0 };
-	struct rings *r = two_rings(&a, &b, &seen);
+	struct rings *r = two_rings(a, b, &seen);
 
-	put(&a, 10, 0);
-	put(&a, 30, 0);
+	put(a, 10, COMMITTED);
+	put(a, 30, COMMITTED);
 	CHECK_U64(rings__drain(r, 20), 1);
-	CHECK_U64(a.consumer_pos, 32);
-	put(&b, 25, 0);
+	CHECK_U64(a->ctl.tail, 40);
+	put(b, 25, COMMITTED);
 	CHECK_U64(rings__drain(r, 40), 2);
 	CHECK_U64(seen.ts[1], 25);
 	CHECK_U64(seen.ts[2], 30);
 	rings__free(r);
+	free(a);
+	free(b);
 }
 
 /* A record still being written holds back what came after the ring's
  * last record, and nothing of its own ring passes it. */
 static void test_busy_record_holds_back(void)
 {
-	struct fake_ring a = { 0 }, b = { 0 };
+	struct fake_ring *a = new_fake_ring(), *b = new_fake_ring();
 	struct seen seen = { 0 };
-	struct rings *r = two_rings(&a, &b, &seen);
+	struct rings *r = two_rings(a, b, &seen);
 	uint64_t busy;
 
-	put(&a, 10, 0);
+	put(a, 10, COMMITTED);
 	CHECK_U64(rings__drain(r, 15), 1);
-	busy = put(&a, 40, BPF_RINGBUF_BUSY_BIT);
-	put(&a, 50, 0);
-	put(&b, 5, 0);
-	put(&b, 45, 0);
+	busy = put(a, 40, BUSY);
+	put(a, 50, COMMITTED);
+	put(b, 5, COMMITTED);
+	put(b, 45, COMMITTED);
 	CHECK_U64(rings__drain(r, 100), 1);
 	CHECK_U64(seen.ts[1], 5);
 	CHECK(rings__blocked(r));
-	commit(&a, busy);
+	commit(a, busy);
 	CHECK_U64(rings__drain(r, 100), 3);
 	CHECK(!rings__blocked(r));
 	CHECK_U64(seen.ts[2], 40);
 	CHECK_U64(seen.ts[3], 45);
 	CHECK_U64(seen.ts[4], 50);
 	rings__free(r);
+	free(a);
+	free(b);
 }
 
 /* A record still being written past where the last drain read up to
@@ -154,55 +168,95 @@ static void test_busy_record_holds_back(void)
  * need not wait for it. */
 static void test_busy_after_last_drain(void)
 {
-	struct fake_ring a = { 0 }, b = { 0 };
+	struct fake_ring *a = new_fake_ring(), *b = new_fake_ring();
 	struct seen seen = { 0 };
-	struct rings *r = two_rings(&a, &b, &seen);
+	struct rings *r = two_rings(a, b, &seen);
 	uint64_t x, y;
 
-	x = put(&a, 45, BPF_RINGBUF_BUSY_BIT);
-	put(&b, 30, 0);
-	put(&b, 48, 0);
-	put(&b, 60, 0);
+	x = put(a, 45, BUSY);
+	put(b, 30, COMMITTED);
+	put(b, 48, COMMITTED);
+	put(b, 60, COMMITTED);
 	/* nothing is known of x's time yet */
 	CHECK_U64(rings__drain(r, 50), 0);
 	CHECK(rings__blocked(r));
-	commit(&a, x);
-	y = put(&a, 90, BPF_RINGBUF_BUSY_BIT);
+	commit(a, x);
+	y = put(a, 90, BUSY);
 	/* y came after the drain at 50: 48 goes, 60 waits for y */
 	CHECK_U64(rings__drain(r, 100), 3);
 	CHECK_U64(seen.ts[0], 30);
 	CHECK_U64(seen.ts[1], 45);
 	CHECK_U64(seen.ts[2], 48);
 	CHECK(rings__blocked(r));
-	commit(&a, y);
+	commit(a, y);
 	CHECK_U64(rings__drain(r, 100), 2);
 	CHECK_U64(seen.ts[3], 60);
 	CHECK_U64(seen.ts[4], 90);
 	rings__free(r);
+	free(a);
+	free(b);
 }
 
-/* Discarded records are passed by; records wrap around the ring's end. */
-static void test_discarded_and_wrapped(void)
+/* Discarded records are passed by; a record running past the ring's end
+ * lies whole in the element's slack. */
+static void test_discarded_and_past_the_end(void)
 {
-	struct fake_ring a = { 0 }, b = { 0 };
+	struct fake_ring *a = new_fake_ring(), *b = new_fake_ring();
 	struct seen seen = { 0 };
-	struct rings *r = two_rings(&a, &b, &seen);
+	struct rings *r = two_rings(a, b, &seen);
 	uint64_t ts;
 
-	/* 7 records of 32 bytes, then one more from 224: ends past 256 */
-	for (ts = 1; ts <= 7; ts++)
-		put(&a, ts, 0);
-	CHECK_U64(rings__drain(r, 100), 7);
-	a.producer_pos += 16; /* a gap of 16: the next starts at 240 */
-	a.consumer_pos += 16;
-	rings__free(r);
-	r = two_rings(&a, &b, &seen);
-	put(&a, 8, BPF_RINGBUF_DISCARD_BIT);
-	put(&a, 9, 0);
-	CHECK_U64(rings__drain(r, 100), 1);
+	for (ts = 1; ts <= 6; ts++)
+		put(a, ts, COMMITTED);
+	CHECK_U64(rings__drain(r, 100), 6);
+	/* from 240 to 280: its time lies past byte 256 */
+	CHECK_U64(put(a, 7, COMMITTED), 240);
+	put(a, 8, DISCARDED);
+	put(a, 9, COMMITTED);
+	CHECK_U64(rings__drain(r, 100), 2);
+	CHECK_U64(seen.ts[6], 7);
 	CHECK_U64(seen.ts[7], 9);
-	CHECK_U64(a.consumer_pos, a.producer_pos);
+	CHECK_U64(a->ctl.tail, a->ctl.head);
 	rings__free(r);
+	free(a);
+	free(b);
+}
+
+/* A place reserved whose header is not written yet still holds an older
+ * lap's committed record: it is not that record again, but one to wait
+ * for. */
+static void test_older_lap_is_not_read_again(void)
+{
+	struct fake_ring *a = new_fake_ring(), *b = new_fake_ring();
+	struct seen seen = { 0 };
+	struct rings *r;
+
+	put(a, 1, COMMITTED);
+	/* a lap later, the same place: the head past it, nothing written */
+	a->ctl.tail = RING_SIZE;
+	a->ctl.head = RING_SIZE + PT_RING_SPAN(sizeof(struct record));
+	r = two_rings(a, b, &seen);
+	CHECK_U64(rings__drain(r, 100), 0);
+	CHECK(rings__blocked(r));
+	a->ctl.head = RING_SIZE;
+	put(a, 5, COMMITTED);
+	CHECK_U64(rings__drain(r, 100), 1);
+	CHECK_U64(seen.ts[0], 5);
+	rings__free(r);
+	free(a);
+	free(b);
+}
+
+/* A control block whose size and masks disagree is refused. */
+static void test_bad_layout_refused(void)
+{
+	struct fake_ring *a = new_fake_ring();
+	struct rings *r = rings__new(on_record, NULL);
+
+	a->ctl.offset_mask = RING_SIZE / 2 - 1;
+	CHECK_U64(rings__add_ring(r, &a->ctl, &a->elem), (uint64_t)-EINVAL);
+	rings__free(r);
+	free(a);
 }
 
 int main(void)
@@ -211,6 +265,8 @@ int main(void)
 	RUN(test_later_records_wait);
 	RUN(test_busy_record_holds_back);
 	RUN(test_busy_after_last_drain);
-	RUN(test_discarded_and_wrapped);
+	RUN(test_discarded_and_past_the_end);
+	RUN(test_older_lap_is_not_read_again);
+	RUN(test_bad_layout_refused);
 	return check_summary();
 }
