@@ -35,6 +35,8 @@ const volatile __u32 targ_stacks = 1; /* take user stacks (--no-stacks) */
 const volatile __u32 targ_event_details = 0;
 const volatile __u32 targ_exact_stacks = 0; /* walk every stack */
 const volatile __u32 targ_light = 0; /* --light: see "light mode" below */
+/* this session's key of committed records, see struct pt_ring_hdr */
+const volatile __u64 targ_ring_key = 0;
 
 /*
  * Set by user space once it holds the target's threads under ptrace
@@ -236,13 +238,25 @@ static __always_inline struct thread_state *thread_state(bool create)
 }
 
 /* A record of this type will never reach user space: say so there.
- * Also counts the other PT_LOST_* / PT_COUNT_* indices. */
+ * Atomic: another program on this CPU may have preempted this one in
+ * the middle of its own count. */
 static __always_inline void count_lost(__u32 type)
 {
 	__u64 *count = bpf_map_lookup_elem(&lost, &type);
 
 	if (count)
-		(*count)++;
+		__sync_fetch_and_add(count, 1);
+}
+
+/* The other PT_COUNT_* indices: how stacks were taken, at every call.
+ * Plain: a preempted increment may miss one of these counts, a lock
+ * prefix at each call is dearer than that. */
+static __always_inline void count(__u32 what)
+{
+	__u64 *counter = bpf_map_lookup_elem(&lost, &what);
+
+	if (counter)
+		(*counter)++;
 }
 
 /* The array slot thread id would hold, whoever holds it. */
@@ -284,7 +298,7 @@ static __always_inline struct call_slot *call_slot(bool claim)
 		 * owner is otherwise unused) */
 		if (ts && ts->own_slot.owner != id) {
 			ts->own_slot.owner = id;
-			count_lost(PT_COUNT_SLOT_TAKEN);
+			count(PT_COUNT_SLOT_TAKEN);
 		}
 		return ts ? &ts->own_slot : NULL;
 	}
@@ -342,7 +356,7 @@ static __always_inline __s32 take_stack(void *ctx)
 	if (!targ_stacks)
 		return PT_NO_STACK;
 	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	count_lost(PT_COUNT_STACK_WALKED);
+	count(PT_COUNT_STACK_WALKED);
 	if (id < 0) {
 		count_lost(PT_LOST_STACK);
 		return PT_NO_STACK;
@@ -365,7 +379,7 @@ static __always_inline bool frame_chain_at(__u64 sp, __u64 bp)
 {
 	if (bp >= sp && bp - sp < PT_STACK_SPAN && !(bp & 7))
 		return true;
-	count_lost(PT_COUNT_STACK_NO_CHAIN);
+	count(PT_COUNT_STACK_NO_CHAIN);
 	return false;
 }
 
@@ -401,7 +415,7 @@ static __always_inline __s32 take_stack_memo(void *ctx, struct stack_memo *memo,
 	bpf_probe_read_user(frame, sizeof(frame), (void *)bp);
 	if (memo->valid && memo->ip == ip && memo->sp == sp && memo->bp == bp &&
 	    memo->frame[0] == frame[0] && memo->frame[1] == frame[1]) {
-		count_lost(PT_COUNT_STACK_REUSED);
+		count(PT_COUNT_STACK_REUSED);
 		return memo->id;
 	}
 	id = take_stack(ctx);
@@ -487,12 +501,12 @@ static __always_inline void commit(void *rec, __u32 flags, bool wake)
 	struct pt_ring_hdr *rh = (struct pt_ring_hdr *)rec - 1;
 	const struct pt_rec_header *hdr = rec;
 	__u32 cpu = hdr->cpu;
-	__u64 pos = rh->seq ^ PT_RING_KEY, ts = hdr->ts;
+	__u64 pos = rh->seq, ts = hdr->ts; /* PT_RING_BUSY(pos) */
 	struct pt_ring_ctl *ctl;
 
 	rh->flags = flags;
 	barrier();
-	WRITE_ONCE(rh->seq, PT_RING_DONE(pos));
+	WRITE_ONCE(rh->seq, PT_RING_DONE(pos, targ_ring_key));
 	if (wake) {
 		ring_doorbell(cpu);
 		return;

@@ -216,14 +216,16 @@ struct pt_ring_ctl {
 /*
  * Before every record, 8-byte aligned. Producers take their place with a
  * compare-and-exchange on head, so the bytes there may still be an older
- * record's until the header is written: seq tells, PT_RING_BUSY(pos)
- * while the record at pos is being written, PT_RING_DONE(pos) once it is
- * committed (after the rest of it: x86 keeps stores in order). The key
- * makes an older record's bytes all but sure never to read as either.
+ * record's until the header is written: seq tells. It is
+ * PT_RING_BUSY(pos) while the record at pos is being written, and
+ * PT_RING_DONE(pos, key) once it is committed, after the rest of it (x86
+ * keeps stores in order). The key, random for each session and even,
+ * makes older bytes (a traced program's stack copied, for one) all but
+ * sure never to read as committed here; an even key also keeps a DONE
+ * odd, never any BUSY.
  */
-#define PT_RING_KEY 0x9e3779b97f4a7c15ULL
-#define PT_RING_BUSY(pos) ((pos) ^ PT_RING_KEY)
-#define PT_RING_DONE(pos) (((pos) + 1) ^ PT_RING_KEY)
+#define PT_RING_BUSY(pos) (pos)
+#define PT_RING_DONE(pos, key) (((pos) + 1) ^ (key))
 #define PT_RING_DISCARDED 0x1 /* pt_ring_hdr.flags: pass it by */
 
 struct pt_ring_hdr {

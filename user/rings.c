@@ -51,6 +51,7 @@ struct rings {
 	size_t heap_len;
 	rings_record_fn fn;
 	void *ctx;
+	uint64_t key; /* of committed records, see struct pt_ring_hdr */
 	int epoll_fd;
 	/* the doorbell's positions (see rings__add_doorbell()) */
 	unsigned long *doorbell_consumer;
@@ -60,12 +61,18 @@ struct rings {
 	bool blocked; /* the last drain stopped at an uncommitted record */
 };
 
-struct rings *rings__new(rings_record_fn fn, void *ctx)
+struct rings *rings__new(rings_record_fn fn, void *ctx, uint64_t key)
 {
-	struct rings *r = calloc(1, sizeof(*r));
+	struct rings *r;
 
+	if (key & 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	r->key = key;
 	r->fn = fn;
 	r->ctx = ctx;
 	r->epoll_fd = -1;
@@ -195,17 +202,35 @@ static void release(struct ring *ring)
 	ring->released = ring->cons;
 }
 
+/*
+ * Is the record at cons committed? Its seq says so, and for a record the
+ * producers could have written: whole, before the head, and no bigger
+ * than an element's slack (so no older lap's bytes pass, even made up).
+ */
+static bool committed(const struct rings *r, const struct ring *ring,
+		      const struct pt_ring_hdr *rh)
+{
+	uint64_t span;
+
+	if (__atomic_load_n(&rh->seq, __ATOMIC_ACQUIRE) !=
+	    PT_RING_DONE(ring->cons, r->key))
+		return false;
+	span = PT_RING_SPAN(rh->len);
+	return span <= PT_RING_SLACK && ring->cons + span <= ring->prod &&
+	       (rh->len >= sizeof(struct pt_rec_header) ||
+		(rh->flags & PT_RING_DISCARDED));
+}
+
 /* The ring's next record in this drain; discarded ones are passed by. */
-static enum head next_head(struct ring *ring)
+static enum head next_head(const struct rings *r, struct ring *ring)
 {
 	while (ring->cons < ring->prod) {
 		const struct pt_ring_hdr *rh = record_at(ring, ring->cons);
 		const struct pt_rec_header *hdr = (const void *)(rh + 1);
 
 		/* before its header, the bytes may still be an older
-		 * record's: only a seq for this very place tells */
-		if (__atomic_load_n(&rh->seq, __ATOMIC_ACQUIRE) !=
-		    PT_RING_DONE(ring->cons))
+		 * record's */
+		if (!committed(r, ring, rh))
 			return HEAD_BUSY;
 		if (rh->flags & PT_RING_DISCARDED) {
 			ring->cons += PT_RING_SPAN(rh->len);
@@ -215,9 +240,7 @@ static enum head next_head(struct ring *ring)
 		 * read (uprobe programs may be) stamps its record later than
 		 * the next one's: the ring's order stands */
 		ring->head_ts =
-			rh->len >= sizeof(*hdr) && hdr->ts > ring->last_ts ?
-				hdr->ts :
-				ring->last_ts;
+			hdr->ts > ring->last_ts ? hdr->ts : ring->last_ts;
 		return HEAD_READY;
 	}
 	return HEAD_NONE;
@@ -278,7 +301,7 @@ static void place_head(struct rings *r, size_t i, uint64_t *limit)
 	struct ring *ring = &r->ring[i];
 	uint64_t before;
 
-	switch (next_head(ring)) {
+	switch (next_head(r, ring)) {
 	case HEAD_READY:
 		heap_push(r, i);
 		break;

@@ -20,8 +20,9 @@ struct rings;
 
 typedef void (*rings_record_fn)(void *ctx, const void *data, size_t size);
 
-/* NULL with errno set. */
-struct rings *rings__new(rings_record_fn fn, void *ctx);
+/* NULL with errno set. key: the kernel side's key of committed records
+ * (struct pt_ring_hdr), even. */
+struct rings *rings__new(rings_record_fn fn, void *ctx, uint64_t key);
 void rings__free(struct rings *r);
 
 struct pt_ring_ctl;

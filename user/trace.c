@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@ struct trace {
 	void *ring_data; /* ring_data, mapped */
 	size_t ring_data_len;
 	uint32_t ring_elems; /* ring_data's elements */
+	uint64_t ring_key; /* see struct pt_ring_hdr */
 	struct bpf_link **links; /* perf events and uprobes */
 	size_t link_count;
 	size_t link_capacity;
@@ -150,6 +152,21 @@ static int size_rings(struct trace *t, const bool *online, uint64_t ring_size)
 						t->ring_elems);
 }
 
+/* The key of committed records: even, and another for each session, so
+ * that no bytes a traced program wrote read as one (pt_ring_hdr). */
+static uint64_t ring_key(void)
+{
+	uint64_t key = 0;
+	struct timespec now;
+
+	if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != sizeof(key)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		key = (uint64_t)now.tv_nsec * 0x9e3779b97f4a7c15ULL ^
+		      (uint64_t)getpid() << 32;
+	}
+	return key & ~1ULL;
+}
+
 static size_t page_round(size_t bytes)
 {
 	size_t page = getpagesize();
@@ -165,9 +182,9 @@ static int open_rings(struct trace *t, const bool *online, uint64_t ring_size)
 	void *map;
 	int cpu, err;
 
-	t->rings = rings__new(t->on_record, t->ctx);
+	t->rings = rings__new(t->on_record, t->ctx, t->ring_key);
 	if (!t->rings)
-		return -ENOMEM;
+		return -errno;
 	t->ring_ctls_len = page_round(t->ncpus * sizeof(struct pt_ring_ctl));
 	map = mmap(NULL, t->ring_ctls_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   bpf_map__fd(t->skel->maps.ring_ctl), 0);
@@ -376,6 +393,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	t->skel->rodata->targ_event_details = cfg->event_details;
 	t->skel->rodata->targ_exact_stacks = cfg->exact_stacks;
 	t->skel->rodata->targ_light = cfg->light;
+	t->skel->rodata->targ_ring_key = t->ring_key = ring_key();
 	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
 	if (t->stack_depth > PT_STACK_MAX_DEPTH)
 		t->stack_depth = PT_STACK_MAX_DEPTH;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
@@ -10,6 +11,7 @@
 enum { COMMITTED, BUSY, DISCARDED };
 
 #define RING_SIZE 256 /* bytes: 6 records of 40, and 16 more */
+#define KEY 0x5a5a5a5a5a5a5a5aULL /* of committed records: even */
 
 /* A ring laid out as the kernel side lays its own (pagetrace.h): a
  * control block and one element, in plain memory. */
@@ -50,14 +52,14 @@ static uint64_t put(struct fake_ring *ring, uint64_t ts, int state)
 	rh->len = sizeof(rec);
 	rh->flags = state == DISCARDED ? PT_RING_DISCARDED : 0;
 	memcpy(rh + 1, &rec, sizeof(rec));
-	rh->seq = state == BUSY ? PT_RING_BUSY(pos) : PT_RING_DONE(pos);
+	rh->seq = state == BUSY ? PT_RING_BUSY(pos) : PT_RING_DONE(pos, KEY);
 	ring->ctl.head += PT_RING_SPAN(sizeof(rec));
 	return pos;
 }
 
 static void commit(struct fake_ring *ring, uint64_t pos)
 {
-	header_at(ring, pos)->seq = PT_RING_DONE(pos);
+	header_at(ring, pos)->seq = PT_RING_DONE(pos, KEY);
 }
 
 struct seen {
@@ -78,7 +80,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 static struct rings *two_rings(struct fake_ring *a, struct fake_ring *b,
 			       struct seen *seen)
 {
-	struct rings *r = rings__new(on_record, seen);
+	struct rings *r = rings__new(on_record, seen, KEY);
 
 	CHECK(r != NULL);
 	CHECK_U64(rings__add_ring(r, &a->ctl, &a->elem), 0);
@@ -247,16 +249,97 @@ static void test_older_lap_is_not_read_again(void)
 	free(b);
 }
 
-/* A control block whose size and masks disagree is refused. */
+/* A control block whose size and masks disagree is refused, and so is
+ * an odd key. */
 static void test_bad_layout_refused(void)
 {
 	struct fake_ring *a = new_fake_ring();
-	struct rings *r = rings__new(on_record, NULL);
+	struct rings *r = rings__new(on_record, NULL, KEY);
 
 	a->ctl.offset_mask = RING_SIZE / 2 - 1;
 	CHECK_U64(rings__add_ring(r, &a->ctl, &a->elem), (uint64_t)-EINVAL);
 	rings__free(r);
+	CHECK(rings__new(on_record, NULL, KEY | 1) == NULL);
 	free(a);
+}
+
+/* A header that says committed but could not be a producer's (longer
+ * than what was reserved) is waited for, not read. */
+static void test_impossible_header_waits(void)
+{
+	struct fake_ring *a = new_fake_ring(), *b = new_fake_ring();
+	struct seen seen = { 0 };
+	struct rings *r = two_rings(a, b, &seen);
+	uint64_t pos = put(a, 1, COMMITTED);
+
+	header_at(a, pos)->len = 4096;
+	CHECK_U64(rings__drain(r, 100), 0);
+	CHECK(rings__blocked(r));
+	header_at(a, pos)->len = sizeof(struct record);
+	CHECK_U64(rings__drain(r, 100), 1);
+	rings__free(r);
+	free(a);
+	free(b);
+}
+
+/* Two elements: records pass from the first (the last one lying in its
+ * slack) to the second, and the ring goes round. */
+struct counted {
+	uint64_t next_ts;
+	uint64_t count;
+	bool in_order;
+};
+
+static void on_counted(void *ctx, const void *data, size_t size)
+{
+	struct counted *c = ctx;
+	const struct pt_rec_header *hdr = data;
+
+	c->in_order &= size == sizeof(struct record) && hdr->ts == c->next_ts;
+	c->next_ts++;
+	c->count++;
+}
+
+static void test_across_elements(void)
+{
+	struct {
+		struct pt_ring_ctl ctl;
+		struct pt_ring_elem elem[2];
+	} *ring = calloc(1, sizeof(*ring));
+	struct counted c = { .next_ts = 1, .in_order = true };
+	struct rings *r = rings__new(on_counted, &c, KEY);
+	uint64_t span = PT_RING_SPAN(sizeof(struct record)), ts, lap;
+
+	CHECK(ring != NULL && r != NULL);
+	ring->ctl.size = 2 * PT_RING_ELEM_BYTES;
+	ring->ctl.offset_mask = PT_RING_ELEM_BYTES - 1;
+	ring->ctl.elem_mask = 1;
+	CHECK_U64(rings__add_ring(r, &ring->ctl, ring->elem), 0);
+	/* an element's worth at a time, drained each time: round once and
+	 * a half */
+	for (ts = 1, lap = 0; lap < 3; lap++) {
+		while (ring->ctl.head < (lap + 1) * PT_RING_ELEM_BYTES) {
+			uint64_t pos = ring->ctl.head;
+			uint8_t *at =
+				&ring->elem[(pos / PT_RING_ELEM_BYTES) % 2]
+					 .bytes[pos % PT_RING_ELEM_BYTES];
+			struct pt_ring_hdr rh = { PT_RING_DONE(pos, KEY),
+						  sizeof(struct record), 0 };
+			struct record rec = { .hdr = { .ts = ts++ } };
+
+			memcpy(at, &rh, sizeof(rh));
+			memcpy(at + sizeof(rh), &rec, sizeof(rec));
+			ring->ctl.head += span;
+		}
+		rings__drain(r, ts);
+		CHECK_U64(c.count, ts - 1);
+	}
+	CHECK(c.in_order);
+	CHECK_U64(ring->ctl.tail, ring->ctl.head);
+	/* the first element's last record went past its end */
+	CHECK(PT_RING_ELEM_BYTES % span != 0);
+	rings__free(r);
+	free(ring);
 }
 
 int main(void)
@@ -268,5 +351,7 @@ int main(void)
 	RUN(test_discarded_and_past_the_end);
 	RUN(test_older_lap_is_not_read_again);
 	RUN(test_bad_layout_refused);
+	RUN(test_impossible_header_waits);
+	RUN(test_across_elements);
 	return check_summary();
 }
