@@ -15,6 +15,13 @@ struct json_writer;
 struct json_writer *json_writer__new(FILE *out);
 void json_writer__free(struct json_writer *w);
 
+/* A writer that keeps what it writes (NULL out): json_writer__text()
+ * returns it, top-level values each ending with a newline. */
+const char *json_writer__text(const struct json_writer *w, size_t *len);
+
+/* A complete value written beforehand (text of len bytes, no newline). */
+void json__raw(struct json_writer *w, const char *text, size_t len);
+
 void json__begin_object(struct json_writer *w);
 void json__end_object(struct json_writer *w);
 void json__begin_array(struct json_writer *w);

@@ -32,6 +32,7 @@ void sites__free(struct sites *s)
 		struct alloc_site *a, *a_next;
 		struct touch_site *t, *t_next;
 		struct folded *f, *f_next;
+		struct frame_json *j, *j_next;
 
 		for (a = s->alloc_buckets[i]; a; a = a_next) {
 			a_next = a->next;
@@ -47,6 +48,10 @@ void sites__free(struct sites *s)
 		for (f = s->folded_buckets[i]; f; f = f_next) {
 			f_next = f->next;
 			free(f);
+		}
+		for (j = s->frame_json_buckets[i]; j; j = j_next) {
+			j_next = j->next;
+			free(j);
 		}
 	}
 	free(s);

@@ -3,6 +3,7 @@
 #ifndef PAGETRACE_SITES_INTERNAL_H
 #define PAGETRACE_SITES_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pagetrace.h"
@@ -66,6 +67,15 @@ struct folded {
 	uint64_t pages;
 };
 
+/* a site described in JSON, as json_frame() writes it */
+struct frame_json {
+	struct frame_json *next;
+	uint64_t site;
+	bool return_address;
+	size_t len;
+	char text[];
+};
+
 struct sites {
 	struct symbols *sym;
 	struct stacks *stacks;
@@ -73,6 +83,7 @@ struct sites {
 	struct alloc_site *alloc_buckets[BUCKETS];
 	struct touch_site *touch_buckets[BUCKETS];
 	struct folded *folded_buckets[BUCKETS];
+	struct frame_json *frame_json_buckets[BUCKETS];
 	size_t alloc_count;
 	size_t touch_count;
 	uint64_t random; /* keep_delay()'s sampling */

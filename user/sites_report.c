@@ -15,8 +15,8 @@
 
 /* ---- describing sites and stacks ---------------------------------- */
 
-static void json_frame(struct sites *s, struct json_writer *w, uint64_t site,
-		       bool return_address)
+static void write_frame(struct sites *s, struct json_writer *w, uint64_t site,
+			bool return_address)
 {
 	struct frame_info info;
 
@@ -47,6 +47,48 @@ static void json_frame(struct sites *s, struct json_writer *w, uint64_t site,
 	else
 		json__null(w);
 	json__end_object(w);
+}
+
+/*
+ * A site's JSON object, written once and kept: --json writes a line per
+ * allocation with its site and stack, the same few sites a million times
+ * over for a loop.
+ */
+static void json_frame(struct sites *s, struct json_writer *w, uint64_t site,
+		       bool return_address)
+{
+	struct frame_json **bucket =
+		&s->frame_json_buckets[(site * 0x9e3779b97f4a7c15ULL >> 40) %
+				       BUCKETS];
+	struct json_writer *text_writer;
+	struct frame_json *f;
+	const char *text;
+	size_t len;
+
+	for (f = *bucket; f; f = f->next)
+		if (f->site == site && f->return_address == return_address) {
+			json__raw(w, f->text, f->len);
+			return;
+		}
+	text_writer = json_writer__new(NULL);
+	if (text_writer)
+		write_frame(s, text_writer, site, return_address);
+	text = text_writer ? json_writer__text(text_writer, &len) : NULL;
+	/* the newline that ends a top-level value is not part of it */
+	f = text && len ? malloc(sizeof(*f) + len) : NULL;
+	if (!f) {
+		json_writer__free(text_writer);
+		write_frame(s, w, site, return_address);
+		return;
+	}
+	f->site = site;
+	f->return_address = return_address;
+	f->len = len - 1;
+	memcpy(f->text, text, len);
+	f->next = *bucket;
+	*bucket = f;
+	json_writer__free(text_writer);
+	json__raw(w, f->text, f->len);
 }
 
 /* "function+0x1a (file.c:42)" */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdint.h>
 #include <stdlib.h>
 #include "check.h"
 #include "json.h"
@@ -75,11 +76,76 @@ static void test_writer_nesting(void)
 	free(buf);
 }
 
+/* numbers at their ends, written without printf */
+static void test_number_limits(void)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	struct json_writer *w = json_writer__new(f);
+
+	json__begin_array(w);
+	json__u64(w, 0);
+	json__u64(w, UINT64_MAX);
+	json__i64(w, INT64_MIN);
+	json__i64(w, INT64_MAX);
+	json__i64(w, 0);
+	json__end_array(w);
+	json__begin_object(w);
+	json__kv_hex(w, "zero", 0);
+	json__kv_hex(w, "max", UINT64_MAX);
+	json__end_object(w);
+	json_writer__free(w);
+	fclose(f);
+	CHECK_STR(buf, "[0,18446744073709551615,-9223372036854775808,"
+		       "9223372036854775807,0]\n"
+		       "{\"zero\":\"0x0\",\"max\":\"0xffffffffffffffff\"}\n");
+	free(buf);
+}
+
+/* a long run of plain bytes between escapes goes out whole */
+static void test_runs_between_escapes(void)
+{
+	char *s = escaped("/usr/lib/x86_64-linux-gnu/libc.so.6\t\"q\"end");
+
+	CHECK_STR(s, "\"/usr/lib/x86_64-linux-gnu/libc.so.6\\t\\\"q\\\"end\"");
+	free(s);
+}
+
+/* a value written beforehand, kept by a memory writer, goes in as it is */
+static void test_raw_from_memory_writer(void)
+{
+	struct json_writer *kept = json_writer__new(NULL);
+	char *buf = NULL;
+	size_t size = 0, len;
+	FILE *f = open_memstream(&buf, &size);
+	struct json_writer *w = json_writer__new(f);
+	const char *text;
+
+	json__begin_object(kept);
+	json__kv_u64(kept, "line", 42);
+	json__end_object(kept);
+	text = json_writer__text(kept, &len);
+	CHECK_U64(len, 12);
+	json__begin_array(w);
+	json__raw(w, text, len - 1);
+	json__raw(w, text, len - 1);
+	json__end_array(w);
+	json_writer__free(w);
+	json_writer__free(kept);
+	fclose(f);
+	CHECK_STR(buf, "[{\"line\":42},{\"line\":42}]\n");
+	free(buf);
+}
+
 int main(void)
 {
 	RUN(test_plain_and_quotes);
 	RUN(test_control_characters);
 	RUN(test_utf8_kept_invalid_escaped);
 	RUN(test_writer_nesting);
+	RUN(test_number_limits);
+	RUN(test_runs_between_escapes);
+	RUN(test_raw_from_memory_writer);
 	return check_summary();
 }
