@@ -428,12 +428,23 @@ struct alloc *lg_new_alloc(struct ledger *l, const struct pt_rec_call *rec,
 
 	if (!a)
 		return NULL;
-	/* a live block where the new one lies: its free was never seen */
+	/*
+	 * A live block where the new one lies: its free was never seen; or
+	 * its realloc, under way in another thread, had moved it away and
+	 * this call took the range before that realloc returned (its record
+	 * will not find the block, now another's).
+	 */
 	while ((stale = interval_index__first_overlap(l->live, rec->addr,
 						      end))) {
+		struct alloc *old = container_of(stale, struct alloc, node);
+
+		if (old->flags & ALLOC_LEAVING) {
+			lg_end_alloc(l, old, ALLOC_REALLOCATED, rec->hdr.ts, 0,
+				     0);
+			continue;
+		}
 		l->stats.overlapped++;
-		lg_end_alloc(l, container_of(stale, struct alloc, node),
-			     ALLOC_OVERLAPPED, rec->hdr.ts, 0, 0);
+		lg_end_alloc(l, old, ALLOC_OVERLAPPED, rec->hdr.ts, 0, 0);
 	}
 	a->id = l->next_id++;
 	a->size = size;

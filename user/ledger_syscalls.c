@@ -198,10 +198,18 @@ void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		on_mmap(l, rec, by, charge);
 		break;
 	case PT_NR_MUNMAP:
+		/* inside a call: a realloc that copied its block elsewhere
+		 * (a free's record came before its munmap) */
+		if (rec->flags & PT_SYS_IN_CALL)
+			lg_mark_leaving(l, start, start + len);
 		lg_release_range(l, start, start + len, true);
 		mappings__unmap(l->maps, start, start + len);
 		break;
 	case PT_NR_MREMAP:
+		/* inside a call: a realloc that moved its block */
+		if ((rec->flags & PT_SYS_IN_CALL) &&
+		    (uint64_t)rec->ret != start)
+			lg_mark_leaving(l, start, start + len);
 		on_mremap(l, rec);
 		break;
 	case PT_NR_BRK:

@@ -10,9 +10,11 @@
  * still to call would get their blocks from the heap.
  * One thread at a time has a big block: a realloc that moves its block
  * frees the old range before it returns, and another thread's mremap or
- * mmap could take that range in between, which the ledger, seeing the new
- * block first, takes for a missed free ("overlapped"), a race of the
- * program's and not what this target is for.
+ * mmap could take that range in between. The ledger tells that from a
+ * missed free by the realloc's own mremap, unless the other thread's
+ * record comes even before that one: a race of the program's, and not
+ * what this target is for (test_ledger's
+ * test_range_left_by_a_realloc_under_way is).
  */
 #include <malloc.h>
 #include <pthread.h>

@@ -507,6 +507,42 @@ static void test_realloc_race_keeps_the_other_threads_block(void)
 	teardown(&f);
 }
 
+/* A realloc moves its mapped block away (mremap inside the call), and
+ * another thread's mapping takes the old range before that realloc
+ * returns: the old block ends as reallocated, not as a missed free. */
+static void test_range_left_by_a_realloc_under_way(void)
+{
+	struct fixture f;
+	uint64_t base = ANON, moved = ANON + (256ULL << 20), size = 4 * P;
+	uint64_t t_enter;
+
+	setup(&f, true);
+	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
+	call(&f, PT_FN_MALLOC, size, 0, base + 16, MMAPPED);
+	fault(&f, base + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	t_enter = f.now + 1;
+	sys(&f, PT_NR_MREMAP, base, size + P, 2 * size + P, MREMAP_MAYMOVE,
+	    (__s64)moved, PT_SYS_IN_CALL);
+	/* another thread's block where the old one was */
+	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
+	call(&f, PT_FN_MALLOC, size, 0, base + 16, MMAPPED);
+	CHECK_U64(view_count, 1);
+	CHECK_U64(views[0].end, ALLOC_REALLOCATED);
+	CHECK_U64(views[0].resident_pages, 1);
+	/* the realloc returns: its block is not the other thread's */
+	f.t_enter = t_enter;
+	call(&f, PT_FN_REALLOC, base + 16, 2 * size, moved + 16, MMAPPED);
+	CHECK_U64(ledger__live_count(f.ledger), 2);
+	CHECK_U64(ledger__stats(f.ledger)->overlapped, 0);
+	/* without the syscall inside a call, the same is a missed free */
+	sys(&f, PT_NR_MUNMAP, moved, 2 * size + P, 0, 0, 0, 0);
+	call(&f, PT_FN_MALLOC, size, 0, moved + 16, MMAPPED);
+	CHECK_U64(ledger__stats(f.ledger)->overlapped, 1);
+	teardown(&f);
+}
+
 static void test_first_brk_shrink_after_attach(void)
 {
 	struct fixture f;
@@ -589,6 +625,7 @@ int main(void)
 	RUN(test_mlock_rounds_and_skips_prot_none);
 	RUN(test_faults_of_an_earlier_call_are_not_the_block);
 	RUN(test_realloc_race_keeps_the_other_threads_block);
+	RUN(test_range_left_by_a_realloc_under_way);
 	RUN(test_first_brk_shrink_after_attach);
 	RUN(test_touches_charge_both_sites);
 	return check_summary();
