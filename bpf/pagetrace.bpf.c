@@ -605,6 +605,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct thread_state *ts;
 	struct pt_rec_syscall *rec;
+	struct call_slot *call;
 	struct file *file;
 	bool populated;
 
@@ -679,8 +680,16 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__builtin_memcpy(rec->args, ts->sys.args, sizeof(rec->args));
 	rec->ret = ret;
 	rec->nr = ts->sys.nr;
-	if (reported_call(ts))
+	call = reported_call(ts);
+	rec->realloc_block = 0;
+	if (call) {
 		rec->flags |= PT_SYS_IN_CALL;
+		if (call->call.fn == PT_FN_REALLOC ||
+		    call->call.fn == PT_FN_REALLOCARRAY) {
+			rec->flags |= PT_SYS_IN_REALLOC;
+			rec->realloc_block = call->call.args[0];
+		}
+	}
 	rec->alloc_pages = ts->sys.alloc_pages;
 	rec->pad = 0;
 	__builtin_memcpy(rec->rss_events, ts->sys.rss_events,

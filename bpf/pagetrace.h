@@ -115,6 +115,8 @@ enum pt_outcome {
 
 /* pt_rec_syscall.flags */
 #define PT_SYS_IN_CALL 0x1 /* made inside an allocator call */
+/* made inside a realloc (and PT_SYS_IN_CALL): realloc_block says of what */
+#define PT_SYS_IN_REALLOC 0x4
 #define PT_SYS_PATH 0x2 /* a struct pt_rec_syscall_path: a file mmap */
 
 /* pt_rec_task.kind */
@@ -306,6 +308,7 @@ struct pt_rec_syscall {
 	 */
 	__u64 stack_top;
 	__u64 ip; /* the user instruction after the syscall */
+	__u64 realloc_block; /* PT_SYS_IN_REALLOC: the block it reallocates */
 };
 
 /*

@@ -19,6 +19,7 @@ struct json_writer {
 	char *buf;
 	size_t len;
 	size_t cap;
+	bool failed; /* a memory writer ran out of memory: its text is cut */
 	int depth;
 	/* per open container: has it a first member yet */
 	bool has_member[JSON_MAX_DEPTH];
@@ -45,8 +46,8 @@ static void flush(struct json_writer *w)
 
 const char *json_writer__text(const struct json_writer *w, size_t *len)
 {
-	*len = w->len;
-	return w->buf ? w->buf : "";
+	*len = w->failed ? 0 : w->len;
+	return w->buf && !w->failed ? w->buf : "";
 }
 
 void json_writer__free(struct json_writer *w)
@@ -72,6 +73,8 @@ static void put_bytes(struct json_writer *w, const void *bytes, size_t n)
 			flush(w);
 			if (w->out)
 				fwrite(bytes, 1, n, w->out);
+			else
+				w->failed = true;
 			return;
 		}
 		w->buf = buf;

@@ -16,7 +16,8 @@ struct json_writer *json_writer__new(FILE *out);
 void json_writer__free(struct json_writer *w);
 
 /* A writer that keeps what it writes (NULL out): json_writer__text()
- * returns it, top-level values each ending with a newline. */
+ * returns it, top-level values each ending with a newline; nothing if it
+ * ran out of memory. */
 const char *json_writer__text(const struct json_writer *w, size_t *len);
 
 /* A complete value written beforehand (text of len bytes, no newline). */

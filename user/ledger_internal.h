@@ -22,8 +22,8 @@
 #define ALLOC_CHUNK_KNOWN 0x1
 #define ALLOC_CHUNK_MMAPPED 0x2
 #define ALLOC_RELEASED 0x4 /* its pages were unmapped or moved away */
-/* its mapping was unmapped or moved away inside an allocator call: a
- * realloc of it, whose record comes only when it returns */
+/* its realloc, under way, unmapped or moved its mapping away: the
+ * realloc's record comes only when it returns */
 #define ALLOC_LEAVING 0x8
 
 /*
@@ -204,8 +204,6 @@ void lg_light_after_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 
 /* ledger_pages.c */
 void lg_snapshot_range(struct ledger *l, uint64_t start, uint64_t end);
-/* The live blocks wholly in [start, end) are leaving (ALLOC_LEAVING). */
-void lg_mark_leaving(struct ledger *l, uint64_t start, uint64_t end);
 void lg_release_range(struct ledger *l, uint64_t start, uint64_t end,
 		      bool snapshot);
 void lg_populate(struct ledger *l, uint64_t start, uint64_t end, bool write,

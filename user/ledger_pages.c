@@ -327,26 +327,6 @@ void lg_snapshot_range(struct ledger *l, uint64_t start, uint64_t end)
 		snapshot_block, NULL, range);
 }
 
-static void mark_leaving(struct ledger *l, struct alloc *a, uint64_t first,
-			 uint64_t count, void *ctx)
-{
-	const uint64_t *range = ctx;
-
-	(void)l;
-	(void)first;
-	(void)count;
-	if (alloc_addr(a) >= range[0] && a->node.end <= range[1])
-		a->flags |= ALLOC_LEAVING;
-}
-
-void lg_mark_leaving(struct ledger *l, uint64_t start, uint64_t end)
-{
-	uint64_t range[2] = { start, end };
-
-	lg_walk(l, first_page_of(start), range_pages(start, end), mark_leaving,
-		NULL, range);
-}
-
 void lg_release_range(struct ledger *l, uint64_t start, uint64_t end,
 		      bool snapshot)
 {

@@ -183,6 +183,24 @@ static void on_brk(struct ledger *l, const struct pt_rec_syscall *rec)
 	mappings__set_brk(l->maps, new_brk);
 }
 
+/*
+ * A realloc unmapped or moved [start, end): if that is where the block
+ * it reallocates lies, the block is leaving (see lg_new_alloc()). Only
+ * that block: a live block another call unmaps (a heap trimmed inside a
+ * realloc, say) is one whose free was missed.
+ */
+static void mark_leaving(struct ledger *l, const struct pt_rec_syscall *rec,
+			 uint64_t start, uint64_t end)
+{
+	struct alloc *a;
+
+	if (!(rec->flags & PT_SYS_IN_REALLOC))
+		return;
+	a = lg_find_block(l, rec->realloc_block);
+	if (a && alloc_addr(a) >= start && a->node.end <= end)
+		a->flags |= ALLOC_LEAVING;
+}
+
 void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		   const struct touch *by, struct ledger_charge *charge)
 {
@@ -198,18 +216,15 @@ void lg_on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		on_mmap(l, rec, by, charge);
 		break;
 	case PT_NR_MUNMAP:
-		/* inside a call: a realloc that copied its block elsewhere
-		 * (a free's record came before its munmap) */
-		if (rec->flags & PT_SYS_IN_CALL)
-			lg_mark_leaving(l, start, start + len);
+		/* a realloc that copied its block elsewhere */
+		mark_leaving(l, rec, start, start + len);
 		lg_release_range(l, start, start + len, true);
 		mappings__unmap(l->maps, start, start + len);
 		break;
 	case PT_NR_MREMAP:
-		/* inside a call: a realloc that moved its block */
-		if ((rec->flags & PT_SYS_IN_CALL) &&
-		    (uint64_t)rec->ret != start)
-			lg_mark_leaving(l, start, start + len);
+		/* a realloc that moved its block */
+		if ((uint64_t)rec->ret != start)
+			mark_leaving(l, rec, start, start + len);
 		on_mremap(l, rec);
 		break;
 	case PT_NR_BRK:

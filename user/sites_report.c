@@ -75,7 +75,8 @@ static void json_frame(struct sites *s, struct json_writer *w, uint64_t site,
 		write_frame(s, text_writer, site, return_address);
 	text = text_writer ? json_writer__text(text_writer, &len) : NULL;
 	/* the newline that ends a top-level value is not part of it */
-	f = text && len ? malloc(sizeof(*f) + len) : NULL;
+	f = text && len && text[len - 1] == '\n' ? malloc(sizeof(*f) + len) :
+						   NULL;
 	if (!f) {
 		json_writer__free(text_writer);
 		write_frame(s, w, site, return_address);

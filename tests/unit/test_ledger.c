@@ -49,6 +49,7 @@ struct fixture {
 	uint64_t now;
 	uint64_t t_enter; /* set by enter(): the next call began then */
 	uint64_t site; /* the code of the next call, fault or syscall */
+	uint64_t realloc_block; /* the next syscall's, if in a realloc */
 };
 
 /* An allocator call begins: what happens until call() is inside it. */
@@ -148,11 +149,13 @@ static void sys(struct fixture *f, __u32 nr, __u64 a0, __u64 a1, __u64 a2,
 	struct pt_rec_syscall r = { .nr = nr,
 				    .args = { a0, a1, a2, a3, -1ULL },
 				    .ret = ret,
-				    .flags = flags };
+				    .flags = flags,
+				    .realloc_block = f->realloc_block };
 	struct code_origin from = { f->site, PT_NO_STACK };
 	struct ledger_charge charge;
 
 	hdr(f, &r.hdr, PT_REC_SYSCALL);
+	f->realloc_block = 0;
 	ledger__on_syscall(f->ledger, &r, &from, &charge);
 }
 
@@ -522,8 +525,9 @@ static void test_range_left_by_a_realloc_under_way(void)
 	call(&f, PT_FN_MALLOC, size, 0, base + 16, MMAPPED);
 	fault(&f, base + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
 	t_enter = f.now + 1;
+	f.realloc_block = base + 16;
 	sys(&f, PT_NR_MREMAP, base, size + P, 2 * size + P, MREMAP_MAYMOVE,
-	    (__s64)moved, PT_SYS_IN_CALL);
+	    (__s64)moved, PT_SYS_IN_CALL | PT_SYS_IN_REALLOC);
 	/* another thread's block where the old one was */
 	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, PT_SYS_IN_CALL);
@@ -536,8 +540,11 @@ static void test_range_left_by_a_realloc_under_way(void)
 	call(&f, PT_FN_REALLOC, base + 16, 2 * size, moved + 16, MMAPPED);
 	CHECK_U64(ledger__live_count(f.ledger), 2);
 	CHECK_U64(ledger__stats(f.ledger)->overlapped, 0);
-	/* without the syscall inside a call, the same is a missed free */
-	sys(&f, PT_NR_MUNMAP, moved, 2 * size + P, 0, 0, 0, 0);
+	/* unmapped inside another call than its own realloc (a heap
+	 * trimmed, say), the same is a missed free */
+	f.realloc_block = base + 16;
+	sys(&f, PT_NR_MUNMAP, moved, 2 * size + P, 0, 0, 0,
+	    PT_SYS_IN_CALL | PT_SYS_IN_REALLOC);
 	call(&f, PT_FN_MALLOC, size, 0, moved + 16, MMAPPED);
 	CHECK_U64(ledger__stats(f.ledger)->overlapped, 1);
 	teardown(&f);
