@@ -11,8 +11,8 @@
  * the thread's rss_stat and mm_page_alloc events are the fault's effects.
  *
  * This file holds the state every program shares (maps, per-thread state,
- * record and stack helpers), the syscalls and the process lifecycle; the
- * other jobs are in the files it includes: calls.bpf.h (allocator
+ * stack helpers), the syscalls and the process lifecycle; the other jobs
+ * are in the files it includes: rings.bpf.h (records), calls.bpf.h (allocator
  * uprobes), faults.bpf.h, light.bpf.h (--light), file_path.bpf.h,
  * floor.bpf.h (--empty-probes) and bench.bpf.h (a benchmark's producer).
  */
@@ -49,47 +49,6 @@ __u32 hold_enabled = 0;
 __u32 probed_tgid = 0;
 
 #define MIGRATE_MOVABLE_TYPE 1
-
-/* one load or store, as written: the other side of it may be another
- * CPU or user space */
-#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
-#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
-
-/*
- * A ring per CPU (their layout: pt_ring_ctl in pagetrace.h), sized by user
- * space. With one ring for all, two threads allocating on two CPUs took
- * turns at its lock and producer position; and a BPF ring buffer's
- * reservation and commit (a spinlock with interrupts off, an atomic
- * exchange, two queries for the wake-up mark) took ~45 ns of a free
- * record's ~210: here one compare-and-exchange on a line no other CPU
- * writes. User space merges the rings by record time (user/rings.c).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* one per possible CPU, set by user space */
-	__type(key, __u32);
-	__type(value, struct pt_ring_ctl);
-} ring_ctl SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* the CPUs' elements, set by user space */
-	__type(key, __u32);
-	__type(value, struct pt_ring_elem);
-} ring_data SEC(".maps");
-
-/* Wakes the reader (epoll on this fd): what it carries is not read. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
-} doorbell SEC(".maps");
-
-_Static_assert(PT_RING_SPAN(sizeof(struct pt_rec_ustack)) <= PT_RING_SLACK &&
-		       PT_RING_SPAN(sizeof(struct pt_rec_syscall_path)) <=
-			       PT_RING_SLACK,
-	       "a record must fit in an element's slack");
 
 /* tgid -> unused; the set of traced processes */
 struct {
@@ -429,114 +388,7 @@ static __always_inline __s32 take_stack_memo(void *ctx, struct stack_memo *memo,
 	return id;
 }
 
-/*
- * A record of size bytes in this CPU's ring, its header filled; NULL (and
- * counted lost) if the ring is full. Every record reserved must then be
- * submitted or discarded: the reader waits for it in order.
- * Programs here may be preempted (uprobes) or interrupted by another on
- * the same CPU: the place is taken with a compare-and-exchange, retried
- * a few times if another took it first.
- */
-static __always_inline void *reserve(__u32 size, __u32 type)
-{
-	__u32 cpu = bpf_get_smp_processor_id(), index;
-	struct pt_ring_ctl *ctl = bpf_map_lookup_elem(&ring_ctl, &cpu);
-	__u64 span = PT_RING_SPAN(size), head = 0, id;
-	struct pt_ring_elem *elem = NULL;
-	struct pt_rec_header *hdr;
-	struct pt_ring_hdr *rh;
-	int tries;
-
-	for (tries = 0; ctl && tries < 4; tries++) {
-		head = READ_ONCE(ctl->head);
-		if (head + span - READ_ONCE(ctl->tail) > ctl->size)
-			break;
-		index = ctl->first_elem +
-			((head >> PT_RING_ELEM_SHIFT) & ctl->elem_mask);
-		elem = bpf_map_lookup_elem(&ring_data, &index);
-		if (!elem)
-			break;
-		if (__sync_val_compare_and_swap(&ctl->head, head,
-						head + span) == head)
-			goto reserved;
-		elem = NULL;
-	}
-	count_lost(type);
-	return NULL;
-reserved:
-	rh = (void *)&elem->bytes[head & ctl->offset_mask &
-				  (PT_RING_ELEM_BYTES - 1)];
-	rh->seq = PT_RING_BUSY(head);
-	rh->len = size;
-	rh->flags = 0;
-	hdr = (void *)(rh + 1);
-	id = bpf_get_current_pid_tgid();
-	hdr->type = type;
-	hdr->tid = (__u32)id;
-	hdr->tgid = id >> 32;
-	hdr->cpu = cpu;
-	hdr->ts = bpf_ktime_get_ns();
-	return hdr;
-}
-
-/* Wake the reader now. */
-static __always_inline void ring_doorbell(__u32 cpu)
-{
-	bpf_ringbuf_output(&doorbell, &cpu, sizeof(cpu), BPF_RB_FORCE_WAKEUP);
-}
-
-/*
- * Waking the reader for every record costs more than the record itself;
- * wake it only once its ring is a quarter unread, the reader polls on a
- * timer too. And while the reader is behind, the ring stays past that
- * mark: a wake-up per record there is an interrupt per record on the
- * traced thread's CPU (an IPI, a VM exit in a guest), which slowed a
- * producer tenfold. One wake-up per CPU per PT_WAKEUP_GAP_NS is enough.
- */
-#define PT_WAKEUP_GAP_NS 100000
-
-/* Hand the record over: its bytes first, then its header says so. */
-static __always_inline void commit(void *rec, __u32 flags, bool wake)
-{
-	struct pt_ring_hdr *rh = (struct pt_ring_hdr *)rec - 1;
-	const struct pt_rec_header *hdr = rec;
-	__u32 cpu = hdr->cpu;
-	__u64 pos = rh->seq, ts = hdr->ts; /* PT_RING_BUSY(pos) */
-	struct pt_ring_ctl *ctl;
-
-	rh->flags = flags;
-	barrier();
-	WRITE_ONCE(rh->seq, PT_RING_DONE(pos, targ_ring_key));
-	if (wake) {
-		ring_doorbell(cpu);
-		return;
-	}
-	ctl = bpf_map_lookup_elem(&ring_ctl, &cpu);
-	if (ctl &&
-	    READ_ONCE(ctl->head) - READ_ONCE(ctl->tail) >= ctl->wakeup_bytes &&
-	    ts - ctl->last_wakeup >= PT_WAKEUP_GAP_NS) {
-		ctl->last_wakeup = ts;
-		ring_doorbell(cpu);
-	}
-}
-
-static __always_inline void submit(void *rec)
-{
-	commit(rec, 0, false);
-}
-
-/* submit(), and the reader must see it now: its thread waits for it */
-static __always_inline void submit_now(void *rec)
-{
-	commit(rec, 0, true);
-}
-
-/* Thrown away: the reader passes it by. */
-static __always_inline void discard(void *rec)
-{
-	commit(rec, PT_RING_DISCARDED, false);
-}
-
+#include "rings.bpf.h"
 #include "calls.bpf.h"
 #include "faults.bpf.h"
 #include "light.bpf.h"

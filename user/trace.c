@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +16,7 @@
 #include "decode.h"
 #include "pagetrace.h"
 #include "pagetrace.skel.h"
+#include "ringmaps.h"
 #include "rings.h"
 #include "trace.h"
 
@@ -48,12 +47,7 @@ struct trace {
 	size_t multi_fd_count;
 	size_t multi_fd_capacity;
 	struct rings *rings;
-	struct pt_ring_ctl *ring_ctls; /* ring_ctl, mapped */
-	size_t ring_ctls_len;
-	void *ring_data; /* ring_data, mapped */
-	size_t ring_data_len;
-	uint32_t ring_elems; /* ring_data's elements */
-	uint64_t ring_key; /* see struct pt_ring_hdr */
+	struct ring_maps *ring_maps;
 	struct bpf_link **links; /* perf events and uprobes */
 	size_t link_count;
 	size_t link_capacity;
@@ -107,116 +101,21 @@ static int read_online_cpus(bool *online, int max)
 	return count ? 0 : -EINVAL;
 }
 
-/* Each online CPU's ring: a power of two of pages. */
-static uint64_t ring_bytes(uint64_t asked, int cpus)
+/* After the load, before any program runs: the rings laid out and read,
+ * and the doorbell that wakes the reader. */
+static int open_rings(struct trace *t)
 {
-	uint64_t size = PT_RING_MIN_BYTES;
+	int err;
 
-	if (asked)
-		return asked;
-	while (size * 2 <= PT_RINGS_BYTES / (cpus > 0 ? cpus : 1))
-		size *= 2;
-	return size;
-}
-
-/* The ring of a CPU offline when tracing begins, at most: machines (VMs
- * above all) may count many more possible CPUs than they run. */
-#define PT_OFFLINE_RING_BYTES (256ULL << 10)
-
-/* A ring for each possible CPU: ring_size for the online ones, a small
- * one for those that may come online while tracing. */
-static uint64_t cpu_ring_bytes(bool online, uint64_t ring_size)
-{
-	return online || ring_size < PT_OFFLINE_RING_BYTES ?
-		       ring_size :
-		       PT_OFFLINE_RING_BYTES;
-}
-
-static uint32_t ring_elems(uint64_t size)
-{
-	return size > PT_RING_ELEM_BYTES ? size / PT_RING_ELEM_BYTES : 1;
-}
-
-/* Before the load: how many rings, of how many elements in all. */
-static int size_rings(struct trace *t, const bool *online, uint64_t ring_size)
-{
-	int cpu, err;
-
-	t->ring_elems = 0;
-	for (cpu = 0; cpu < t->ncpus; cpu++)
-		t->ring_elems +=
-			ring_elems(cpu_ring_bytes(online[cpu], ring_size));
-	err = bpf_map__set_max_entries(t->skel->maps.ring_ctl, t->ncpus);
-	return err   ?:
-		       bpf_map__set_max_entries(t->skel->maps.ring_data,
-						t->ring_elems);
-}
-
-/* The key of committed records: even, and another for each session, so
- * that no bytes a traced program wrote read as one (pt_ring_hdr). */
-static uint64_t ring_key(void)
-{
-	uint64_t key = 0;
-	struct timespec now;
-
-	if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != sizeof(key)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		key = (uint64_t)now.tv_nsec * 0x9e3779b97f4a7c15ULL ^
-		      (uint64_t)getpid() << 32;
-	}
-	return key & ~1ULL;
-}
-
-static size_t page_round(size_t bytes)
-{
-	size_t page = getpagesize();
-
-	return (bytes + page - 1) / page * page;
-}
-
-/* After the load, before any program runs: each CPU's ring laid out in
- * the maps (see struct pt_ring_ctl), and all of them read. */
-static int open_rings(struct trace *t, const bool *online, uint64_t ring_size)
-{
-	uint32_t first = 0;
-	void *map;
-	int cpu, err;
-
-	t->rings = rings__new(t->on_record, t->ctx, t->ring_key);
+	t->rings =
+		rings__new(t->on_record, t->ctx, ring_maps__key(t->ring_maps));
 	if (!t->rings)
 		return -errno;
-	t->ring_ctls_len = page_round(t->ncpus * sizeof(struct pt_ring_ctl));
-	map = mmap(NULL, t->ring_ctls_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   bpf_map__fd(t->skel->maps.ring_ctl), 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	t->ring_ctls = map;
-	t->ring_data_len =
-		page_round((size_t)t->ring_elems * sizeof(struct pt_ring_elem));
-	map = mmap(NULL, t->ring_data_len, PROT_READ, MAP_SHARED,
-		   bpf_map__fd(t->skel->maps.ring_data), 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	t->ring_data = map;
-	for (cpu = 0; cpu < t->ncpus; cpu++) {
-		struct pt_ring_ctl *ctl = &t->ring_ctls[cpu];
-		uint64_t size = cpu_ring_bytes(online[cpu], ring_size);
-
-		ctl->size = size;
-		ctl->offset_mask =
-			(size < PT_RING_ELEM_BYTES ? size :
-						     PT_RING_ELEM_BYTES) -
-			1;
-		ctl->elem_mask = ring_elems(size) - 1;
-		ctl->first_elem = first;
-		ctl->wakeup_bytes = size / 4;
-		first += ring_elems(size);
-		err = rings__add_ring(t->rings, ctl, t->ring_data);
-		if (err)
-			return err;
-	}
-	return rings__add_doorbell(t->rings,
-				   bpf_map__fd(t->skel->maps.doorbell));
+	err = ring_maps__open(t->ring_maps, bpf_map__fd(t->skel->maps.ring_ctl),
+			      bpf_map__fd(t->skel->maps.ring_data), t->rings);
+	return err   ?:
+		       rings__add_doorbell(t->rings,
+					   bpf_map__fd(t->skel->maps.doorbell));
 }
 
 /*
@@ -357,10 +256,9 @@ static void choose_programs(struct trace *t, bool bench_producer)
 struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 {
 	struct trace *t = calloc(1, sizeof(*t));
-	int err, cpu, online_count = 0;
 	unsigned int call_slots;
 	bool *online = NULL;
-	uint64_t ring_size;
+	int err;
 
 	*exit_code = PT_EXIT_INTERNAL;
 	if (!t) {
@@ -393,7 +291,6 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	t->skel->rodata->targ_event_details = cfg->event_details;
 	t->skel->rodata->targ_exact_stacks = cfg->exact_stacks;
 	t->skel->rodata->targ_light = cfg->light;
-	t->skel->rodata->targ_ring_key = t->ring_key = ring_key();
 	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
 	if (t->stack_depth > PT_STACK_MAX_DEPTH)
 		t->stack_depth = PT_STACK_MAX_DEPTH;
@@ -428,10 +325,16 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 					  strerror(-t->ncpus));
 		goto fail;
 	}
-	for (cpu = 0; cpu < t->ncpus; cpu++)
-		online_count += online[cpu];
-	ring_size = ring_bytes(cfg->ringbuf_bytes, online_count);
-	err = size_rings(t, online, ring_size);
+	t->ring_maps = ring_maps__new(online, t->ncpus, cfg->ringbuf_bytes);
+	if (!t->ring_maps) {
+		log__error("out of memory");
+		goto fail;
+	}
+	t->skel->rodata->targ_ring_key = ring_maps__key(t->ring_maps);
+	err = bpf_map__set_max_entries(t->skel->maps.ring_ctl, t->ncpus);
+	if (!err)
+		err = bpf_map__set_max_entries(t->skel->maps.ring_data,
+					       ring_maps__elems(t->ring_maps));
 	if (err) {
 		log__error("cannot size the ring buffers: %s", strerror(-err));
 		goto fail;
@@ -441,7 +344,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		*exit_code = load_error(err);
 		goto fail;
 	}
-	err = open_rings(t, online, ring_size);
+	err = open_rings(t);
 	if (err) {
 		log__error("cannot set up the ring buffers: %s",
 			   strerror(-err));
@@ -502,10 +405,7 @@ void trace__free(struct trace *t)
 	free(t->multi_fds);
 	free(t->perf_fds);
 	rings__free(t->rings);
-	if (t->ring_ctls)
-		munmap(t->ring_ctls, t->ring_ctls_len);
-	if (t->ring_data)
-		munmap(t->ring_data, t->ring_data_len);
+	ring_maps__free(t->ring_maps);
 	pagetrace_bpf__destroy(t->skel);
 	free(t);
 }
