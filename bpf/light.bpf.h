@@ -109,7 +109,7 @@ static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 			count_lost(PT_REC_PAGES); /* the map is full */
 			return;
 		}
-		g->first_ns = ts->fault.t_start;
+		g->first_ns = bpf_ktime_get_ns(); /* the first fault's end */
 		g->first_tid = (__u32)bpf_get_current_pid_tgid();
 	}
 	/* a folio of 2^order pages is naturally aligned */
