@@ -57,17 +57,6 @@ static __always_inline bool call_reported(__u32 fn, const __u64 *args)
 	       bpf_map_lookup_elem(&tracked, &old);
 }
 
-/*
- * The uprobes are attached for the target process alone, but the kernel
- * may tell it by its memory (perf uprobes, older uprobe_multi links): a
- * vfork child shares it. A compare with the one process the probes
- * serve, not is_target(), a hash lookup per call.
- */
-static __always_inline bool is_probed_process(void)
-{
-	return bpf_get_current_pid_tgid() >> 32 == probed_tgid;
-}
-
 /* The return address at a function's first instruction: its caller. */
 static __always_inline __u64 call_site(struct pt_regs *ctx, __u64 cookie)
 {
@@ -88,7 +77,10 @@ int alloc_entry(struct pt_regs *ctx)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct call_slot *slot;
 
-	if (!is_probed_process())
+	/* the uprobes are attached for the traced process alone, but the
+	 * kernel may tell it by its memory (perf uprobes, older
+	 * uprobe_multi links), which a vfork child shares */
+	if (!is_target())
 		return 0;
 	slot = call_slot(true);
 	if (!slot)
@@ -177,7 +169,7 @@ int free_entry(struct pt_regs *ctx)
 	struct pt_rec_free *rec;
 	__u64 addr = PT_REGS_PARM1(ctx);
 
-	if (!addr || !is_probed_process())
+	if (!addr || !is_target())
 		return 0;
 	slot = call_slot(false);
 	if (slot && slot->call.depth > 0)

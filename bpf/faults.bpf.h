@@ -128,7 +128,7 @@ int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 SEC("perf_event")
 int fault_done(struct bpf_perf_event_data *ctx)
 {
-	struct thread_state *ts = thread_state(false);
+	struct thread_state *ts = target_state_if_any();
 	struct pt_fault_evidence ev;
 	__u32 outcome, pages;
 
@@ -158,7 +158,7 @@ int BPF_PROG(page_alloc, struct page *page, unsigned int order, gfp_t gfp,
 	/* page tables and kernel memory are not movable; user pages are */
 	if (!page || migratetype != MIGRATE_MOVABLE_TYPE)
 		return 0;
-	ts = thread_state(false);
+	ts = target_state_if_any();
 	if (!ts || ts->reclaim_depth)
 		return 0;
 	if (ts->fault.open) {
@@ -198,7 +198,7 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 	/* curr: only changes to the faulting process's own counters */
 	if (task->mm != mm)
 		return 0;
-	ts = thread_state(false);
+	ts = target_state_if_any();
 	if (!ts || ts->reclaim_depth)
 		return 0;
 	if (ts->fault.open)
@@ -215,7 +215,7 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
  */
 static __always_inline void reclaim_step(int step)
 {
-	struct thread_state *ts = thread_state(false);
+	struct thread_state *ts = target_state_if_any();
 
 	if (!ts)
 		return;

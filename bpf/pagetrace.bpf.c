@@ -45,18 +45,15 @@ const volatile __u64 targ_ring_key = 0;
  */
 __u32 hold_enabled = 0;
 
-/* The process the allocator probes serve (see alloc_entry()). */
-__u32 probed_tgid = 0;
+/*
+ * The traced process (pagetrace follows one: a child it forks is not
+ * traced). Every program but the allocator probes runs for every process
+ * on the machine: a compare is what the others pay. A hash of traced
+ * processes took ~120 ns of sys_enter per syscall of every process.
+ */
+__u32 traced_tgid = 0;
 
 #define MIGRATE_MOVABLE_TYPE 1
-
-/* tgid -> unused; the set of traced processes */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u32);
-} targets SEC(".maps");
 
 /* failed ring-buffer reservations, per CPU, indexed by record type; and
  * stacks that could not be taken (PT_LOST_STACK), walked, reused, with
@@ -182,9 +179,7 @@ struct {
 
 static __always_inline bool is_target(void)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	return bpf_get_current_pid_tgid() >> 32 == traced_tgid;
 }
 
 static __always_inline struct thread_state *thread_state(bool create)
@@ -196,19 +191,18 @@ static __always_inline struct thread_state *thread_state(bool create)
 					     0);
 }
 
-/*
- * The current thread's state if its process is traced, made if it has
- * none yet. Only a traced process's threads get one (and a process stays
- * traced): the process is looked up, a hash lookup that cost ~50 ns of a
- * fault's first program in this VM, only for a thread that has none.
- */
+/* The current thread's state if its process is traced, made if it has
+ * none yet. */
 static __always_inline struct thread_state *target_state(void)
 {
-	struct thread_state *ts = thread_state(false);
-
-	if (ts)
-		return ts;
 	return is_target() ? thread_state(true) : NULL;
+}
+
+/* The same, never made: a thread of another process, or one the programs
+ * that make state have not met yet, has none. */
+static __always_inline struct thread_state *target_state_if_any(void)
+{
+	return is_target() ? thread_state(false) : NULL;
 }
 
 /* A record of this type will never reach user space: say so there.
@@ -488,7 +482,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if ((long)regs->orig_ax == -1 || regs->orig_ax == PT_NR_URETPROBE ||
 	    regs->orig_ax == PT_NR_UPROBE)
 		return 0;
-	ts = thread_state(false);
+	ts = target_state_if_any();
 	if (!ts || !ts->sys.open)
 		return 0;
 	ts->sys.open = 0;

@@ -436,11 +436,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 		log__error("out of memory");
 		goto fail;
 	}
-	if (trace__add_target(s->trace, s->info.pid)) {
-		log__error("cannot add process %d to the traced set: %s",
-			   s->info.pid, strerror(errno));
-		goto fail;
-	}
+	trace__set_target(s->trace, s->info.pid);
 	*exit_code = PT_EXIT_OK;
 	return s;
 fail:

@@ -410,15 +410,9 @@ void trace__free(struct trace *t)
 	free(t);
 }
 
-int trace__add_target(struct trace *t, pid_t tgid)
+void trace__set_target(struct trace *t, pid_t tgid)
 {
-	uint32_t key = (uint32_t)tgid, value = 1;
-
-	if (bpf_map__update_elem(t->skel->maps.targets, &key, sizeof(key),
-				 &value, sizeof(value), BPF_ANY))
-		return -errno;
-	t->skel->bss->probed_tgid = key;
-	return 0;
+	t->skel->bss->traced_tgid = (uint32_t)tgid;
 }
 
 static int attach_multi(struct trace *t, pid_t pid, const char *path,

@@ -58,8 +58,8 @@ void trace__detach(struct trace *t);
 /* Detaches every probe and frees the BPF objects. */
 void trace__free(struct trace *t);
 
-/* Trace process tgid; the allocator probes serve the last one added. */
-int trace__add_target(struct trace *t, pid_t tgid);
+/* Trace process tgid, the one process traced (its children are not). */
+void trace__set_target(struct trace *t, pid_t tgid);
 struct uprobe_spec {
 	uint64_t offset; /* in the file */
 	uint32_t cookie; /* the program reads it back: enum pt_alloc_fn */
