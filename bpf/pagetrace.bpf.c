@@ -2,8 +2,9 @@
 /*
  * pagetrace kernel side: allocator uprobes, page-fault, syscall, mm and
  * sched tracepoints, and a perf software event that marks the end of each
- * fault. Only the traced processes' events leave the kernel: every program
- * checks the tgid set (or the thread's own state) before anything else.
+ * fault. Only the traced process's events leave the kernel: every program
+ * compares the tgid with targ_tgid before any lookup (alloc_return finds
+ * no call slot nor state for another process's thread).
  *
  * A fault has no exit tracepoint; the kernel accounts a finished fault by
  * firing the page-faults-min/maj software events at the end of
@@ -35,6 +36,14 @@ const volatile __u32 targ_stacks = 1; /* take user stacks (--no-stacks) */
 const volatile __u32 targ_event_details = 0;
 const volatile __u32 targ_exact_stacks = 0; /* walk every stack */
 const volatile __u32 targ_light = 0; /* --light: see "light mode" below */
+/*
+ * The traced process (pagetrace follows one: a child it forks is not
+ * traced), known before the programs load. Every program but the
+ * allocator probes runs for every process on the machine: a compare with
+ * a constant is what the others pay. A hash of traced processes took
+ * ~120 ns of sys_enter per syscall of every process.
+ */
+const volatile __u32 targ_tgid = 0;
 /* this session's key of committed records, see struct pt_ring_hdr */
 const volatile __u64 targ_ring_key = 0;
 
@@ -44,14 +53,6 @@ const volatile __u64 targ_ring_key = 0;
  * targ_hold_signal, stops, and waits until its pages have been read.
  */
 __u32 hold_enabled = 0;
-
-/*
- * The traced process (pagetrace follows one: a child it forks is not
- * traced). Every program but the allocator probes runs for every process
- * on the machine: a compare is what the others pay. A hash of traced
- * processes took ~120 ns of sys_enter per syscall of every process.
- */
-__u32 traced_tgid = 0;
 
 #define MIGRATE_MOVABLE_TYPE 1
 
@@ -179,7 +180,7 @@ struct {
 
 static __always_inline bool is_target(void)
 {
-	return bpf_get_current_pid_tgid() >> 32 == traced_tgid;
+	return bpf_get_current_pid_tgid() >> 32 == targ_tgid;
 }
 
 static __always_inline struct thread_state *thread_state(bool create)

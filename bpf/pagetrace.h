@@ -158,7 +158,7 @@ struct pt_granule {
 	/* set and taken a 64-bit word at a time, atomically: a fault on
 	 * another CPU may set bits while a release sends the granule */
 	__u8 outcomes[PT_GRANULE_PAGES] __attribute__((aligned(8)));
-	__u64 first_ns; /* when the first fault in it ended */
+	__u64 first_ns; /* when it was made: its first fault since exec ended */
 	__u32 first_tid;
 	__u32 pad;
 };

@@ -229,7 +229,7 @@ void ledger__on_pages(struct ledger *l, uint64_t granule,
 		.hdr = { .type = PT_REC_FAULT,
 			 .tid = pages->first_tid,
 			 .ts = pages->first_ns },
-		.t_start = pages->first_ns,
+		.t_start = pages->first_ns, /* the end of that fault */
 		.pages = 1,
 		.stack_id = PT_NO_STACK,
 	};

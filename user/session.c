@@ -402,6 +402,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 	if (!s->target)
 		goto fail;
 	s->info.pid = target__pid(s->target);
+	tcfg.tgid = s->info.pid;
 	tcfg.ctx = s;
 	tcfg.zero_page_on_read =
 		!s->kernel.zero_page_known || s->kernel.zero_page_on_read;
@@ -436,7 +437,6 @@ struct session *session__new(const struct options *opts, FILE *out,
 		log__error("out of memory");
 		goto fail;
 	}
-	trace__set_target(s->trace, s->info.pid);
 	*exit_code = PT_EXIT_OK;
 	return s;
 fail:

@@ -291,6 +291,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	t->skel->rodata->targ_event_details = cfg->event_details;
 	t->skel->rodata->targ_exact_stacks = cfg->exact_stacks;
 	t->skel->rodata->targ_light = cfg->light;
+	t->skel->rodata->targ_tgid = (uint32_t)cfg->tgid;
 	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
 	if (t->stack_depth > PT_STACK_MAX_DEPTH)
 		t->stack_depth = PT_STACK_MAX_DEPTH;
@@ -408,11 +409,6 @@ void trace__free(struct trace *t)
 	ring_maps__free(t->ring_maps);
 	pagetrace_bpf__destroy(t->skel);
 	free(t);
-}
-
-void trace__set_target(struct trace *t, pid_t tgid)
-{
-	t->skel->bss->traced_tgid = (uint32_t)tgid;
 }
 
 static int attach_multi(struct trace *t, pid_t pid, const char *path,

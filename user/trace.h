@@ -21,6 +21,9 @@ typedef void (*trace_record_fn)(void *ctx, const void *data, size_t size);
 #define PT_RING_MIN_BYTES (1ULL << 20)
 
 struct trace_config {
+	/* the one process traced (its children are not), from the first
+	 * program attached */
+	pid_t tgid;
 	/* each online CPU's ring buffer; 0: PT_RINGS_BYTES shared among
 	 * them, PT_RING_MIN_BYTES at least */
 	uint64_t ringbuf_bytes;
@@ -58,8 +61,6 @@ void trace__detach(struct trace *t);
 /* Detaches every probe and frees the BPF objects. */
 void trace__free(struct trace *t);
 
-/* Trace process tgid, the one process traced (its children are not). */
-void trace__set_target(struct trace *t, pid_t tgid);
 struct uprobe_spec {
 	uint64_t offset; /* in the file */
 	uint32_t cookie; /* the program reads it back: enum pt_alloc_fn */
