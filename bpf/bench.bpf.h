@@ -54,7 +54,7 @@ static __always_inline bool bench_fault(__u64 page, __u32 round)
 	__builtin_memset(rec->rss_events, 0, sizeof(rec->rss_events));
 	rec->rss_events[PT_RSS_ANON] = 1;
 	rec->stack_id = PT_NO_STACK;
-	rec->pad = 0;
+	rec->run = 1;
 	rec->stack_top = 0;
 	submit(rec);
 	return true;

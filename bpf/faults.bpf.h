@@ -11,15 +11,133 @@
 static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 					__u32 pages);
 
+/*
+ * May this fault open a run, or join one (PT_RUN_* in pagetrace.h)? It
+ * filled an absent page, in user mode, outside any allocator call.
+ */
+static __always_inline bool run_eligible(const struct thread_state *ts,
+					 __u32 outcome, __u32 pages)
+{
+	return targ_fault_runs && !ts->fault.flags && pages == 1 &&
+	       (outcome == PT_OUT_ANON || outcome == PT_OUT_ZERO);
+}
+
+static __always_inline bool same_rss_events(const __u16 *a, const __u16 *b)
+{
+	return a[PT_RSS_FILE] == b[PT_RSS_FILE] &&
+	       a[PT_RSS_ANON] == b[PT_RSS_ANON] &&
+	       a[PT_RSS_SWAPENTS] == b[PT_RSS_SWAPENTS] &&
+	       a[PT_RSS_SHMEM] == b[PT_RSS_SHMEM];
+}
+
+/* The fault joins the thread's open run, if it can: its record then
+ * counts one more, and no record is made. */
+static __always_inline bool join_run(struct thread_state *ts, __u32 outcome)
+{
+	struct fault_run *run = &ts->run;
+	struct fault_runs_shared *shared;
+	struct pt_ring_hdr *rh;
+	struct pt_rec_fault *rec;
+	__u32 zero = 0, faults = run->faults;
+
+	if (!faults || faults >= PT_RUN_MAX_FAULTS ||
+	    ts->fault.addr != run->next_addr ||
+	    ts->fault.t_start - run->t_open >= PT_RUN_SPAN_NS ||
+	    outcome != run->outcome || ts->fault.ip != run->ip ||
+	    ts->fault.stack_id != run->stack_id ||
+	    ts->fault.stack_top != run->stack_top ||
+	    ts->fault.error_code != run->error_code ||
+	    ts->fault.order != run->order ||
+	    ts->fault.alloc_pages != run->alloc_pages ||
+	    !same_rss_events(ts->fault.rss_events, run->rss_events))
+		return false;
+	shared = bpf_map_lookup_elem(&fault_runs, &zero);
+	if (!shared || READ_ONCE(shared->gen) != run->gen)
+		return false;
+	/* still the run's record, not yet taken by user space */
+	rh = ring_record(run->cpu, run->pos);
+	if (!rh || READ_ONCE(rh->seq) != PT_RING_DONE(run->pos, targ_ring_key))
+		return false;
+	rec = (void *)(rh + 1);
+	if (__sync_val_compare_and_swap(&rec->run, faults, faults + 1) !=
+	    faults)
+		return false;
+	run->faults = faults + 1;
+	run->next_addr += 4096;
+	return true;
+}
+
+/*
+ * Before the record of a fault that may open a run: the latest run's
+ * opening time, raised to this one's, is what every record that may end
+ * runs compares with (end_fault_runs()); then the generation such
+ * records bump. 0 if the time could not be raised (other CPUs raising
+ * it too): no run then.
+ */
+static __always_inline __u64 open_run_gen(__u64 t)
+{
+	struct fault_runs_shared *shared;
+	__u32 zero = 0;
+	__u64 seen, was;
+	int tries;
+
+	shared = bpf_map_lookup_elem(&fault_runs, &zero);
+	if (!shared)
+		return 0;
+	seen = READ_ONCE(shared->opened_ns);
+	for (tries = 0; tries < 3; tries++) {
+		if ((__s64)(seen - t) >= 0)
+			return READ_ONCE(shared->gen) | 1ULL << 63;
+		was = __sync_val_compare_and_swap(&shared->opened_ns, seen, t);
+		if (was == seen)
+			return READ_ONCE(shared->gen) | 1ULL << 63;
+		seen = was;
+	}
+	return 0;
+}
+
+/* The thread's run, opened on the fault whose record is rec. */
+static __always_inline void open_run(struct thread_state *ts,
+				     struct pt_rec_fault *rec, __u64 gen)
+{
+	struct fault_run *run = &ts->run;
+	struct pt_ring_hdr *rh = (struct pt_ring_hdr *)rec - 1;
+
+	run->pos = rh->seq; /* PT_RING_BUSY(pos) until committed */
+	run->cpu = rec->hdr.cpu;
+	run->gen = gen & ~(1ULL << 63);
+	run->faults = 1;
+	run->next_addr = rec->addr + 4096;
+	run->t_open = rec->t_start;
+	run->outcome = rec->outcome;
+	run->ip = rec->ip;
+	run->stack_id = rec->stack_id;
+	run->stack_top = rec->stack_top;
+	run->error_code = rec->error_code;
+	run->order = rec->order;
+	run->alloc_pages = rec->alloc_pages;
+	__builtin_memcpy(run->rss_events, rec->rss_events,
+			 sizeof(run->rss_events));
+}
+
 static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 				       __u32 pages)
 {
 	struct pt_rec_fault *rec;
+	__u64 run_gen = 0;
 
 	if (targ_light) {
 		light_fault(ts, outcome, pages);
 		return;
 	}
+	if (run_eligible(ts, outcome, pages)) {
+		if (join_run(ts, outcome)) {
+			ts->fault.open = 0;
+			return;
+		}
+		run_gen = open_run_gen(ts->fault.t_start);
+	}
+	ts->run.faults = 0;
 	rec = reserve(sizeof(*rec), PT_REC_FAULT);
 	ts->fault.open = 0;
 	if (!rec)
@@ -36,8 +154,10 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 	__builtin_memcpy(rec->rss_events, ts->fault.rss_events,
 			 sizeof(rec->rss_events));
 	rec->stack_id = ts->fault.stack_id;
-	rec->pad = 0;
+	rec->run = 1;
 	rec->stack_top = ts->fault.stack_top;
+	if (run_gen)
+		open_run(ts, rec, run_gen);
 	submit(rec);
 }
 

@@ -36,6 +36,8 @@ const volatile __u32 targ_stacks = 1; /* take user stacks (--no-stacks) */
 const volatile __u32 targ_event_details = 0;
 const volatile __u32 targ_exact_stacks = 0; /* walk every stack */
 const volatile __u32 targ_light = 0; /* --light: see "light mode" below */
+/* faults alike join runs (see PT_RUN_* in pagetrace.h) */
+const volatile __u32 targ_fault_runs = 0;
 /*
  * The traced process (pagetrace follows one: a child it forks is not
  * traced), known before the programs load; 0 for none. Every program but
@@ -84,6 +86,48 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } tracked SEC(".maps");
+
+/*
+ * What fault runs share across threads, each word on a line of its own
+ * (the array is mmapable: page-aligned): when the latest run opened, and
+ * a generation every record that may change a page's owner bumps while a
+ * run may still be open. A run joins no fault once the generation moved
+ * (see PT_RUN_* in pagetrace.h).
+ */
+struct fault_runs_shared {
+	__u64 opened_ns;
+	__u64 pad[7];
+	__u64 gen;
+	__u64 pad2[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fault_runs_shared);
+} fault_runs SEC(".maps");
+
+/* The thread's open fault run: where its record is, and what a fault
+ * must match to join it. */
+struct fault_run {
+	__u64 pos; /* the record's position in ring cpu */
+	__u64 next_addr; /* where the next fault of the run is */
+	__u64 t_open; /* its first fault's start */
+	__u64 gen; /* fault_runs_shared.gen before its record was made */
+	__u64 ip;
+	__u64 stack_top;
+	__s32 stack_id;
+	__u32 cpu;
+	__u32 faults; /* in its record; 0: no run open */
+	__u32 outcome;
+	__u32 pages;
+	__u32 error_code;
+	__u32 order;
+	__u32 alloc_pages;
+	__u16 rss_events[PT_RSS__COUNT];
+};
 
 struct call_ctx {
 	__u64 t_enter;
@@ -160,6 +204,7 @@ struct thread_state {
 	struct call_slot own_slot; /* when the thread's call slot is taken */
 	struct stack_memo fault_stack;
 	struct fault_ctx fault;
+	struct fault_run run;
 	struct sys_ctx sys;
 	/* inside memory reclaim: its rss changes and allocations are not
 	 * what the fault or syscall did */

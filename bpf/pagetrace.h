@@ -110,7 +110,7 @@ enum pt_outcome {
 
 /* pt_rec_call.flags and pt_rec_free.flags */
 #define PT_CALL_CHUNK_MMAPPED 0x1 /* glibc chunk header has IS_MMAPPED */
-#define PT_CALL_CHUNK_KNOWN 0x2 /* the chunk header could be read */
+#define PT_CALL_CHUNK_KNOWN 0x2 /* heap or mmap is known */
 #define PT_CALL_HELD 0x4 /* the thread was signalled to stop (--verify) */
 
 /* pt_rec_syscall.flags */
@@ -144,6 +144,13 @@ enum pt_task_kind {
 /* glibc: the size field of a chunk header sits 8 bytes before the pointer */
 #define PT_GLIBC_SIZE_OFFSET 8
 #define PT_GLIBC_IS_MMAPPED 0x2
+/* A chunk with its own mapping starts the mapping, its header 16 bytes
+ * long: a block malloc, calloc or realloc returns from one lies 16 bytes
+ * into a page. memalign's may lie further in. */
+#define PT_GLIBC_MMAPPED_BLOCK_OFFSET 16
+/* Smaller blocks from malloc and calloc elsewhere in a page are heap
+ * chunks: their header is left unread (see chunk_header_read()) */
+#define PT_CHUNK_READ_MIN_SIZE 4096
 
 /*
  * --light aggregates faults in the kernel: per 2 MiB of address space, one
@@ -283,9 +290,31 @@ struct pt_rec_fault {
 	__u32 alloc_pages; /* pages of all movable folios allocated */
 	__u16 rss_events[PT_RSS__COUNT]; /* rss_stat updates seen, per member */
 	__s32 stack_id; /* user stack at the fault, PT_NO_STACK if none */
-	__u32 pad;
+	/* faults the record stands for, a run (below): this one at addr,
+	 * then one at each next page, addr + 4 KiB on; PT_RUN_SEALED once
+	 * user space has taken it */
+	__u32 run;
 	__u64 stack_top; /* the word at the user stack pointer, see below */
 };
+
+/*
+ * A fault run: a thread's faults at one address after another, a page
+ * apart, alike in all else (instruction, stack, outcome, what they
+ * allocated), go in the record of the first while user space has not
+ * taken it: a loop that first touches memory page after page sends one
+ * record per run instead of one per fault (~250 ns less per fault here).
+ * The default mode only, without --events (every fault has its own time
+ * there), and only faults that fill an absent page (anon, zero), outside
+ * allocator calls: no other thread's fault could have come between them
+ * at those pages. A record of the process that may change which block
+ * owns a page (an allocator call, a free, a syscall, a task event) ends
+ * every run then open: each run stays in the order of its first fault.
+ * A run takes faults that begin within PT_RUN_SPAN_NS of its first, at
+ * most PT_RUN_MAX_FAULTS.
+ */
+#define PT_RUN_SEALED 0x80000000U
+#define PT_RUN_MAX_FAULTS 512
+#define PT_RUN_SPAN_NS 1000000ULL
 
 struct pt_rec_syscall {
 	struct pt_rec_header hdr;

@@ -47,6 +47,24 @@ _Static_assert(PT_RING_SPAN(sizeof(struct pt_rec_ustack)) <= PT_RING_SLACK &&
 	       "a record must fit in an element's slack");
 
 /*
+ * A record that may change which block owns a page, made at ts: runs
+ * opened within PT_RUN_SPAN_NS before may still take faults, and must
+ * take none after it (user space reads them in the order of their first
+ * fault). With no run that recent (a malloc loop), nothing is written to
+ * the line every CPU reads here.
+ */
+static __always_inline void end_fault_runs(__u64 ts)
+{
+	__u32 zero = 0;
+	struct fault_runs_shared *shared =
+		bpf_map_lookup_elem(&fault_runs, &zero);
+
+	if (shared &&
+	    (__s64)(ts - READ_ONCE(shared->opened_ns)) < (__s64)PT_RUN_SPAN_NS)
+		__sync_fetch_and_add(&shared->gen, 1);
+}
+
+/*
  * A record of size bytes in this CPU's ring, its header filled; NULL (and
  * counted lost) if the ring is full. Every record reserved must then be
  * submitted or discarded: the reader waits for it in order.
@@ -93,7 +111,30 @@ reserved:
 	hdr->tgid = id >> 32;
 	hdr->cpu = cpu;
 	hdr->ts = bpf_ktime_get_ns();
+	if (targ_fault_runs && type != PT_REC_FAULT)
+		end_fault_runs(hdr->ts);
 	return hdr;
+}
+
+/* The header of the record at position pos in cpu's ring: a fault run's
+ * record, found again for a fault that joins it. */
+static __always_inline struct pt_ring_hdr *ring_record(__u32 cpu, __u64 pos)
+{
+	struct pt_ring_ctl *ctl = bpf_map_lookup_elem(&ring_ctl, &cpu);
+	struct pt_ring_elem *elem;
+	__u32 index;
+
+	if (!ctl)
+		return NULL;
+	index = ctl->first_elem +
+		((pos >> PT_RING_ELEM_SHIFT) & ctl->elem_mask);
+	elem = bpf_map_lookup_elem(&ring_data, &index);
+	if (!elem)
+		return NULL;
+	/* records are 8-byte aligned: the verifier must know it for the
+	 * compare-and-exchange on one */
+	return (void *)&elem
+		->bytes[pos & ctl->offset_mask & (PT_RING_ELEM_BYTES - 8)];
 }
 
 /* Wake the reader now. */

@@ -36,6 +36,7 @@ enum long_only_option {
 	OPT_CALL_SLOTS,
 	OPT_EMPTY_PROBES,
 	OPT_EXACT_STACKS,
+	OPT_NO_FAULT_RUNS,
 	OPT_LIGHT,
 	OPT_PROBES_AT_SYMBOLS,
 	OPT_NO_PRELOAD,
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
 	{ "call-slots", required_argument, NULL, OPT_CALL_SLOTS },
 	{ "empty-probes", no_argument, NULL, OPT_EMPTY_PROBES },
 	{ "exact-stacks", no_argument, NULL, OPT_EXACT_STACKS },
+	{ "no-fault-runs", no_argument, NULL, OPT_NO_FAULT_RUNS },
 	{ "light", no_argument, NULL, OPT_LIGHT },
 	{ "probes-at-symbols", no_argument, NULL, OPT_PROBES_AT_SYMBOLS },
 	{ "no-preload", no_argument, NULL, OPT_NO_PRELOAD },
@@ -116,6 +118,8 @@ void opts__print_help(void)
 	      "      --exact-stacks        walk the stack at every event, even where a\n"
 	      "                            loop's last one from the same frame is\n"
 	      "                            reused (see README)\n"
+	      "      --no-fault-runs       one record per fault, even where a loop\n"
+	      "                            faults page after page (see README)\n"
 	      "      --stack-storage N     distinct stacks the kernel keeps (default\n"
 	      "                            16384); more makes collisions rarer\n"
 	      "      --call-slots N        threads whose allocator calls the kernel\n"
@@ -426,6 +430,9 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 			break;
 		case OPT_EXACT_STACKS:
 			opts->exact_stacks = true;
+			break;
+		case OPT_NO_FAULT_RUNS:
+			opts->no_fault_runs = true;
 			break;
 		case OPT_LIGHT:
 			opts->light = true;

@@ -33,6 +33,7 @@ struct options {
 	unsigned int call_slots; /* --call-slots: a power of two */
 	bool empty_probes; /* --empty-probes: the floor, for benchmarks */
 	bool exact_stacks; /* --exact-stacks: no stack reused */
+	bool no_fault_runs; /* --no-fault-runs: a record per fault */
 	bool light; /* --light: production mode, no allocator probes */
 	bool probes_at_symbols; /* --probes-at-symbols: naive placement */
 	bool no_preload; /* --no-preload: the command's environment as is */

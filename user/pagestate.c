@@ -291,11 +291,8 @@ static int count_piece(struct pagestate *ps, uint64_t key, unsigned int lo,
 		       unsigned int hi, void *ctx)
 {
 	struct count_ctx *cc = ctx;
-	struct page_counts here = { { 0 } };
 
-	block_count(find_block(ps, key), lo, hi, &here);
-	for (int i = 0; i < PAGE_STATE__COUNT; i++)
-		cc->out->pages[i] += here.pages[i];
+	block_count(find_block(ps, key), lo, hi, cc->out);
 	cc->seen += hi - lo;
 	return 0;
 }
@@ -304,7 +301,15 @@ void pagestate__count(const struct pagestate *ps, uint64_t first,
 		      uint64_t count, struct page_counts *out)
 {
 	struct count_ctx cc = { .out = out };
+	unsigned int lo = first & (BLOCK_PAGES - 1);
 
+	/* a small block's pages, counted at its call and at its free, lie
+	 * in one block of the table: no walk (the loader's hottest spot) */
+	if (count && lo + count <= BLOCK_PAGES) {
+		block_count(find_block(ps, first >> BLOCK_SHIFT), lo,
+			    lo + (unsigned int)count, out);
+		return;
+	}
 	/* the walk only reads; the cast lets it share the iterator */
 	for_each_piece((struct pagestate *)ps, first, count, true, count_piece,
 		       &cc);

@@ -24,6 +24,9 @@ struct run_info {
 	uint64_t t_start; /* ns, CLOCK_MONOTONIC */
 	uint64_t t_end;
 	uint64_t records; /* records received */
+	uint64_t fault_records; /* those of faults */
+	/* faults that joined another's record (a run, see PT_RUN_*) */
+	uint64_t faults_joined;
 	uint64_t lost[PT_LOST__COUNT]; /* failed reservations, per type,
 					  stacks not taken (PT_LOST_STACK),
 					  walked and reused (PT_COUNT_*) */

@@ -130,7 +130,10 @@ int ring_maps__open(struct ring_maps *m, int ctl_fd, int data_fd,
 	m->ctls = map;
 	m->data_len =
 		page_round((size_t)m->elems * sizeof(struct pt_ring_elem));
-	map = mmap(NULL, m->data_len, PROT_READ, MAP_SHARED, data_fd, 0);
+	/* writable: a fault run's record is sealed where it lies (see
+	 * PT_RUN_SEALED) */
+	map = mmap(NULL, m->data_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   data_fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
 	m->data = map;

@@ -132,6 +132,39 @@ static bool code_goes(struct session *s, const struct pt_rec_syscall *rec)
 	return false;
 }
 
+/*
+ * A fault record and the faults that joined its run (PT_RUN_* in
+ * pagetrace.h). It is sealed first, so that none joins once it is read;
+ * then each is charged as if it had come alone, a page after the last.
+ */
+static void on_fault_run(struct session *s, const struct pt_rec_fault *rec)
+{
+	/* the ring is mapped writable for this word (ringmaps.c) */
+	uint32_t *run = (uint32_t *)&rec->run;
+	uint32_t faults =
+		__atomic_fetch_or(run, PT_RUN_SEALED, __ATOMIC_ACQ_REL) &
+		~PT_RUN_SEALED;
+	struct code_origin from;
+	struct ledger_charge charge;
+	struct pt_rec_fault one;
+	uint32_t i;
+
+	if (faults < 1 || faults > PT_RUN_MAX_FAULTS) {
+		s->bad_records++;
+		return;
+	}
+	s->info.fault_records++;
+	s->info.faults_joined += faults - 1;
+	from = touch_origin(s, rec->ip, rec->stack_id, rec->stack_top);
+	one = *rec;
+	for (i = 0; i < faults; i++) {
+		ledger__on_fault(s->ledger, &one, &from, &charge);
+		if (s->events)
+			eventlog__fault(s->events, &one, &charge);
+		one.addr += 4096;
+	}
+}
+
 static void on_record(void *ctx, const void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -177,11 +210,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 			eventlog__free_call(s->events, ev.free, id);
 		break;
 	case PT_REC_FAULT:
-		from = touch_origin(s, ev.fault->ip, ev.fault->stack_id,
-				    ev.fault->stack_top);
-		ledger__on_fault(s->ledger, ev.fault, &from, &charge);
-		if (s->events)
-			eventlog__fault(s->events, ev.fault, &charge);
+		on_fault_run(s, ev.fault);
 		break;
 	case PT_REC_SYSCALL:
 		unmapping_code = code_goes(s, ev.sys);
@@ -373,6 +402,9 @@ struct session *session__new(const struct options *opts, FILE *out,
 		.event_details = opts->events,
 		.exact_stacks = opts->exact_stacks,
 		.light = opts->light,
+		/* --events gives every fault its own time */
+		.fault_runs =
+			!opts->no_fault_runs && !opts->events && !opts->light,
 		.on_record = on_record,
 	};
 	struct report_config rcfg = {

@@ -291,6 +291,7 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	t->skel->rodata->targ_event_details = cfg->event_details;
 	t->skel->rodata->targ_exact_stacks = cfg->exact_stacks;
 	t->skel->rodata->targ_light = cfg->light;
+	t->skel->rodata->targ_fault_runs = cfg->fault_runs;
 	t->skel->rodata->targ_tgid = (uint32_t)cfg->tgid;
 	t->stack_depth = cfg->stack_depth ? cfg->stack_depth : 1;
 	if (t->stack_depth > PT_STACK_MAX_DEPTH)

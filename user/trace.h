@@ -38,6 +38,8 @@ struct trace_config {
 	 * entry times (--events) */
 	bool event_details;
 	bool exact_stacks; /* walk every stack, see take_stack_memo() */
+	/* faults alike join one record (PT_RUN_* in pagetrace.h) */
+	bool fault_runs;
 	bool light; /* --light: faults aggregated in the kernel */
 	/* --empty-probes: programs that only return, on the same attach
 	 * points: what the mechanism costs, for benchmarks */

@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# Fault runs (PT_RUN_* in bpf/pagetrace.h): sourced by tests/run.sh.
+
+t_fault_runs_join_a_loop() {
+	local f=$TMP/runs.json g=$TMP/noruns.json s=$((64 * MiB))
+	# 16384 pages written one after the other, 16 bytes into each: the
+	# header's page came with malloc's call
+	run_pt runs --json -o "$f" -- "$T/alloc_write"
+	run_pt noruns --json --no-fault-runs -o "$g" -- "$T/alloc_write"
+	expect "exit codes" "$(rc_of runs) $(rc_of noruns)" "0 0"
+	expect "block" "$(alloc "$f" $s '"\(.faults) \(.resident_pages) \(.by.anon)"')" \
+		"16385 16385 16385"
+	expect "every fault" "$(summary "$f" '.faults - .kernel_faults')" 0
+	expect "complete" "$(summary "$f" .complete)" true
+	# a run takes at most 512 faults, each record is a fault or a run
+	expect "records + joined = faults" \
+		"$(summary "$f" '.fault_records + .faults_joined - .faults')" 0
+	expect_true "few records" \
+		"$([ "$(summary "$f" .fault_records)" -le $((16384 / 8)) ]; echo $?)"
+	expect_true "at most 512 a record" \
+		"$([ "$(summary "$f" .fault_records)" -ge $((16384 / 512)) ]; echo $?)"
+	# without: a record per fault, the same block
+	expect "no runs" "$(summary "$g" '"\(.faults_joined) \(.fault_records - .faults)"')" "0 0"
+	expect "block without runs" "$(alloc "$g" $s '"\(.faults) \(.resident_pages) \(.by.anon)"')" \
+		"16385 16385 16385"
+	# --events lists every fault with its time: no runs there
+	run_pt evruns --json --events -o "$TMP/evruns.json" -- "$T/alloc_write"
+	expect "events: no runs" "$(summary "$TMP/evruns.json" .faults_joined)" 0
+}
+
+t_fault_runs_keep_the_ledger() {
+	local t
+	# zero pages read in a row (calloc_touch, zero_cow), pages written
+	# in a row, in calls and out, by threads, by the kernel (populate)
+	for t in alloc_write calloc_touch lazy zero_cow dontneed realloc_grow \
+		realloc_copy populate fork_cow heap_free thp phases; do
+		run_pt "r_$t" --json -o "$TMP/r_$t.json" -- "$T/$t"
+		run_pt "n_$t" --json --no-fault-runs -o "$TMP/n_$t.json" -- "$T/$t"
+		expect "$t: exit codes" "$(rc_of "r_$t") $(rc_of "n_$t")" "0 0"
+		expect "$t: ledger alike" "$(stable_allocs "$TMP/r_$t.json")" \
+			"$(stable_allocs "$TMP/n_$t.json")"
+		# (the process's own start-up faults vary from run to run)
+		expect "$t: faults in blocks alike" \
+			"$(summary "$TMP/r_$t.json" .faults_in_allocs)" \
+			"$(summary "$TMP/n_$t.json" .faults_in_allocs)"
+	done
+	# the zero page read page after page joined runs too
+	expect_true "zero runs" \
+		"$([ "$(summary "$TMP/r_calloc_touch.json" .faults_joined)" -gt 0 ]; echo $?)"
+}
