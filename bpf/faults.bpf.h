@@ -38,11 +38,14 @@ static __always_inline bool join_run(struct thread_state *ts, __u32 outcome)
 	struct fault_runs_shared *shared;
 	struct pt_ring_hdr *rh;
 	struct pt_rec_fault *rec;
-	__u32 zero = 0, faults = run->faults;
+	__u32 zero = 0, faults = run->faults, tag;
 
+	/* begun within the span, and ending now within its jiffies: no
+	 * record that could end the run was made past PT_RUN_ENDS_NS */
 	if (!faults || faults >= PT_RUN_MAX_FAULTS ||
 	    ts->fault.addr != run->next_addr ||
 	    ts->fault.t_start - run->t_open >= PT_RUN_SPAN_NS ||
+	    bpf_jiffies64() - run->jiffy_open > PT_RUN_JIFFIES ||
 	    outcome != run->outcome || ts->fault.ip != run->ip ||
 	    ts->fault.stack_id != run->stack_id ||
 	    ts->fault.stack_top != run->stack_top ||
@@ -59,8 +62,9 @@ static __always_inline bool join_run(struct thread_state *ts, __u32 outcome)
 	if (!rh || READ_ONCE(rh->seq) != PT_RING_DONE(run->pos, targ_ring_key))
 		return false;
 	rec = (void *)(rh + 1);
-	if (__sync_val_compare_and_swap(&rec->run, faults, faults + 1) !=
-	    faults)
+	tag = PT_RUN_TAG(run->pos);
+	if (__sync_val_compare_and_swap(&rec->run, tag | faults,
+					tag | (faults + 1)) != (tag | faults))
 		return false;
 	run->faults = faults + 1;
 	run->next_addr += 4096;
@@ -109,10 +113,13 @@ static __always_inline void open_run(struct thread_state *ts,
 	run->faults = 1;
 	run->next_addr = rec->addr + 4096;
 	run->t_open = rec->t_start;
+	run->jiffy_open = bpf_jiffies64();
 	run->outcome = rec->outcome;
 	run->ip = rec->ip;
+	run->framed = bpf_map_lookup_elem(&framed_ips, &run->ip) != NULL;
 	run->stack_id = rec->stack_id;
-	run->stack_top = rec->stack_top;
+	/* what the run's next faults will read: nothing, if framed */
+	run->stack_top = run->framed ? 0 : rec->stack_top;
 	run->error_code = rec->error_code;
 	run->order = rec->order;
 	run->alloc_pages = rec->alloc_pages;
@@ -154,7 +161,7 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 	__builtin_memcpy(rec->rss_events, ts->fault.rss_events,
 			 sizeof(rec->rss_events));
 	rec->stack_id = ts->fault.stack_id;
-	rec->run = 1;
+	rec->run = 1 | PT_RUN_TAG(((struct pt_ring_hdr *)rec - 1)->seq);
 	rec->stack_top = ts->fault.stack_top;
 	if (run_gen)
 		open_run(ts, rec, run_gen);
@@ -162,6 +169,26 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 }
 
 static __always_inline void check_chunk(struct thread_state *ts);
+
+/*
+ * Is ip the instruction of the thread's open run, and framed (the word
+ * at sp is no caller there)? Asked at a fault's start, which reads that
+ * word otherwise. Only while the run may take faults: no record that may
+ * change what code is where (munmap, exec) came since it opened.
+ */
+static __always_inline bool run_framed_at(const struct thread_state *ts,
+					  __u64 ip)
+{
+	const struct fault_run *run = &ts->run;
+	struct fault_runs_shared *shared;
+	__u32 zero = 0;
+
+	if (!run->faults || !run->framed || ip != run->ip ||
+	    ts->fault.t_start - run->t_open >= PT_RUN_SPAN_NS)
+		return false;
+	shared = bpf_map_lookup_elem(&fault_runs, &zero);
+	return shared && READ_ONCE(shared->gen) == run->gen;
+}
 
 static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
 					__u64 addr, __u64 ip, __u64 sp,
@@ -200,7 +227,14 @@ static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
 	ts->fault.stack_id =
 		sp ? take_stack_memo(ctx, &ts->fault_stack, ip, sp, bp) :
 		     PT_NO_STACK;
-	ts->fault.stack_top = sp ? stack_top(sp) : 0;
+	if (!sp) {
+		ts->fault.stack_top = 0;
+	} else if (run_framed_at(ts, ip)) {
+		ts->fault.stack_top = 0;
+		count(PT_COUNT_TOP_UNREAD);
+	} else {
+		ts->fault.stack_top = stack_top(sp);
+	}
 	ts->fault.open = 1;
 }
 

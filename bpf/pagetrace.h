@@ -72,7 +72,10 @@ enum pt_outcome {
 #define PT_COUNT_STACK_NO_CHAIN (PT_REC__COUNT + 3)
 /* and threads whose call slot another thread held (see call_slot()) */
 #define PT_COUNT_SLOT_TAKEN (PT_REC__COUNT + 4)
-#define PT_LOST__COUNT (PT_REC__COUNT + 5)
+/* and faults of runs at framed instructions, the word at sp left unread
+ * (see run_framed_at()) */
+#define PT_COUNT_TOP_UNREAD (PT_REC__COUNT + 5)
+#define PT_LOST__COUNT (PT_REC__COUNT + 6)
 /* stack_id of a record when no stack was taken */
 #define PT_NO_STACK (-1)
 /* stack_id when the frame pointer was no frame pointer: the stack is the
@@ -309,12 +312,24 @@ struct pt_rec_fault {
  * at those pages. A record of the process that may change which block
  * owns a page (an allocator call, a free, a syscall, a task event) ends
  * every run then open: each run stays in the order of its first fault.
- * A run takes faults that begin within PT_RUN_SPAN_NS of its first, at
- * most PT_RUN_MAX_FAULTS.
+ * A run takes faults that begin within PT_RUN_SPAN_NS of its first and
+ * end in the jiffy its record was made in or the next (8 ms at most with
+ * HZ 250: the clock is not read again at a fault's end), at most
+ * PT_RUN_MAX_FAULTS; the records that end runs are those made within
+ * PT_RUN_ENDS_NS of the latest run's first fault, longer than any run.
+ * The word's low bits count the faults, PT_RUN_TAG_MASK bits hold
+ * PT_RUN_TAG(pos) of the record's ring position: a count is only raised
+ * in the record it was read from, never in another made at the same
+ * place of the ring since.
  */
 #define PT_RUN_SEALED 0x80000000U
+#define PT_RUN_COUNT_MASK 0xffffU
+#define PT_RUN_TAG(pos) ((__u32)((pos) >> 12) << 16 & PT_RUN_TAG_MASK)
+#define PT_RUN_TAG_MASK 0x7fff0000U
 #define PT_RUN_MAX_FAULTS 512
 #define PT_RUN_SPAN_NS 1000000ULL
+#define PT_RUN_JIFFIES 1
+#define PT_RUN_ENDS_NS 20000000ULL
 
 struct pt_rec_syscall {
 	struct pt_rec_header hdr;

@@ -48,10 +48,13 @@ _Static_assert(PT_RING_SPAN(sizeof(struct pt_rec_ustack)) <= PT_RING_SLACK &&
 
 /*
  * A record that may change which block owns a page, made at ts: runs
- * opened within PT_RUN_SPAN_NS before may still take faults, and must
+ * opened within PT_RUN_ENDS_NS before may still take faults, and must
  * take none after it (user space reads them in the order of their first
  * fault). With no run that recent (a malloc loop), nothing is written to
- * the line every CPU reads here.
+ * the line every CPU reads here. Right after the clock: a run's fault
+ * between the two would be read before this record though it came after
+ * (a window of a few instructions, more if the thread is preempted just
+ * there: see README, Limits).
  */
 static __always_inline void end_fault_runs(__u64 ts)
 {
@@ -60,7 +63,7 @@ static __always_inline void end_fault_runs(__u64 ts)
 		bpf_map_lookup_elem(&fault_runs, &zero);
 
 	if (shared &&
-	    (__s64)(ts - READ_ONCE(shared->opened_ns)) < (__s64)PT_RUN_SPAN_NS)
+	    (__s64)(ts - READ_ONCE(shared->opened_ns)) < (__s64)PT_RUN_ENDS_NS)
 		__sync_fetch_and_add(&shared->gen, 1);
 }
 

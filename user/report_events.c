@@ -110,6 +110,7 @@ void report_events__json_counts(struct json_writer *w,
 		     info->lost[PT_COUNT_STACK_NO_CHAIN]);
 	json__kv_u64(w, "threads_without_call_slot",
 		     info->lost[PT_COUNT_SLOT_TAKEN]);
+	json__kv_u64(w, "stack_tops_unread", info->lost[PT_COUNT_TOP_UNREAD]);
 	json__kv_u64(w, "fault_records", info->fault_records);
 	json__kv_u64(w, "faults_joined", info->faults_joined);
 }

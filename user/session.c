@@ -12,6 +12,7 @@
 #include "decode.h"
 #include "eventlog.h"
 #include "exitcode.h"
+#include "fault_runs.h"
 #include "kernel.h"
 #include "ledger.h"
 #include "light.h"
@@ -132,30 +133,38 @@ static bool code_goes(struct session *s, const struct pt_rec_syscall *rec)
 	return false;
 }
 
+/* Code was unmapped or replaced: what was learnt of its addresses goes. */
+static void code_went(struct session *s)
+{
+	stacks__forget(s->stacks);
+	fault_runs__forget(s->fault_runs);
+}
+
 /*
  * A fault record and the faults that joined its run (PT_RUN_* in
- * pagetrace.h). It is sealed first, so that none joins once it is read;
- * then each is charged as if it had come alone, a page after the last.
+ * pagetrace.h), sealed first so that none joins once it is read: each is
+ * charged as if it had come alone, a page after the last.
  */
-static void on_fault_run(struct session *s, const struct pt_rec_fault *rec)
+static void on_fault_run(struct session *s, const struct pt_rec_fault *rec,
+			 uint32_t faults)
 {
-	/* the ring is mapped writable for this word (ringmaps.c) */
-	uint32_t *run = (uint32_t *)&rec->run;
-	uint32_t faults =
-		__atomic_fetch_or(run, PT_RUN_SEALED, __ATOMIC_ACQ_REL) &
-		~PT_RUN_SEALED;
 	struct code_origin from;
 	struct ledger_charge charge;
 	struct pt_rec_fault one;
 	uint32_t i;
 
-	if (faults < 1 || faults > PT_RUN_MAX_FAULTS) {
+	if (!faults) {
 		s->bad_records++;
 		return;
 	}
 	s->info.fault_records++;
 	s->info.faults_joined += faults - 1;
 	from = touch_origin(s, rec->ip, rec->stack_id, rec->stack_top);
+	/* a run: its next ones there may leave the word at sp unread */
+	if (faults > 1 &&
+	    !symbols__frameless(s->symbols,
+				symbols__locate(s->symbols, s->maps, rec->ip)))
+		fault_runs__framed(s->fault_runs, rec->ip);
 	one = *rec;
 	for (i = 0; i < faults; i++) {
 		ledger__on_fault(s->ledger, &one, &from, &charge);
@@ -171,6 +180,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 	struct ledger_charge charge;
 	struct code_origin from;
 	bool unmapping_code;
+	uint32_t faults;
 	struct event ev;
 	uint64_t id;
 
@@ -180,6 +190,8 @@ static void on_record(void *ctx, const void *data, size_t size)
 	}
 	/* a started command: records from before its exec are pagetrace's
 	 * own forked code (and the exec), not the command's */
+	/* sealed whether or not it is used: no fault joins it after */
+	faults = ev.type == PT_REC_FAULT ? fault_runs__take(ev.fault) : 0;
 	if (ev.hdr->ts < target__exec_time(s->target))
 		return;
 	s->info.records++;
@@ -210,7 +222,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 			eventlog__free_call(s->events, ev.free, id);
 		break;
 	case PT_REC_FAULT:
-		on_fault_run(s, ev.fault);
+		on_fault_run(s, ev.fault, faults);
 		break;
 	case PT_REC_SYSCALL:
 		unmapping_code = code_goes(s, ev.sys);
@@ -222,7 +234,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 		ledger__on_syscall(s->ledger, ev.sys, &from, &charge);
 		/* after this syscall's own stack, located with the code */
 		if (unmapping_code)
-			stacks__forget(s->stacks);
+			code_went(s);
 		if (s->events)
 			eventlog__syscall(s->events, ev.sys, &charge);
 		if (ev.sys->nr == PT_NR_MMAP && (ev.sys->args[2] & PROT_EXEC)) {
@@ -238,7 +250,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 			eventlog__task(s->events, ev.task);
 		if (ev.task->kind == PT_TASK_EXEC) {
 			/* a new program: its code at the old addresses */
-			stacks__forget(s->stacks);
+			code_went(s);
 			snprintf(s->info.comm, sizeof(s->info.comm), "%s",
 				 ev.task->comm);
 			s->check_allocator = true;
@@ -449,8 +461,9 @@ struct session *session__new(const struct options *opts, FILE *out,
 			    stacks__new(s->trace, s->symbols, s->maps) :
 			    NULL;
 	s->sites = s->stacks ? sites__new(s->symbols, s->stacks) : NULL;
+	s->fault_runs = s->sites ? fault_runs__new(s->trace) : NULL;
 	rcfg.sites = s->sites;
-	s->report = s->sites ? report__new(&rcfg) : NULL;
+	s->report = s->fault_runs ? report__new(&rcfg) : NULL;
 	lcfg.pid = s->info.pid;
 	lcfg.min_size = opts->min_size;
 	lcfg.maps = s->maps;
@@ -493,6 +506,7 @@ void session__free(struct session *s)
 	eventlog__free(s->events);
 	ledger__free(s->ledger);
 	report__free(s->report);
+	fault_runs__free(s->fault_runs);
 	sites__free(s->sites);
 	light__free(s->light);
 	stacks__free(s->stacks);

@@ -13,6 +13,7 @@
 
 struct allocator;
 struct eventlog;
+struct fault_runs;
 struct ledger;
 struct light;
 struct mappings;
@@ -38,6 +39,7 @@ struct session {
 	struct verifier *verifier; /* --verify */
 	struct symbols *symbols;
 	struct stacks *stacks;
+	struct fault_runs *fault_runs;
 	struct sites *sites;
 	struct light *light; /* --light */
 	int epoll_fd; /* the ring buffer and SIGCHLD */

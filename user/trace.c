@@ -625,6 +625,27 @@ int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+int trace__note_framed_ip(struct trace *t, uint64_t ip)
+{
+	uint8_t one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.framed_ips), &ip,
+				&one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+void trace__forget_framed_ips(struct trace *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.framed_ips);
+	uint64_t key;
+
+	/* each deleted key is the first again: no iterator to invalidate */
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+}
+
 void trace__lost(const struct trace *t, uint64_t *lost, size_t count)
 {
 	uint64_t *per_cpu = calloc(t->ncpus, sizeof(*per_cpu));

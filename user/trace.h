@@ -102,6 +102,13 @@ int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx);
 
 /* Readable (epoll) when the kernel side wakes the reader. */
 int trace__epoll_fd(const struct trace *t);
+
+/* Tell the kernel side that the function at ip keeps no return address
+ * at the user stack pointer there (framed_ips in bpf/pagetrace.bpf.c).
+ * 0 or -errno. */
+int trace__note_framed_ip(struct trace *t, uint64_t ip);
+/* Code went (exec, munmap): what was told of instructions is forgotten. */
+void trace__forget_framed_ips(struct trace *t);
 /* Hand over, in time order, every record made before this call and
  * committed (see rings.h): a few microseconds' wait. Returns how many. */
 long trace__drain(struct trace *t);
