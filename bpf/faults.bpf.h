@@ -40,11 +40,10 @@ static __always_inline bool join_run(struct thread_state *ts, __u32 outcome)
 	struct pt_rec_fault *rec;
 	__u32 zero = 0, faults = run->faults, tag;
 
-	/* begun within the span, and ending now within its jiffies: no
-	 * record that could end the run was made past PT_RUN_ENDS_NS */
+	/* ending now within the run's jiffies: no record that could end
+	 * the run was made past PT_RUN_ENDS_NS */
 	if (!faults || faults >= PT_RUN_MAX_FAULTS ||
 	    ts->fault.addr != run->next_addr ||
-	    ts->fault.t_start - run->t_open >= PT_RUN_SPAN_NS ||
 	    bpf_jiffies64() - run->jiffy_open > PT_RUN_JIFFIES ||
 	    outcome != run->outcome || ts->fault.ip != run->ip ||
 	    ts->fault.stack_id != run->stack_id ||
@@ -112,7 +111,6 @@ static __always_inline void open_run(struct thread_state *ts,
 	run->gen = gen & ~(1ULL << 63);
 	run->faults = 1;
 	run->next_addr = rec->addr + 4096;
-	run->t_open = rec->t_start;
 	run->jiffy_open = bpf_jiffies64();
 	run->outcome = rec->outcome;
 	run->ip = rec->ip;
@@ -142,14 +140,15 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 			ts->fault.open = 0;
 			return;
 		}
-		run_gen = open_run_gen(ts->fault.t_start);
+		run_gen = open_run_gen(ts->fault.t_start ?: bpf_ktime_get_ns());
 	}
 	ts->run.faults = 0;
 	rec = reserve(sizeof(*rec), PT_REC_FAULT);
 	ts->fault.open = 0;
 	if (!rec)
 		return;
-	rec->t_start = ts->fault.t_start;
+	/* the clock left unread at its start (run_likely()): its end */
+	rec->t_start = ts->fault.t_start ?: rec->hdr.ts;
 	rec->addr = ts->fault.addr;
 	rec->ip = ts->fault.ip;
 	rec->error_code = ts->fault.error_code;
@@ -170,6 +169,16 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 
 static __always_inline void check_chunk(struct thread_state *ts);
 
+/* Will a fault at addr, at instruction ip, join the thread's open run?
+ * Likely if it is the next there. */
+static __always_inline bool run_likely(const struct thread_state *ts,
+				       __u64 addr, __u64 ip, __u32 flags)
+{
+	const struct fault_run *run = &ts->run;
+
+	return !flags && run->faults && addr == run->next_addr && ip == run->ip;
+}
+
 /*
  * Is ip the instruction of the thread's open run, and framed (the word
  * at sp is no caller there)? Asked at a fault's start, which reads that
@@ -184,7 +193,7 @@ static __always_inline bool run_framed_at(const struct thread_state *ts,
 	__u32 zero = 0;
 
 	if (!run->faults || !run->framed || ip != run->ip ||
-	    ts->fault.t_start - run->t_open >= PT_RUN_SPAN_NS)
+	    bpf_jiffies64() - run->jiffy_open > PT_RUN_JIFFIES)
 		return false;
 	shared = bpf_map_lookup_elem(&fault_runs, &zero);
 	return shared && READ_ONCE(shared->gen) == run->gen;
@@ -205,13 +214,17 @@ static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
 		emit_fault(ts, PT_OUT_ERROR, 0);
 	/*
 	 * --light makes no call and keeps no fault's time but a granule's
-	 * first (light_fault()): the clock, ~40 ns here, is left unread.
+	 * first (light_fault()): the clock, ~40 ns here, is left unread. So
+	 * does a fault likely to join its thread's run, which keeps the
+	 * run's time: should it not join, its record's time stands for its
+	 * start.
 	 */
 	ts->fault.t_start = 0;
 	call = NULL;
 	if (!targ_light) {
-		ts->fault.t_start = bpf_ktime_get_ns();
 		call = reported_call(ts);
+		if (call || !run_likely(ts, addr, ip, flags))
+			ts->fault.t_start = bpf_ktime_get_ns();
 	}
 	if (call) {
 		flags |= PT_FAULT_IN_CALL;

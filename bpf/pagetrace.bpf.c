@@ -129,8 +129,7 @@ struct {
 struct fault_run {
 	__u64 pos; /* the record's position in ring cpu */
 	__u64 next_addr; /* where the next fault of the run is */
-	__u64 t_open; /* its first fault's start */
-	__u64 jiffy_open; /* and the jiffy its record was made in */
+	__u64 jiffy_open; /* the jiffy its record was made in */
 	__u64 gen; /* fault_runs_shared.gen before its record was made */
 	__u64 ip;
 	__u64 stack_top;

@@ -312,11 +312,11 @@ struct pt_rec_fault {
  * at those pages. A record of the process that may change which block
  * owns a page (an allocator call, a free, a syscall, a task event) ends
  * every run then open: each run stays in the order of its first fault.
- * A run takes faults that begin within PT_RUN_SPAN_NS of its first and
- * end in the jiffy its record was made in or the next (8 ms at most with
- * HZ 250: the clock is not read again at a fault's end), at most
- * PT_RUN_MAX_FAULTS; the records that end runs are those made within
- * PT_RUN_ENDS_NS of the latest run's first fault, longer than any run.
+ * A run takes faults that end in the jiffy its record was made in or the
+ * next (8 ms at most with HZ 250: the clock, dearer, is not read for a
+ * fault likely to join), at most PT_RUN_MAX_FAULTS; the records that end
+ * runs are those made within PT_RUN_ENDS_NS of the latest run's first
+ * fault, longer than any run.
  * The word's low bits count the faults, PT_RUN_TAG_MASK bits hold
  * PT_RUN_TAG(pos) of the record's ring position: a count is only raised
  * in the record it was read from, never in another made at the same
@@ -327,7 +327,6 @@ struct pt_rec_fault {
 #define PT_RUN_TAG(pos) ((__u32)((pos) >> 12) << 16 & PT_RUN_TAG_MASK)
 #define PT_RUN_TAG_MASK 0x7fff0000U
 #define PT_RUN_MAX_FAULTS 512
-#define PT_RUN_SPAN_NS 1000000ULL
 #define PT_RUN_JIFFIES 1
 #define PT_RUN_ENDS_NS 20000000ULL
 

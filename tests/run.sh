@@ -463,10 +463,10 @@ t_tiny_ring_buffer_counts_lost_events() {
 	# every fault the kernel counted was either received or counted lost
 	expect "received + lost = kernel's count" \
 		"$(summary "$f" '.faults + .lost.fault - .kernel_faults')" 0
-	# runs: a record lost is the one fault that failed to make it
+	# runs: a record lost is the one fault that failed to make it (how
+	# many are lost depends on how long runs last: 512 faults or 2 jiffies)
 	run_with_stopped_reader rbr --json --ringbuf-size 4096
 	expect "exit code (runs)" "$(rc_of rbr)" 0
-	expect "events were lost (runs)" "$(summary "$g" '.lost.fault > 0')" true
 	expect "received + lost = kernel's count (runs)" \
 		"$(summary "$g" '.faults + .lost.fault - .kernel_faults')" 0
 	expect "lost total" "$(summary "$f" '.lost_events == (.lost | add)')" true
@@ -710,11 +710,12 @@ t_verify_matches_every_core_target() {
 	done
 }
 
-# fault_on_signal's way: pagetrace stopped while the target writes
+# fault_on_signal's way: pagetrace stopped while the target writes (a
+# record per fault, so that the small ring overflows)
 t_verify_reports_lost_events_as_mismatch() {
 	local pt target f=$TMP/vd.json
 	rm -f "$TMP/vd1" "$TMP/vd2"
-	"$PT" -v --verify --ringbuf-size 16384 --json -o "$f" -- \
+	"$PT" -v --verify --ringbuf-size 16384 --no-fault-runs --json -o "$f" -- \
 		"$T/verify_drop" "$TMP/vd1" "$TMP/vd2" 2>"$TMP/vd.err" &
 	pt=$!
 	wait_for_file "$TMP/vd1" 20 || errors+=("target never got ready")
@@ -741,7 +742,7 @@ t_verify_reports_lost_events_as_mismatch() {
 t_verify_text_lists_mismatches() {
 	local pt target out=$TMP/vdt.out
 	rm -f "$TMP/vdt1" "$TMP/vdt2"
-	"$PT" -v --verify --ringbuf-size 16384 -o "$out" -- \
+	"$PT" -v --verify --ringbuf-size 16384 --no-fault-runs -o "$out" -- \
 		"$T/verify_drop" "$TMP/vdt1" "$TMP/vdt2" 2>"$TMP/vdt.err" &
 	pt=$!
 	wait_for_file "$TMP/vdt1" 20 || errors+=("target never got ready")
