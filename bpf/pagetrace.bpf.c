@@ -342,7 +342,12 @@ static __always_inline struct call_slot *call_slot(bool claim)
  * state is ts) is in, or NULL. */
 static __always_inline struct call_slot *reported_call(struct thread_state *ts)
 {
-	struct call_slot *slot = held_slot(bpf_get_current_pid_tgid());
+	struct call_slot *slot;
+
+	/* --light traps no call: no slot lookup at its syscalls */
+	if (targ_light)
+		return NULL;
+	slot = held_slot(bpf_get_current_pid_tgid());
 
 	if (!slot)
 		slot = &ts->own_slot;
