@@ -73,11 +73,11 @@ static __always_inline bool join_run(struct thread_state *ts, __u32 outcome)
 /*
  * Before the record of a fault that may open a run: the latest run's
  * opening time, raised to this one's, is what every record that may end
- * runs compares with (end_fault_runs()); then the generation such
- * records bump. 0 if the time could not be raised (other CPUs raising
- * it too): no run then.
+ * runs compares with (end_fault_runs()); then *gen, the generation
+ * such records bump. False if the time could not be raised (other CPUs
+ * raising it too): no run then.
  */
-static __always_inline __u64 open_run_gen(__u64 t)
+static __always_inline bool open_run_gen(__u64 t, __u64 *gen)
 {
 	struct fault_runs_shared *shared;
 	__u32 zero = 0;
@@ -86,17 +86,21 @@ static __always_inline __u64 open_run_gen(__u64 t)
 
 	shared = bpf_map_lookup_elem(&fault_runs, &zero);
 	if (!shared)
-		return 0;
+		return false;
 	seen = READ_ONCE(shared->opened_ns);
 	for (tries = 0; tries < 3; tries++) {
-		if ((__s64)(seen - t) >= 0)
-			return READ_ONCE(shared->gen) | 1ULL << 63;
-		was = __sync_val_compare_and_swap(&shared->opened_ns, seen, t);
-		if (was == seen)
-			return READ_ONCE(shared->gen) | 1ULL << 63;
-		seen = was;
+		if ((__s64)(seen - t) < 0) {
+			was = __sync_val_compare_and_swap(&shared->opened_ns,
+							  seen, t);
+			if (was != seen) {
+				seen = was;
+				continue;
+			}
+		}
+		*gen = READ_ONCE(shared->gen);
+		return true;
 	}
-	return 0;
+	return false;
 }
 
 /* The thread's run, opened on the fault whose record is rec. */
@@ -108,7 +112,7 @@ static __always_inline void open_run(struct thread_state *ts,
 
 	run->pos = rh->seq; /* PT_RING_BUSY(pos) until committed */
 	run->cpu = rec->hdr.cpu;
-	run->gen = gen & ~(1ULL << 63);
+	run->gen = gen;
 	run->faults = 1;
 	run->next_addr = rec->addr + 4096;
 	run->jiffy_open = bpf_jiffies64();
@@ -129,6 +133,7 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 				       __u32 pages)
 {
 	struct pt_rec_fault *rec;
+	bool opens_run = false;
 	__u64 run_gen = 0;
 
 	if (targ_light) {
@@ -140,7 +145,8 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 			ts->fault.open = 0;
 			return;
 		}
-		run_gen = open_run_gen(ts->fault.t_start ?: bpf_ktime_get_ns());
+		opens_run = open_run_gen(
+			ts->fault.t_start ?: bpf_ktime_get_ns(), &run_gen);
 	}
 	ts->run.faults = 0;
 	rec = reserve(sizeof(*rec), PT_REC_FAULT);
@@ -162,7 +168,7 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 	rec->stack_id = ts->fault.stack_id;
 	rec->run = 1 | PT_RUN_TAG(((struct pt_ring_hdr *)rec - 1)->seq);
 	rec->stack_top = ts->fault.stack_top;
-	if (run_gen)
+	if (opens_run)
 		open_run(ts, rec, run_gen);
 	submit(rec);
 }

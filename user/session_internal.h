@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The session's insides, shared by session.c (set-up, records, the loop)
- * and session_allocator.c (finding and probing the allocator).
+ * The session's insides, shared by session.c (set-up, the loop),
+ * session_records.c (the records) and session_allocator.c (finding and
+ * probing the allocator).
  */
 #ifndef PAGETRACE_SESSION_INTERNAL_H
 #define PAGETRACE_SESSION_INTERNAL_H
@@ -65,5 +66,7 @@ int sess_on_loader_mapped(void *ctx);
 /* After an exec, once new code is mapped: the same glibc, or probe the
  * new one. */
 void sess_recheck_allocator(struct session *s);
+/* A record from the kernel side (trace.h's callback; ctx: the session). */
+void sess_on_record(void *ctx, const void *data, size_t size);
 
 #endif
