@@ -144,18 +144,13 @@ static __always_inline void follow_block(__u32 fn, const __u64 *args,
 		count_lost(PT_REC_FREE);
 }
 
-SEC("uretprobe")
-int alloc_return(struct pt_regs *ctx)
+/* The record of the reported call in slot, which returned ret. */
+static __always_inline void send_call(struct call_slot *slot, __u64 ret,
+				      __u32 flags)
 {
-	struct call_slot *slot = call_slot(false);
 	struct pt_rec_call *rec;
-	__u64 ret = PT_REGS_RC(ctx);
 	__u64 addr = ret;
 
-	if (!slot || slot->call.depth == 0)
-		return 0;
-	if (--slot->call.depth > 0 || !slot->call.reported)
-		return 0;
 	if (slot->call.fn == PT_FN_POSIX_MEMALIGN) {
 		addr = 0;
 		if ((int)ret == 0)
@@ -166,9 +161,9 @@ int alloc_return(struct pt_regs *ctx)
 		follow_block(slot->call.fn, slot->call.args, addr);
 	rec = reserve(sizeof(*rec), PT_REC_CALL);
 	if (!rec)
-		return 0;
+		return;
 	rec->fn = slot->call.fn;
-	rec->flags = 0;
+	rec->flags = flags;
 	rec->t_enter = slot->call.t_enter ?: rec->hdr.ts; /* call_began() */
 	rec->args[0] = slot->call.args[0];
 	rec->args[1] = slot->call.args[1];
@@ -183,6 +178,56 @@ int alloc_return(struct pt_regs *ctx)
 	rec->stack_id = slot->call.stack_id;
 	rec->pad = 0;
 	submit(rec);
+}
+
+SEC("uretprobe")
+int alloc_return(struct pt_regs *ctx)
+{
+	struct call_slot *slot = call_slot(false);
+
+	if (!slot || slot->call.depth == 0)
+		return 0;
+	if (--slot->call.depth > 0 || !slot->call.reported)
+		return 0;
+	send_call(slot, PT_REGS_RC(ctx), 0);
+	return 0;
+}
+
+/*
+ * A whole malloc or calloc call, seen after it returned, on the second
+ * nop of pagetrace-preload.so's site (see user/preload/): the block in
+ * rax, the arguments in rbx and r12, where the site kept them across the
+ * call, the caller in rcx. One entry into the kernel per call instead of
+ * an entry probe's and a return probe's. The site keeps the caller's
+ * frame pointer: the stack is the one an entry probe takes. Faults inside
+ * the call are not flagged as such: user space tells them (see
+ * PT_CALL_SEEN_AFTER).
+ */
+SEC("uprobe")
+int alloc_back(struct pt_regs *ctx)
+{
+	struct call_slot *slot;
+	__u32 fn;
+
+	if (!is_target())
+		return 0;
+	slot = call_slot(true);
+	/* inside a traced call (none calls these sites): not its own */
+	if (!slot || slot->call.depth > 0)
+		return 0;
+	fn = bpf_get_attach_cookie(ctx) & PT_COOKIE_FN;
+	slot->call.fn = fn;
+	slot->call.t_enter = 0;
+	slot->call.args[0] = ctx->bx;
+	slot->call.args[1] = fn == PT_FN_CALLOC ? ctx->r12 : 0;
+	slot->call.args[2] = 0;
+	if (!call_reported(fn, slot->call.args))
+		return 0;
+	slot->call.stack_id =
+		take_stack_memo(ctx, &slot->stack, PT_REGS_IP(ctx),
+				PT_REGS_SP(ctx), PT_REGS_FP(ctx));
+	slot->call.caller = ctx->cx;
+	send_call(slot, PT_REGS_RC(ctx), PT_CALL_SEEN_AFTER);
 	return 0;
 }
 

@@ -36,6 +36,12 @@ int floor_free_entry(struct pt_regs *ctx)
 	return 0;
 }
 
+SEC("uprobe")
+int floor_alloc_back(struct pt_regs *ctx)
+{
+	return 0;
+}
+
 SEC("perf_event")
 int floor_fault_done(struct bpf_perf_event_data *ctx)
 {

@@ -115,6 +115,9 @@ enum pt_outcome {
 #define PT_CALL_CHUNK_MMAPPED 0x1 /* glibc chunk header has IS_MMAPPED */
 #define PT_CALL_CHUNK_KNOWN 0x2 /* heap or mmap is known */
 #define PT_CALL_HELD 0x4 /* the thread was signalled to stop (--verify) */
+/* seen after it returned alone (a preloaded site's second nop): no entry
+ * time, and no fault or syscall inside it was known to be */
+#define PT_CALL_SEEN_AFTER 0x8
 
 /* pt_rec_syscall.flags */
 #define PT_SYS_IN_CALL 0x1 /* made inside an allocator call */

@@ -515,8 +515,9 @@ t_own_allocator_is_named() {
 	# its malloc comes before the preloaded one: glibc itself is probed
 	expect "probes in glibc" "$(summary "$f" .allocator_probes)" placed
 	# then it executes a program of glibc's malloc: the preloaded sites
-	# take over, and glibc's probes go (else each free would count twice)
-	run_pt omx --json -o "$TMP/omx.json" -- "$T/own_malloc" "$T/alloc_write"
+	# take over, and glibc's probes go (else each free would count twice).
+	# They come late, while the program runs: its malloc waits for them
+	run_pt omx --json -o "$TMP/omx.json" -- "$T/own_malloc" "$T/alloc_write" 300
 	expect "exec: exit code" "$(rc_of omx)" 0
 	expect_match "exec: said" "$(err_of omx)" "pagetrace-preload.so where the last did not"
 	expect "exec: probes" "$(summary "$TMP/omx.json" .allocator_probes)" preload
@@ -1087,6 +1088,7 @@ else
 		no_stacks_keeps_sites stack_depth_limits_frames \
 		lost_stacks_are_counted \
 		free_probed_past_the_null_test preload_sites_take_the_calls \
+		calls_seen_after_keep_the_ledger \
 		preload_keeps_the_environment call_slots_shared \
 		records_merged_across_cpus cpu_online_later_has_a_ring \
 		empty_probes_record_nothing \

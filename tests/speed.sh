@@ -37,8 +37,14 @@ t_preload_sites_take_the_calls() {
 	expect "exit codes" "$(rc_of pre) $(rc_of nopre)" "0 0"
 	expect "probes" "$(summary "$f" .allocator_probes)" preload
 	expect "--no-preload probes" "$(summary "$g" .allocator_probes)" placed
-	expect_match "malloc's site" "$(grep 'uprobe on malloc ' "$TMP/pre.err")" \
-		"uprobe on malloc at $lib\+0x[0-9a-f]+ \(pagetrace's preloaded site: a 5-byte nop the kernel turns into a call\)$"
+	# malloc and calloc seen whole after their calls, one probe each;
+	# the other functions at their entries and returns
+	for fn in malloc calloc; do
+		expect_match "$fn's site" "$(grep "uprobe on $fn " "$TMP/pre.err")" \
+			"uprobe on $fn at $lib\+0x[0-9a-f]+ \(pagetrace's preloaded site, after its call: one probe for the whole call\)$"
+	done
+	expect_match "realloc's site" "$(grep 'uprobe on realloc ' "$TMP/pre.err")" \
+		"uprobe on realloc at $lib\+0x[0-9a-f]+ \(pagetrace's preloaded site: a 5-byte nop the kernel turns into a call\)$"
 	expect "sites" "$(grep -c "uprobe on .* at $lib+" "$TMP/pre.err")" 10
 	# each function its own site: glibc's aligned_alloc is its memalign
 	expect "functions" "$(jq -rs 'map(select(.type=="alloc")) | sort_by(.id) | .[].fn' "$f" | tr '\n' ' ')" \
@@ -55,6 +61,28 @@ t_preload_sites_take_the_calls() {
 	expect "faults = kernel's count" "$(summary "$f" '.faults - .kernel_faults')" 0
 	run_pt pret -o "$TMP/pret.txt" -- "$T/alloc_write"
 	expect "text" "$(grep -c "^allocator: .*libc\.so\.6, probed on pagetrace-preload\.so's sites$" "$TMP/pret.txt")" 1
+}
+
+t_calls_seen_after_keep_the_ledger() {
+	local t
+	# --events probes malloc and calloc at their sites' entries and
+	# returns, the default after their calls alone: faults inside the
+	# calls (glibc writing a header, calloc zeroing a reused chunk) are
+	# told by their code and charged to the block all the same
+	run_pt evs -vv --json --events -o "$TMP/evs.json" -- "$T/every_call"
+	expect_match "--events: malloc at its entry" "$(grep 'uprobe on malloc ' "$TMP/evs.err")" \
+		"pagetrace's preloaded site: a 5-byte nop the kernel turns into a call\)$"
+	for t in alloc_write calloc_touch lazy zero_cow dontneed heap_free \
+		fork_cow populate every_call thread_calls realloc_grow; do
+		run_pt "a_$t" --json -o "$TMP/a_$t.json" -- "$T/$t"
+		run_pt "e_$t" --json --events -o "$TMP/e_$t.json" -- "$T/$t"
+		expect "$t: exit codes" "$(rc_of "a_$t") $(rc_of "e_$t")" "0 0"
+		expect "$t: ledger alike" "$(stable_allocs "$TMP/a_$t.json")" \
+			"$(stable_allocs "$TMP/e_$t.json")"
+		expect "$t: faults in blocks alike" \
+			"$(summary "$TMP/a_$t.json" .faults_in_allocs)" \
+			"$(summary "$TMP/e_$t.json" .faults_in_allocs)"
+	done
 }
 
 t_preload_keeps_the_environment() {

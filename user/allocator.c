@@ -31,11 +31,18 @@ struct preload_sites {
 	uint64_t offsets[PT_FN__COUNT]; /* of the nops */
 	bool found[PT_FN__COUNT];
 	bool caller_in_ax[PT_FN__COUNT]; /* the copy is there */
+	/* malloc's and calloc's second nop, after their call: the block in
+	 * rax, the arguments in rbx and r12, the caller in rcx */
+	uint64_t back_offsets[PT_FN__COUNT];
+	bool back[PT_FN__COUNT];
 };
 
 /* mov (%rsp),%rax, then nopl 0(%rax,%rax,1) */
 static const uint8_t SITE_CALLER_COPY[] = { 0x48, 0x8b, 0x04, 0x24 };
 static const uint8_t SITE_NOP5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+/* mov XX(%rsp),%rcx: the caller, copied right before the second nop */
+static const uint8_t SITE_BACK_CALLER[] = { 0x48, 0x8b, 0x4c, 0x24 };
+#define SITE_LINE 64 /* both nops lie in the site's first line */
 
 struct allocator {
 	pid_t pid;
@@ -46,6 +53,7 @@ struct allocator {
 	uint64_t offsets[PT_FN__COUNT]; /* of the symbols in the file */
 	struct placement placed[PT_FN__COUNT]; /* entry probes, from there */
 	bool at_symbols; /* entry probes on the symbols themselves */
+	bool entries; /* entry and return probes, never one after a call */
 	bool found[PT_FN__COUNT];
 	char *interposers[MAX_INTERPOSERS];
 	size_t interposer_count;
@@ -103,6 +111,26 @@ static bool find_functions(struct elf_file *ef, uint64_t *offsets, bool *found)
 	return found[PT_FN_MALLOC] && found[PT_FN_FREE];
 }
 
+/* Where a site's second nop is, after its call, searched for past its
+ * first nop (at offset); false if it has none. */
+static bool find_back_nop(struct elf_file *ef, uint64_t offset, uint64_t *back)
+{
+	size_t copy = sizeof(SITE_BACK_CALLER) + 1, at;
+	uint8_t code[SITE_LINE];
+
+	if (elf_file__read(ef, offset, code, sizeof(code)))
+		return false;
+	for (at = sizeof(SITE_NOP5);
+	     at + copy + sizeof(SITE_NOP5) <= sizeof(code); at++)
+		if (!memcmp(code + at, SITE_BACK_CALLER,
+			    sizeof(SITE_BACK_CALLER)) &&
+		    !memcmp(code + at + copy, SITE_NOP5, sizeof(SITE_NOP5))) {
+			*back = offset + at + copy;
+			return true;
+		}
+	return false;
+}
+
 /* The sites of pagetrace-preload.so, mapped from path. */
 static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
 			  const char *path, const char *open_path)
@@ -123,6 +151,10 @@ static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
 			!memcmp(code + copy, SITE_NOP5, sizeof(SITE_NOP5));
 		if (sites->caller_in_ax[fn])
 			sites->offsets[fn] += copy;
+		sites->back[fn] = sites->caller_in_ax[fn] &&
+				  (fn == PT_FN_MALLOC || fn == PT_FN_CALLOC) &&
+				  find_back_nop(ef, sites->offsets[fn],
+						&sites->back_offsets[fn]);
 	}
 	snprintf(sites->path, sizeof(sites->path), "%s", path);
 	snprintf(sites->open_path, sizeof(sites->open_path), "%s", open_path);
@@ -263,6 +295,17 @@ void allocator__probe_at_symbols(struct allocator *a)
 	a->at_symbols = true;
 }
 
+void allocator__probe_entries(struct allocator *a)
+{
+	a->entries = true;
+}
+
+bool allocator__sees_calls_after(const struct allocator *a)
+{
+	return allocator__uses_sites(a) && !a->entries &&
+	       (a->sites.back[PT_FN_MALLOC] || a->sites.back[PT_FN_CALLOC]);
+}
+
 bool allocator__uses_sites(const struct allocator *a)
 {
 	/* another malloc in the process may take the calls before the
@@ -310,17 +353,36 @@ static bool site_entry(const struct allocator *a, int fn, uint64_t *entry,
 	return true;
 }
 
+/* ... or, for malloc and calloc, after the site's call alone */
+static bool site_back(const struct allocator *a, int fn, uint64_t *place)
+{
+	if (a->entries || !a->sites.back[fn])
+		return false;
+	*place = a->sites.back_offsets[fn];
+	log__debug("uprobe on %s at %s+0x%" PRIx64
+		   " (pagetrace's preloaded site, after its call: one probe "
+		   "for the whole call)",
+		   decode__fn_name(fn), a->sites.path, *place);
+	return true;
+}
+
 int allocator__attach(struct allocator *a, struct trace *t)
 {
-	struct uprobe_spec allocs[PT_FN__COUNT], frees[1];
+	struct uprobe_spec allocs[PT_FN__COUNT], backs[PT_FN__COUNT], frees[1];
 	bool sites = allocator__uses_sites(a);
 	const char *open_path = sites ? a->sites.open_path : a->open_path;
-	size_t alloc_count = 0, free_count = 0;
+	size_t alloc_count = 0, back_count = 0, free_count = 0;
 	uint64_t entry, cookie;
 	int fn, err;
 
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
 		cookie = fn;
+		if (sites && site_back(a, fn, &entry)) {
+			backs[back_count++] =
+				(struct uprobe_spec){ .offset = entry,
+						      .cookie = cookie };
+			continue;
+		}
 		if (!(sites ? site_entry(a, fn, &entry, &cookie) :
 			      glibc_entry(a, fn, &entry)))
 			continue;
@@ -342,8 +404,14 @@ int allocator__attach(struct allocator *a, struct trace *t)
 	 * seen without its return would leave the thread "inside a call".
 	 */
 	trace__uprobe_mark(t, &a->mark);
-	err = trace__attach_uprobes(t, a->pid, open_path, UPROBE_ALLOC_RETURN,
-				    allocs, alloc_count);
+	/* first the probes that see whole calls: a program running on while
+	 * they are attached (after an exec) makes its first calls soon */
+	err = trace__attach_uprobes(t, a->pid, open_path, UPROBE_ALLOC_BACK,
+				    backs, back_count);
+	if (!err)
+		err = trace__attach_uprobes(t, a->pid, open_path,
+					    UPROBE_ALLOC_RETURN, allocs,
+					    alloc_count);
 	if (!err)
 		err = trace__attach_uprobes(t, a->pid, open_path,
 					    UPROBE_ALLOC_ENTRY, allocs,

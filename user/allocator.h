@@ -25,6 +25,13 @@ void allocator__free(struct allocator *a);
 /* Entry probes on the symbols, not past their first instructions (see
  * placement.h): the naive placement, for comparison. */
 void allocator__probe_at_symbols(struct allocator *a);
+/* An entry and a return probe for every call, also where a preloaded
+ * site lets one probe after the call see it whole (see user/preload/):
+ * --events times each call from its entry. */
+void allocator__probe_entries(struct allocator *a);
+/* Are malloc's or calloc's calls seen only after they return
+ * (PT_CALL_SEEN_AFTER)? Then the faults inside them are not flagged. */
+bool allocator__sees_calls_after(const struct allocator *a);
 int allocator__attach(struct allocator *a, struct trace *t);
 /* Take a's probes away again: those attached after them too (the
  * allocator's are the trace's last uprobes). */

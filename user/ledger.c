@@ -210,8 +210,8 @@ static void charge_fault_where_it_fell(struct ledger *l, uint64_t addr,
  * call that returned it (t_enter on) and hit it, its chunk header
  * included; else where they fall now. block may be NULL.
  */
-static void settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
-			    uint64_t t_enter)
+void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
+			uint64_t t_enter)
 {
 	struct deferred **link = &l->deferred, *d;
 
@@ -229,6 +229,7 @@ static void settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 			continue;
 		}
 		*link = d->next;
+		l->deferred_count--;
 		if (block && d->t_start >= t_enter &&
 		    d->addr + GLIBC_CHUNK_HEADER >= alloc_addr(block) &&
 		    d->addr < alloc_addr(block) +
@@ -493,11 +494,11 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec,
 		if (old)
 			lg_end_alloc(l, old, ALLOC_FREED, rec->hdr.ts,
 				     rec->hdr.tid, 0);
-		settle_deferred(l, rec->hdr.tid, NULL, 0);
+		lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}
 	if (!rec->addr) {
-		settle_deferred(l, rec->hdr.tid, NULL, 0);
+		lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 		report_failed(l, rec, size, from);
 		return;
 	}
@@ -509,19 +510,22 @@ void ledger__on_call(struct ledger *l, const struct pt_rec_call *rec,
 	}
 	if (size < l->min_size) {
 		/* shrunk below --min-size: its free will not be reported */
-		settle_deferred(l, rec->hdr.tid, NULL, 0);
+		lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}
 	a = lg_new_alloc(l, rec, size, from);
 	if (!a) {
 		log__warn("ledger: cannot index the block at 0x%llx",
 			  (unsigned long long)rec->addr);
-		settle_deferred(l, rec->hdr.tid, NULL, 0);
+		lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}
 	if (old_id && lg_cold(a))
 		a->cold->realloc_from = old_id;
-	settle_deferred(l, rec->hdr.tid, a, rec->t_enter);
+	/* seen after it returned: the thread's faults held since its last
+	 * record came inside it (see ledger__on_fault()) */
+	lg_settle_deferred(l, rec->hdr.tid, a,
+			   rec->flags & PT_CALL_SEEN_AFTER ? 0 : rec->t_enter);
 }
 
 void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec)
@@ -529,7 +533,7 @@ void ledger__on_free(struct ledger *l, const struct pt_rec_free *rec)
 	struct alloc *a = lg_find_block(l, rec->addr);
 
 	l->stats.frees++;
-	settle_deferred(l, rec->hdr.tid, NULL, 0);
+	lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 	if (!a) {
 		l->stats.unknown_frees++;
 		return;
@@ -556,6 +560,10 @@ void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 	uint64_t old_brk = rec->nr == PT_NR_BRK ? lg_heap_end(l) : 0;
 
 	memset(charge, 0, sizeof(*charge));
+	/* faults held in case a call seen after it returned made them: the
+	 * thread made a syscall of its own since */
+	if (l->deferred && !(rec->flags & PT_SYS_IN_CALL))
+		lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 	lg_light_before_syscall(l, rec, old_brk);
 	lg_on_syscall(l, rec, &by, charge);
 	lg_light_after_syscall(l, rec, &by, old_brk);
@@ -575,7 +583,7 @@ static void end_all(struct ledger *l, enum alloc_end end, uint64_t t)
 static void settle_all_deferred(struct ledger *l)
 {
 	while (l->deferred)
-		settle_deferred(l, l->deferred->tid, NULL, 0);
+		lg_settle_deferred(l, l->deferred->tid, NULL, 0);
 }
 
 void ledger__on_task(struct ledger *l, const struct pt_rec_task *rec)

@@ -69,7 +69,12 @@ static inline uint64_t alloc_addr(const struct alloc *a)
 	return a->node.start;
 }
 
-/* A fault inside an allocator call whose block is not known yet. */
+/* Faults held in case a call seen after it returned made them: at most */
+#define LEDGER_HELD_FAULTS 4096
+
+/* A fault inside an allocator call whose block is not known yet, or, for
+ * calls seen only after they return, one that may be (see
+ * ledger__on_fault()). */
 struct deferred {
 	struct deferred *next;
 	uint32_t tid;
@@ -94,6 +99,7 @@ struct ledger {
 	struct interval_index *live;
 	struct pagestate *pages;
 	struct deferred *deferred;
+	size_t deferred_count;
 	struct outside_group *groups;
 	size_t group_count;
 	size_t group_capacity;
@@ -160,6 +166,8 @@ void lg_walk(struct ledger *l, uint64_t first, uint64_t count,
 	     lg_block_fn on_block, lg_gap_fn on_gap, void *ctx);
 
 struct alloc *lg_alloc_at(const struct ledger *l, uint64_t addr);
+void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
+			uint64_t t_enter);
 /* The live block that starts at addr. */
 struct alloc *lg_find_block(const struct ledger *l, uint64_t addr);
 void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,

@@ -211,12 +211,29 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 			.touch_stack = from->stack,
 			.t = rec->t_start },
 	};
+	/*
+	 * Where malloc and calloc are seen only after they return, a fault
+	 * the allocator's own code takes at a page no block owns (glibc
+	 * writing a new block's header, calloc zeroing it) may be inside
+	 * one: held until its thread's next record, charged to the block a
+	 * call that is next returns, else where it fell. Any other fault
+	 * of the thread's own code, a data access, means such a call has
+	 * returned.
+	 */
+	bool maybe_in_call =
+		from->allocator_code &&
+		!(rec->flags & (PT_FAULT_KERNEL | PT_FAULT_IN_CALL));
 	uint64_t first, count;
 	struct alloc *owner;
 	struct deferred *d;
 	uint32_t outcome;
 
 	memset(charge, 0, sizeof(*charge));
+	/* (not an instruction fetch: the uprobe trampoline's page, entered
+	 * on the way to the call's record, is one) */
+	if (l->deferred && !maybe_in_call && !fc.in_call &&
+	    !(rec->flags & PT_FAULT_KERNEL) && !(rec->error_code & PT_PF_INSTR))
+		lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 	if (rec->outcome >= PT_OUT__COUNT)
 		return;
 	if (rec->outcome == PT_OUT_ERROR) {
@@ -270,8 +287,8 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 	/* the allocator writing the header of a block it has not returned
 	 * yet: charged when it returns. Not the uretprobe trampoline's
 	 * page ([uprobes], special): that fault is the tracer's own. */
-	if (fc.in_call && !in_special_mapping(l, rec->addr) &&
-	    (d = calloc(1, sizeof(*d)))) {
+	if ((fc.in_call || maybe_in_call) &&
+	    !in_special_mapping(l, rec->addr) && (d = calloc(1, sizeof(*d)))) {
 		d->tid = rec->hdr.tid;
 		d->t_start = rec->t_start;
 		d->addr = rec->addr;
@@ -283,7 +300,12 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 		d->touch_stack = from->stack;
 		d->next = l->deferred;
 		l->deferred = d;
+		l->deferred_count++;
 		charge->deferred = true;
+		/* never a call's worth: the allocator's code faulting on and
+		 * on where no block is (a memset of the program's own) */
+		if (maybe_in_call && l->deferred_count > LEDGER_HELD_FAULTS)
+			lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}
 	lg_charge_group(l, rec->addr, !l->light, fc.kind, fc.outside, charge);

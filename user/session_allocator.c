@@ -32,6 +32,7 @@ static int use_allocator(struct session *s, struct allocator *a)
 		/* known, not probed: its frames are skipped in stacks */
 		allocator__free(s->allocator);
 		s->allocator = a;
+		s->fault_module = 0; /* asked again of the new one */
 		s->info.allocator = allocator__path(a);
 		light__set_allocator(
 			s->light,
@@ -43,6 +44,8 @@ static int use_allocator(struct session *s, struct allocator *a)
 	}
 	if (s->opts->probes_at_symbols)
 		allocator__probe_at_symbols(a);
+	if (s->opts->events)
+		allocator__probe_entries(a);
 	/* after an exec: the last program's probes may sit on the same file
 	 * (pagetrace-preload.so, or glibc), where both would report a call */
 	if (s->allocator)
@@ -56,6 +59,7 @@ static int use_allocator(struct session *s, struct allocator *a)
 	warn_interposers(a);
 	allocator__free(s->allocator);
 	s->allocator = a;
+	s->fault_module = 0; /* asked again of the new one */
 	s->info.allocator = allocator__path(a);
 	s->info.allocator_probes = allocator__uses_sites(a)   ? "preload" :
 				   s->opts->probes_at_symbols ? "symbols" :

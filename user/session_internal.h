@@ -52,6 +52,9 @@ struct session {
 	 * pagetrace-preload.so, whose own calls are not the program's */
 	uint32_t caller_module;
 	bool caller_module_is_preload;
+	/* the last module a fault was located in: the allocator's? */
+	uint32_t fault_module;
+	bool fault_module_is_allocator;
 	uint64_t lost_warned;
 	uint64_t last_lost_warning;
 };

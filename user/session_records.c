@@ -4,10 +4,12 @@
  * handed to the ledger, the event log, the verifier and the symbols.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "decode.h"
 #include "eventlog.h"
+#include "allocator.h"
 #include "fault_runs.h"
 #include "ledger.h"
 #include "light.h"
@@ -72,6 +74,31 @@ static bool call_from_preload(struct session *s, uint64_t caller_site)
 	return s->caller_module_is_preload;
 }
 
+/*
+ * Is the code at site the allocator's, whose malloc and calloc calls are
+ * seen only after they return (see ledger__on_fault())? Faults come in
+ * runs from one module: the last answer is kept.
+ */
+static bool allocator_code(struct session *s, uint64_t site)
+{
+	struct code_loc loc = code_loc__unpack(site);
+	const char *name, *allocator;
+
+	if (!loc.module || !s->allocator ||
+	    !allocator__sees_calls_after(s->allocator))
+		return false;
+	if (loc.module != s->fault_module) {
+		name = symbols__module_name(s->symbols, loc);
+		allocator = allocator__path(s->allocator);
+		s->fault_module = loc.module;
+		s->fault_module_is_allocator =
+			name && allocator &&
+			!strcmp(mappings__base_name(name),
+				mappings__base_name(allocator));
+	}
+	return s->fault_module_is_allocator;
+}
+
 /* Does a syscall unmap or replace code? Stack ids seen again after it may
  * hold other code: see stacks.h. */
 static bool code_goes(struct session *s, const struct pt_rec_syscall *rec)
@@ -119,6 +146,7 @@ static void on_fault_run(struct session *s, const struct pt_rec_fault *rec,
 	s->info.fault_records++;
 	s->info.faults_joined += faults - 1;
 	from = touch_origin(s, rec->ip, rec->stack_id, rec->stack_top);
+	from.allocator_code = allocator_code(s, from.site);
 	/* a run: its next ones there may leave the word at sp unread */
 	if (faults > 1 &&
 	    !symbols__frameless(s->symbols,

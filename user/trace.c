@@ -228,6 +228,9 @@ static struct bpf_program *uprobe_program(struct trace *t,
 	case UPROBE_ALLOC_RETURN:
 		return t->empty ? t->skel->progs.floor_alloc_return :
 				  t->skel->progs.alloc_return;
+	case UPROBE_ALLOC_BACK:
+		return t->empty ? t->skel->progs.floor_alloc_back :
+				  t->skel->progs.alloc_back;
 	default:
 		return t->empty ? t->skel->progs.floor_free_entry :
 				  t->skel->progs.free_entry;
@@ -284,6 +287,9 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 			ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(
 			uprobe_program(t, UPROBE_FREE_ENTRY),
+			ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(
+			uprobe_program(t, UPROBE_ALLOC_BACK),
 			ATTACH_UPROBE_MULTI);
 	}
 	t->skel->rodata->targ_min_size = cfg->min_size;

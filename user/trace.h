@@ -54,6 +54,7 @@ enum uprobe_kind {
 	UPROBE_ALLOC_ENTRY,
 	UPROBE_ALLOC_RETURN,
 	UPROBE_FREE_ENTRY,
+	UPROBE_ALLOC_BACK, /* after a preloaded site's call: the whole call */
 };
 
 /* NULL after one error line; *exit_code says what kind of failure. */
