@@ -22,7 +22,9 @@
  * pagetrace-preload.so, where pagetrace preloaded it into the command it
  * started (see user/preload/): each allocator function there copies its
  * caller into rax, then has a 5-byte nop, a probe the kernel turns into a
- * call instead of an exception, then a jump on to glibc.
+ * call instead of an exception, then a jump on to glibc; malloc and
+ * calloc call glibc instead and come back to a second nop, where one
+ * probe sees the whole call.
  */
 struct preload_sites {
 	bool present;

@@ -69,8 +69,10 @@ static inline uint64_t alloc_addr(const struct alloc *a)
 	return a->node.start;
 }
 
-/* Faults held in case a call seen after it returned made them: at most */
-#define LEDGER_HELD_FAULTS 4096
+/* Faults held in case a call seen after it returned made them, at most:
+ * a fault run's worth. Other threads' records walk the list while it
+ * holds any: it stays short. */
+#define LEDGER_HELD_FAULTS 512
 
 /* A fault inside an allocator call whose block is not known yet, or, for
  * calls seen only after they return, one that may be (see

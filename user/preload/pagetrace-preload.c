@@ -14,7 +14,9 @@
  * instruction but rax, which holds the caller, and the jump leaves the
  * caller's stack as it was: the entry probes read the arguments, the
  * caller and the stack as they would at glibc's entry, and the return
- * probe returns to the caller.
+ * probe returns to the caller. malloc and calloc call on instead, and
+ * come back to a second nop where one probe sees the whole call (see
+ * SITE_AND_BACK below).
  *
  * Nothing here allocates, and without probes the cost is a load and one
  * jump.
