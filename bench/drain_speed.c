@@ -62,7 +62,7 @@ static void on_record(void *ctx, const void *data, size_t size)
 {
 	struct drain *d = ctx;
 	struct ledger_charge charge;
-	struct code_origin from = { 0, PT_NO_STACK };
+	struct code_origin from = { .stack = PT_NO_STACK };
 	struct event ev;
 
 	if (decode__record(data, size, &ev)) {

@@ -50,7 +50,7 @@ static void malloc_at(struct bench *b, uint64_t addr, uint64_t size,
 				 .addr = addr,
 				 .flags = PT_CALL_CHUNK_KNOWN,
 				 .chunk_size = (size + 31) & ~15ULL };
-	struct code_origin from = { site, PT_NO_STACK };
+	struct code_origin from = { .site = site, .stack = PT_NO_STACK };
 
 	header(b, &r.hdr, PT_REC_CALL);
 	r.t_enter = r.hdr.ts - 100;
@@ -71,7 +71,7 @@ static void fault_at(struct bench *b, uint64_t addr, uint64_t site)
 				  .error_code = PT_PF_USER | PT_PF_WRITE,
 				  .outcome = PT_OUT_ANON,
 				  .pages = 1 };
-	struct code_origin from = { site, PT_NO_STACK };
+	struct code_origin from = { .site = site, .stack = PT_NO_STACK };
 	struct ledger_charge charge;
 
 	header(b, &r.hdr, PT_REC_FAULT);

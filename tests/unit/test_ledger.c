@@ -50,6 +50,7 @@ struct fixture {
 	uint64_t t_enter; /* set by enter(): the next call began then */
 	uint64_t site; /* the code of the next call, fault or syscall */
 	uint64_t realloc_block; /* the next syscall's, if in a realloc */
+	bool allocator_code; /* the next faults are the allocator's code */
 };
 
 /* An allocator call begins: what happens until call() is inside it. */
@@ -110,7 +111,7 @@ static void call(struct fixture *f, __u32 fn, __u64 a0, __u64 a1, __u64 addr,
 	struct pt_rec_call r = {
 		.fn = fn, .args = { a0, a1 }, .addr = addr, .flags = flags
 	};
-	struct code_origin from = { f->site, PT_NO_STACK };
+	struct code_origin from = { .site = f->site, .stack = PT_NO_STACK };
 
 	hdr(f, &r.hdr, PT_REC_CALL);
 	r.t_enter = f->t_enter ? f->t_enter : r.hdr.ts - 500;
@@ -134,7 +135,9 @@ static struct ledger_charge fault(struct fixture *f, __u64 addr, __u32 err,
 				  .outcome = outcome,
 				  .pages = pages,
 				  .flags = flags };
-	struct code_origin from = { f->site, PT_NO_STACK };
+	struct code_origin from = { .site = f->site,
+				    .stack = PT_NO_STACK,
+				    .allocator_code = f->allocator_code };
 	struct ledger_charge charge;
 
 	hdr(f, &r.hdr, PT_REC_FAULT);
@@ -151,7 +154,7 @@ static void sys(struct fixture *f, __u32 nr, __u64 a0, __u64 a1, __u64 a2,
 				    .ret = ret,
 				    .flags = flags,
 				    .realloc_block = f->realloc_block };
-	struct code_origin from = { f->site, PT_NO_STACK };
+	struct code_origin from = { .site = f->site, .stack = PT_NO_STACK };
 	struct ledger_charge charge;
 
 	hdr(f, &r.hdr, PT_REC_SYSCALL);
@@ -192,6 +195,54 @@ static void test_mmapped_malloc_lifecycle(void)
 	CHECK_U64(v->first_touch_ns, 900);
 	CHECK_U64(ledger__stats(f.ledger)->faults_in_allocs, 3);
 	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 0);
+	teardown(&f);
+}
+
+/*
+ * malloc seen after it returned alone (PT_CALL_SEEN_AFTER): the header
+ * fault glibc's code took at a page no block owned is held, and the call
+ * takes it; a held fault the thread's own code follows is not the next
+ * call's.
+ */
+static void test_calls_seen_after_take_their_faults(void)
+{
+	struct fixture f;
+	const struct alloc_view *v;
+	uint64_t base = ANON, size = 64ULL << 20, other = ANON + (256ULL << 20);
+
+	setup(&f, true);
+	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, 0);
+	f.allocator_code = true;
+	CHECK(fault(&f, base, PT_PF_WRITE, PT_OUT_ANON, 1, 0).deferred);
+	f.allocator_code = false;
+	call(&f, PT_FN_MALLOC, size, 0, base + 16,
+	     MMAPPED | PT_CALL_SEEN_AFTER);
+	fault(&f, base + 16 + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	free_call(&f, base + 16, MMAPPED);
+	sys(&f, PT_NR_MUNMAP, base, size + P, 0, 0, 0, 0);
+	CHECK_U64(view_count, 1);
+	v = &views[0];
+	CHECK_U64(v->faults, 2);
+	CHECK_U64(v->by[BY_ANON], 2);
+	/* first touch: the program's, after the return, not the header */
+	CHECK_U64(v->first_touch_ns, 900);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 0);
+
+	/* glibc's code faults where no block is, then the program's own: the
+	 * call had returned, the held fault is charged where it fell */
+	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)other, 0);
+	f.allocator_code = true;
+	fault(&f, other, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	f.allocator_code = false;
+	fault(&f, other + 8 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 2);
+	call(&f, PT_FN_MALLOC, size, 0, other + 16,
+	     MMAPPED | PT_CALL_SEEN_AFTER);
+	ledger__finish(f.ledger);
+	CHECK_U64(view_count, 2);
+	CHECK_U64(views[1].faults, 0);
 	teardown(&f);
 }
 
@@ -503,7 +554,8 @@ static void test_realloc_race_keeps_the_other_threads_block(void)
 	f.now += 100;
 	call(&f, PT_FN_MALLOC, 32, 0, HEAP + 16, 0);
 	hdr(&f, &r.hdr, PT_REC_CALL);
-	ledger__on_call(f.ledger, &r, &(struct code_origin){ 0, PT_NO_STACK });
+	ledger__on_call(f.ledger, &r,
+			&(struct code_origin){ .stack = PT_NO_STACK });
 	CHECK_U64(ledger__live_count(f.ledger), 2);
 	ledger__finish(f.ledger);
 	CHECK_U64(views[0].end, ALLOC_OVERLAPPED);
@@ -617,6 +669,7 @@ static void test_touches_charge_both_sites(void)
 int main(void)
 {
 	RUN(test_mmapped_malloc_lifecycle);
+	RUN(test_calls_seen_after_take_their_faults);
 	RUN(test_zero_then_cow);
 	RUN(test_zero_outcome_outside_anonymous_memory);
 	RUN(test_realloc_moved_by_mremap);
