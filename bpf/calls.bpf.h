@@ -212,7 +212,9 @@ int alloc_back(struct pt_regs *ctx)
 	if (!is_target())
 		return 0;
 	slot = call_slot(true);
-	/* inside a traced call (none calls these sites): not its own */
+	/* inside a traced call: not its own. None is: the sites are used
+	 * only where the next malloc is glibc's (no interposer, see
+	 * allocator__uses_sites()), which never calls them */
 	if (!slot || slot->call.depth > 0)
 		return 0;
 	fn = bpf_get_attach_cookie(ctx) & PT_COOKIE_FN;

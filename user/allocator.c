@@ -124,7 +124,9 @@ static bool find_back_nop(struct elf_file *ef, uint64_t offset, uint64_t *back)
 		return false;
 	for (at = sizeof(SITE_NOP5);
 	     at + copy + sizeof(SITE_NOP5) <= sizeof(code); at++)
-		if (!memcmp(code + at, SITE_BACK_CALLER,
+		/* right after the site's call *rel32(%rip), ff 15 */
+		if (at >= 6 && code[at - 6] == 0xff && code[at - 5] == 0x15 &&
+		    !memcmp(code + at, SITE_BACK_CALLER,
 			    sizeof(SITE_BACK_CALLER)) &&
 		    !memcmp(code + at + copy, SITE_NOP5, sizeof(SITE_NOP5))) {
 			*back = offset + at + copy;

@@ -205,13 +205,60 @@ static void charge_fault_where_it_fell(struct ledger *l, uint64_t addr,
 	}
 }
 
+static size_t held_home(uint32_t tid)
+{
+	return (size_t)(tid * 2654435761U) & (LEDGER_HELD_THREADS - 1);
+}
+
+/* tid's slot among the threads holding deferred faults; with add, made
+ * if it has none. NULL if it has none, or the table is full. */
+struct held_thread *lg_held(struct ledger *l, uint32_t tid, bool add)
+{
+	size_t at = held_home(tid), n;
+
+	for (n = 0; n < LEDGER_HELD_THREADS;
+	     n++, at = (at + 1) & (LEDGER_HELD_THREADS - 1)) {
+		if (l->held[at].tid == tid)
+			return &l->held[at];
+		if (!l->held[at].tid) {
+			if (!add)
+				return NULL;
+			l->held[at] = (struct held_thread){ .tid = tid };
+			return &l->held[at];
+		}
+	}
+	return NULL;
+}
+
+/* The slot at hole is freed: the slots after it that belong nearer their
+ * home move back, so that every lookup still finds its thread. */
+static void held_remove(struct ledger *l, size_t hole)
+{
+	size_t at = hole, home;
+
+	l->held[hole].tid = 0;
+	for (;;) {
+		at = (at + 1) & (LEDGER_HELD_THREADS - 1);
+		if (!l->held[at].tid)
+			return;
+		home = held_home(l->held[at].tid);
+		/* its home lies cyclically in (hole, at]: it stays */
+		if (hole <= at ? hole < home && home <= at :
+				 hole < home || home <= at)
+			continue;
+		l->held[hole] = l->held[at];
+		l->held[at].tid = 0;
+		hole = at;
+	}
+}
+
 /*
  * Charge a thread's deferred faults: to block if they came during the
  * call that returned it (t_enter on) and hit it, its chunk header
  * included; else where they fall now. block may be NULL.
  */
-void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
-			uint64_t t_enter)
+static void settle(struct ledger *l, uint32_t tid, struct alloc *block,
+		   uint64_t t_enter)
 {
 	struct deferred **link = &l->deferred, *d;
 
@@ -229,7 +276,6 @@ void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 			continue;
 		}
 		*link = d->next;
-		l->deferred_count--;
 		if (block && d->t_start >= t_enter &&
 		    d->addr + GLIBC_CHUNK_HEADER >= alloc_addr(block) &&
 		    d->addr < alloc_addr(block) +
@@ -252,6 +298,18 @@ void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 		}
 		free(d);
 	}
+}
+
+/* settle(), for a thread that holds deferred faults: no walk for others */
+void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
+			uint64_t t_enter)
+{
+	struct held_thread *held = lg_held(l, tid, false);
+
+	if (!held)
+		return;
+	settle(l, tid, block, t_enter);
+	held_remove(l, (size_t)(held - l->held));
 }
 
 /* ---- allocations -------------------------------------------------- */
@@ -583,7 +641,8 @@ static void end_all(struct ledger *l, enum alloc_end end, uint64_t t)
 static void settle_all_deferred(struct ledger *l)
 {
 	while (l->deferred)
-		lg_settle_deferred(l, l->deferred->tid, NULL, 0);
+		settle(l, l->deferred->tid, NULL, 0);
+	memset(l->held, 0, sizeof(l->held));
 }
 
 void ledger__on_task(struct ledger *l, const struct pt_rec_task *rec)

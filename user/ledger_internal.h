@@ -69,10 +69,18 @@ static inline uint64_t alloc_addr(const struct alloc *a)
 	return a->node.start;
 }
 
-/* Faults held in case a call seen after it returned made them, at most:
- * a fault run's worth. Other threads' records walk the list while it
- * holds any: it stays short. */
-#define LEDGER_HELD_FAULTS 512
+/* Faults a thread holds in case a call seen after it returned made them,
+ * at most (64 MiB that calloc zeroes, in pages) */
+#define LEDGER_HELD_FAULTS 16384
+/* Threads holding deferred faults at once, at most: a power of two */
+#define LEDGER_HELD_THREADS 1024
+
+/* A thread with deferred faults, and how many: its records walk the list
+ * only then. tid 0: a free slot. */
+struct held_thread {
+	uint32_t tid;
+	uint32_t count;
+};
 
 /* A fault inside an allocator call whose block is not known yet, or, for
  * calls seen only after they return, one that may be (see
@@ -101,7 +109,7 @@ struct ledger {
 	struct interval_index *live;
 	struct pagestate *pages;
 	struct deferred *deferred;
-	size_t deferred_count;
+	struct held_thread held[LEDGER_HELD_THREADS];
 	struct outside_group *groups;
 	size_t group_count;
 	size_t group_capacity;
@@ -170,6 +178,7 @@ void lg_walk(struct ledger *l, uint64_t first, uint64_t count,
 struct alloc *lg_alloc_at(const struct ledger *l, uint64_t addr);
 void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 			uint64_t t_enter);
+struct held_thread *lg_held(struct ledger *l, uint32_t tid, bool add);
 /* The live block that starts at addr. */
 struct alloc *lg_find_block(const struct ledger *l, uint64_t addr);
 void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,

@@ -222,7 +222,9 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 	 */
 	bool maybe_in_call =
 		from->allocator_code &&
-		!(rec->flags & (PT_FAULT_KERNEL | PT_FAULT_IN_CALL));
+		!(rec->flags & (PT_FAULT_KERNEL | PT_FAULT_IN_CALL)) &&
+		rec->outcome != PT_OUT_FILE; /* never a block's page */
+	struct held_thread *held;
 	uint64_t first, count;
 	struct alloc *owner;
 	struct deferred *d;
@@ -288,7 +290,9 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 	 * yet: charged when it returns. Not the uretprobe trampoline's
 	 * page ([uprobes], special): that fault is the tracer's own. */
 	if ((fc.in_call || maybe_in_call) &&
-	    !in_special_mapping(l, rec->addr) && (d = calloc(1, sizeof(*d)))) {
+	    !in_special_mapping(l, rec->addr) &&
+	    (held = lg_held(l, rec->hdr.tid, true)) &&
+	    (d = calloc(1, sizeof(*d)))) {
 		d->tid = rec->hdr.tid;
 		d->t_start = rec->t_start;
 		d->addr = rec->addr;
@@ -300,11 +304,11 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 		d->touch_stack = from->stack;
 		d->next = l->deferred;
 		l->deferred = d;
-		l->deferred_count++;
+		held->count++;
 		charge->deferred = true;
-		/* never a call's worth: the allocator's code faulting on and
-		 * on where no block is (a memset of the program's own) */
-		if (maybe_in_call && l->deferred_count > LEDGER_HELD_FAULTS)
+		/* more than a call's worth: the allocator's code faulting on
+		 * and on where no block is (a memset of the program's own) */
+		if (maybe_in_call && held->count > LEDGER_HELD_FAULTS)
 			lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 		return;
 	}

@@ -51,6 +51,7 @@ struct fixture {
 	uint64_t site; /* the code of the next call, fault or syscall */
 	uint64_t realloc_block; /* the next syscall's, if in a realloc */
 	bool allocator_code; /* the next faults are the allocator's code */
+	uint32_t tid; /* the next records' thread; 0: TID */
 };
 
 /* An allocator call begins: what happens until call() is inside it. */
@@ -100,7 +101,7 @@ static void teardown(struct fixture *f)
 static void hdr(struct fixture *f, struct pt_rec_header *h, __u32 type)
 {
 	h->type = type;
-	h->tid = TID;
+	h->tid = f->tid ? f->tid : TID;
 	h->tgid = TID;
 	h->ts = f->now += 1000;
 }
@@ -243,6 +244,43 @@ static void test_calls_seen_after_take_their_faults(void)
 	ledger__finish(f.ledger);
 	CHECK_U64(view_count, 2);
 	CHECK_U64(views[1].faults, 0);
+	teardown(&f);
+}
+
+/*
+ * Three threads hold a fault each, two of them in one slot of the table
+ * of holding threads (ids 100 and 1124 hash alike): the first settling
+ * leaves the others found, each held fault goes to its own thread's call.
+ */
+static void test_held_faults_per_thread(void)
+{
+	static const uint32_t tids[] = { 100, 1124, 2148 };
+	struct fixture f;
+	uint64_t size = 4 * P;
+	size_t i;
+
+	setup(&f, true);
+	f.allocator_code = true;
+	for (i = 0; i < 3; i++) {
+		f.tid = tids[i];
+		CHECK(fault(&f, HEAP + i * 8 * P, PT_PF_WRITE, PT_OUT_ANON, 1,
+			    0)
+			      .deferred);
+	}
+	f.allocator_code = false;
+	/* the first thread's own code faults: its held fault falls outside */
+	f.tid = tids[0];
+	fault(&f, ANON, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 2);
+	for (i = 1; i < 3; i++) {
+		f.tid = tids[i];
+		call(&f, PT_FN_MALLOC, size, 0, HEAP + i * 8 * P + 16,
+		     PT_CALL_CHUNK_KNOWN | PT_CALL_SEEN_AFTER);
+	}
+	ledger__finish(f.ledger);
+	CHECK_U64(view_count, 2);
+	CHECK_U64(views[0].faults + views[1].faults, 2);
+	CHECK_U64(ledger__stats(f.ledger)->faults_in_allocs, 2);
 	teardown(&f);
 }
 
@@ -670,6 +708,7 @@ int main(void)
 {
 	RUN(test_mmapped_malloc_lifecycle);
 	RUN(test_calls_seen_after_take_their_faults);
+	RUN(test_held_faults_per_thread);
 	RUN(test_zero_then_cow);
 	RUN(test_zero_outcome_outside_anonymous_memory);
 	RUN(test_realloc_moved_by_mremap);
