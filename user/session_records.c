@@ -4,12 +4,11 @@
  * handed to the ledger, the event log, the verifier and the symbols.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "allocator.h"
 #include "decode.h"
 #include "eventlog.h"
-#include "allocator.h"
 #include "fault_runs.h"
 #include "ledger.h"
 #include "light.h"
