@@ -35,22 +35,12 @@ t_fault_runs_join_a_loop() {
 }
 
 t_fault_runs_keep_the_ledger() {
-	local t
 	# zero pages read in a row (calloc_touch, zero_cow), pages written
 	# in a row, in calls and out, by threads, by the kernel (populate)
-	for t in alloc_write calloc_touch lazy zero_cow dontneed realloc_grow \
-		realloc_copy populate fork_cow heap_free thp phases; do
-		run_pt "r_$t" --json -o "$TMP/r_$t.json" -- "$T/$t"
-		run_pt "n_$t" --json --no-fault-runs -o "$TMP/n_$t.json" -- "$T/$t"
-		expect "$t: exit codes" "$(rc_of "r_$t") $(rc_of "n_$t")" "0 0"
-		expect "$t: ledger alike" "$(stable_allocs "$TMP/r_$t.json")" \
-			"$(stable_allocs "$TMP/n_$t.json")"
-		# (the process's own start-up faults vary from run to run)
-		expect "$t: faults in blocks alike" \
-			"$(summary "$TMP/r_$t.json" .faults_in_allocs)" \
-			"$(summary "$TMP/n_$t.json" .faults_in_allocs)"
-	done
+	same_ledger_with --no-fault-runs alloc_write calloc_touch lazy \
+		zero_cow dontneed realloc_grow realloc_copy populate fork_cow \
+		heap_free thp phases
 	# the zero page read page after page joined runs too
 	expect_true "zero runs" \
-		"$([ "$(summary "$TMP/r_calloc_touch.json" .faults_joined)" -gt 0 ]; echo $?)"
+		"$([ "$(summary "$TMP/d_calloc_touch.json" .faults_joined)" -gt 0 ]; echo $?)"
 }

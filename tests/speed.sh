@@ -29,6 +29,24 @@ stable_allocs() { # file
 		.failed, .site.sym]' "$1" | sort
 }
 
+# Each target run by default ($TMP/d_TARGET.json) and with option
+# ($TMP/o_TARGET.json): the same ledger, the same faults in blocks (the
+# process's own start-up faults vary from run to run).
+same_ledger_with() { # option target...
+	local opt=$1 t
+	shift
+	for t in "$@"; do
+		run_pt "d_$t" --json -o "$TMP/d_$t.json" -- "$T/$t"
+		run_pt "o_$t" --json "$opt" -o "$TMP/o_$t.json" -- "$T/$t"
+		expect "$t: exit codes" "$(rc_of "d_$t") $(rc_of "o_$t")" "0 0"
+		expect "$t: ledger alike" "$(stable_allocs "$TMP/d_$t.json")" \
+			"$(stable_allocs "$TMP/o_$t.json")"
+		expect "$t: faults in blocks alike" \
+			"$(summary "$TMP/d_$t.json" .faults_in_allocs)" \
+			"$(summary "$TMP/o_$t.json" .faults_in_allocs)"
+	done
+}
+
 t_preload_sites_take_the_calls() {
 	local f=$TMP/pre.json g=$TMP/nopre.json lib
 	lib=$(readlink -f "$ROOT/build/pagetrace-preload.so")
@@ -64,7 +82,6 @@ t_preload_sites_take_the_calls() {
 }
 
 t_calls_seen_after_keep_the_ledger() {
-	local t
 	# --events probes malloc and calloc at their sites' entries and
 	# returns, the default after their calls alone: faults inside the
 	# calls (glibc writing a header, calloc zeroing a reused chunk) are
@@ -72,17 +89,9 @@ t_calls_seen_after_keep_the_ledger() {
 	run_pt evs -vv --json --events -o "$TMP/evs.json" -- "$T/every_call"
 	expect_match "--events: malloc at its entry" "$(grep 'uprobe on malloc ' "$TMP/evs.err")" \
 		"pagetrace's preloaded site: a 5-byte nop the kernel turns into a call\)$"
-	for t in alloc_write calloc_touch lazy zero_cow dontneed heap_free \
-		fork_cow populate every_call thread_calls realloc_grow; do
-		run_pt "a_$t" --json -o "$TMP/a_$t.json" -- "$T/$t"
-		run_pt "e_$t" --json --events -o "$TMP/e_$t.json" -- "$T/$t"
-		expect "$t: exit codes" "$(rc_of "a_$t") $(rc_of "e_$t")" "0 0"
-		expect "$t: ledger alike" "$(stable_allocs "$TMP/a_$t.json")" \
-			"$(stable_allocs "$TMP/e_$t.json")"
-		expect "$t: faults in blocks alike" \
-			"$(summary "$TMP/a_$t.json" .faults_in_allocs)" \
-			"$(summary "$TMP/e_$t.json" .faults_in_allocs)"
-	done
+	same_ledger_with --events alloc_write calloc_touch lazy zero_cow \
+		dontneed heap_free fork_cow populate every_call thread_calls \
+		realloc_grow
 }
 
 t_preload_keeps_the_environment() {

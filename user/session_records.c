@@ -148,8 +148,7 @@ static void on_fault_run(struct session *s, const struct pt_rec_fault *rec,
 	from.allocator_code = allocator_code(s, from.site);
 	/* a run: its next ones there may leave the word at sp unread */
 	if (faults > 1 &&
-	    !symbols__frameless(s->symbols,
-				symbols__locate(s->symbols, s->maps, rec->ip)))
+	    !symbols__frameless(s->symbols, code_loc__unpack(from.site)))
 		fault_runs__framed(s->fault_runs, rec->ip);
 	one = *rec;
 	for (i = 0; i < faults; i++) {

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ledger where malloc and calloc are seen only after they return
+ * (PT_CALL_SEEN_AFTER): the faults the allocator's code takes before.
+ */
+#include "check.h"
+#include "ledger_fixture.h"
+
+/*
+ * malloc seen after it returned alone (PT_CALL_SEEN_AFTER): the header
+ * fault glibc's code took at a page no block owned is held, and the call
+ * takes it; a held fault the thread's own code follows is not the next
+ * call's.
+ */
+static void test_calls_seen_after_take_their_faults(void)
+{
+	struct fixture f;
+	const struct alloc_view *v;
+	uint64_t base = ANON, size = 64ULL << 20, other = ANON + (256ULL << 20);
+
+	setup(&f, true);
+	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)base, 0);
+	f.allocator_code = true;
+	CHECK(fault(&f, base, PT_PF_WRITE, PT_OUT_ANON, 1, 0).deferred);
+	f.allocator_code = false;
+	call(&f, PT_FN_MALLOC, size, 0, base + 16,
+	     MMAPPED | PT_CALL_SEEN_AFTER);
+	fault(&f, base + 16 + P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	free_call(&f, base + 16, MMAPPED);
+	sys(&f, PT_NR_MUNMAP, base, size + P, 0, 0, 0, 0);
+	CHECK_U64(view_count, 1);
+	v = &views[0];
+	CHECK_U64(v->faults, 2);
+	CHECK_U64(v->by[BY_ANON], 2);
+	/* first touch: the program's, after the return, not the header */
+	CHECK_U64(v->first_touch_ns, 900);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 0);
+
+	/* glibc's code faults where no block is, then the program's own: the
+	 * call had returned, the held fault is charged where it fell */
+	sys(&f, PT_NR_MMAP, 0, size + P, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)other, 0);
+	f.allocator_code = true;
+	fault(&f, other, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	f.allocator_code = false;
+	fault(&f, other + 8 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 2);
+	call(&f, PT_FN_MALLOC, size, 0, other + 16,
+	     MMAPPED | PT_CALL_SEEN_AFTER);
+	ledger__finish(f.ledger);
+	CHECK_U64(view_count, 2);
+	CHECK_U64(views[1].faults, 0);
+	teardown(&f);
+}
+
+/*
+ * Three threads hold a fault each, two of them in one slot of the table
+ * of holding threads (ids 100 and 1124 hash alike): the first settling
+ * leaves the others found, each held fault goes to its own thread's call.
+ */
+static void test_held_faults_per_thread(void)
+{
+	static const uint32_t tids[] = { 100, 1124, 2148 };
+	struct fixture f;
+	uint64_t size = 4 * P;
+	size_t i;
+
+	setup(&f, true);
+	f.allocator_code = true;
+	for (i = 0; i < 3; i++) {
+		f.tid = tids[i];
+		CHECK(fault(&f, HEAP + i * 8 * P, PT_PF_WRITE, PT_OUT_ANON, 1,
+			    0)
+			      .deferred);
+	}
+	f.allocator_code = false;
+	/* the first thread's own code faults: its held fault falls outside */
+	f.tid = tids[0];
+	fault(&f, ANON, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 2);
+	for (i = 1; i < 3; i++) {
+		f.tid = tids[i];
+		call(&f, PT_FN_MALLOC, size, 0, HEAP + i * 8 * P + 16,
+		     PT_CALL_CHUNK_KNOWN | PT_CALL_SEEN_AFTER);
+	}
+	ledger__finish(f.ledger);
+	CHECK_U64(view_count, 2);
+	CHECK_U64(views[0].faults + views[1].faults, 2);
+	CHECK_U64(ledger__stats(f.ledger)->faults_in_allocs, 2);
+	teardown(&f);
+}
+
+int main(void)
+{
+	RUN(test_calls_seen_after_take_their_faults);
+	RUN(test_held_faults_per_thread);
+	return check_summary();
+}
