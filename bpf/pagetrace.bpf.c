@@ -59,6 +59,8 @@ const volatile __u64 targ_ring_key = 0;
 __u32 hold_enabled = 0;
 
 #define MIGRATE_MOVABLE_TYPE 1
+/* bpf_get_stackid(): the stack's bucket holds another stack */
+#define EEXIST 17
 
 /* failed ring-buffer reservations, per CPU, indexed by record type; and
  * stacks that could not be taken (PT_LOST_STACK), walked, reused, with
@@ -375,6 +377,8 @@ static __always_inline void call_began(struct call_slot *call, __u64 t)
 		call->call.t_enter = t;
 }
 
+#include "rings.bpf.h"
+
 /* The word at user stack pointer sp (see struct pt_rec_syscall). */
 static __always_inline __u64 stack_top(__u64 sp)
 {
@@ -385,7 +389,44 @@ static __always_inline __u64 stack_top(__u64 sp)
 	return word;
 }
 
-/* The user stack of the current thread, through its frame pointers. */
+/* the next spilled stack's id, less PT_STACK_SPILLED_BASE */
+__u32 spilled_stacks = 0;
+
+/*
+ * The user stack of the current thread in a record of its own, for a
+ * stack whose bucket in the stack map another holds: that map keeps no
+ * two in a bucket, and with a few dozen stacks in 16384 buckets, two
+ * shared one in one run in eight. Out of line: it is seldom taken, and
+ * every program that walks stacks would carry it.
+ */
+static __noinline __s32 spill_stack(void *ctx)
+{
+	struct pt_rec_stack *rec = reserve(sizeof(*rec), PT_REC_STACK);
+	long bytes;
+
+	if (!rec) {
+		count_lost(PT_LOST_STACK);
+		return PT_NO_STACK;
+	}
+	bytes = bpf_get_stack(ctx, rec->ips, sizeof(rec->ips),
+			      BPF_F_USER_STACK);
+	if (bytes <= 0) {
+		discard(rec);
+		count_lost(PT_LOST_STACK);
+		return PT_NO_STACK;
+	}
+	rec->count = bytes / sizeof(rec->ips[0]);
+	rec->id = PT_STACK_SPILLED_BASE +
+		  (__sync_fetch_and_add(&spilled_stacks, 1) &
+		   (PT_STACK_SPILLED_BASE - 1));
+	submit(rec);
+	count(PT_COUNT_STACK_SPILLED);
+	return rec->id;
+}
+
+/* The user stack of the current thread, through its frame pointers.
+ * Never while a record is reserved: a spilled stack's record must come
+ * before the records that refer to it. */
 static __always_inline __s32 take_stack(void *ctx)
 {
 	long id;
@@ -394,6 +435,8 @@ static __always_inline __s32 take_stack(void *ctx)
 		return PT_NO_STACK;
 	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	count(PT_COUNT_STACK_WALKED);
+	if (id == -EEXIST)
+		return spill_stack(ctx);
 	if (id < 0) {
 		count_lost(PT_LOST_STACK);
 		return PT_NO_STACK;
@@ -466,7 +509,6 @@ static __always_inline __s32 take_stack_memo(void *ctx, struct stack_memo *memo,
 	return id;
 }
 
-#include "rings.bpf.h"
 #include "calls.bpf.h"
 #include "faults.bpf.h"
 #include "light.bpf.h"

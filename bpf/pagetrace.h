@@ -22,6 +22,7 @@ enum pt_rec_type {
 	PT_REC_CHUNK, /* --light: the word glibc wrote into a new mapping */
 	PT_REC_USTACK, /* --light: the top of the user stack at a syscall */
 	PT_REC_SITE, /* --light: one instruction's fault counts, at exec */
+	PT_REC_STACK, /* a user stack the stack map had no room for */
 	PT_REC__COUNT,
 };
 
@@ -61,8 +62,8 @@ enum pt_outcome {
 	PT_OUT__COUNT,
 };
 
-/* lost[] index counting stacks not taken (their slot in the stack map
- * held by another stack, or the stack unreadable) */
+/* lost[] index counting stacks not taken (unreadable, or their record
+ * lost) */
 #define PT_LOST_STACK PT_REC__COUNT
 /* and, past the losses, how many stacks were walked, how many were a
  * thread's last one reused, and how many had no frame-pointer chain to
@@ -75,13 +76,18 @@ enum pt_outcome {
 /* and faults of runs at framed instructions, the word at sp left unread
  * (see run_framed_at()) */
 #define PT_COUNT_TOP_UNREAD (PT_REC__COUNT + 5)
-#define PT_LOST__COUNT (PT_REC__COUNT + 6)
+/* and stacks sent in records of their own (struct pt_rec_stack) */
+#define PT_COUNT_STACK_SPILLED (PT_REC__COUNT + 6)
+#define PT_LOST__COUNT (PT_REC__COUNT + 7)
 /* stack_id of a record when no stack was taken */
 #define PT_NO_STACK (-1)
 /* stack_id when the frame pointer was no frame pointer: the stack is the
  * site alone, and for a fault or syscall its caller where user space can
  * tell it (the word on top of the stack, see stacks.h) */
 #define PT_STACK_NO_CHAIN (-2)
+/* Stack ids from PT_STACK_SPILLED_BASE on are no stack map's: each is a
+ * pt_rec_stack's, made before any record that refers to it */
+#define PT_STACK_SPILLED_BASE (1 << 30)
 /* a file path as a record carries it, NUL included */
 #define PT_PATH_MAX 256
 /* the default number of slots for threads' allocator calls: the kernel's
@@ -393,6 +399,19 @@ struct pt_rec_ustack {
 	__u32 size; /* bytes of stack copied */
 	__u32 nr; /* the syscall's number, as its record will have it */
 	__u8 stack[PT_USTACK_BYTES];
+};
+
+/*
+ * A user stack whose bucket in the stack map another stack holds (the map
+ * keeps the first stack of each hash bucket; with a few dozen stacks in
+ * 16384 buckets, two share one in one run in eight). Sent before the
+ * first record that refers to it, on the same CPU.
+ */
+struct pt_rec_stack {
+	struct pt_rec_header hdr;
+	__s32 id; /* PT_STACK_SPILLED_BASE and up */
+	__u32 count; /* frames in ips */
+	__u64 ips[PT_STACK_MAX_DEPTH]; /* leaf first */
 };
 
 /* The fault counts of one instruction of the image an exec replaced. */

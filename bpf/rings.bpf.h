@@ -114,7 +114,8 @@ reserved:
 	hdr->tgid = id >> 32;
 	hdr->cpu = cpu;
 	hdr->ts = bpf_ktime_get_ns();
-	if (targ_fault_runs && type != PT_REC_FAULT)
+	/* a stack changes no page's owner */
+	if (targ_fault_runs && type != PT_REC_FAULT && type != PT_REC_STACK)
 		end_fault_runs(hdr->ts);
 	return hdr;
 }

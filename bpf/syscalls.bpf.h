@@ -73,6 +73,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct call_slot *call;
 	struct file *file;
 	bool populated;
+	__s32 stack_id;
 
 	/*
 	 * The uprobe syscalls were never opened (see sys_enter); Linux
@@ -121,6 +122,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 			ts->chunk_tries = 0;
 		}
 	}
+	/* before its record: a spilled stack's record goes first */
+	stack_id = targ_light ? PT_NO_STACK :
+				take_chained_stack(ctx, regs->sp, regs->bp);
 	/* a file mmap carries the file's path: the longer record */
 	file = NULL;
 	if (ts->sys.nr == PT_NR_MMAP && !(ts->sys.args[3] & PT_MAP_ANONYMOUS) &&
@@ -160,9 +164,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__builtin_memcpy(rec->rss_events, ts->sys.rss_events,
 			 sizeof(rec->rss_events));
 	/* --light: the copy of the stack (if any) went before */
-	rec->stack_id = targ_light ?
-				PT_NO_STACK :
-				take_chained_stack(ctx, regs->sp, regs->bp);
+	rec->stack_id = stack_id;
 	rec->pad2 = 0;
 	rec->stack_top = targ_light ? 0 : stack_top(regs->sp);
 	rec->ip = regs->ip;

@@ -1086,7 +1086,7 @@ else
 		dlclosed_library_symbolized namespaced_binary_symbolized \
 		interval_shows_the_steady_loop warmup_excludes_startup \
 		no_stacks_keeps_sites stack_depth_limits_frames \
-		lost_stacks_are_counted \
+		stacks_past_the_map_sent_whole \
 		free_probed_past_the_null_test preload_sites_take_the_calls \
 		calls_seen_after_keep_the_ledger \
 		preload_keeps_the_environment call_slots_shared \

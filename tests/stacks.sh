@@ -182,16 +182,26 @@ t_stack_depth_limits_frames() {
 	expect "frames" "$(alloc "$f" $((64 * MiB)) '[.stack[].sym] | join(";")')" "make_matrix;main"
 }
 
-t_lost_stacks_are_counted() {
-	# one slot: the first stack taken holds it, the loop's cannot
+t_stacks_past_the_map_sent_whole() {
+	# one bucket: the first stack taken holds it, every other one
+	# (make_matrix's, solve's loop) is sent whole in a record of its own
 	local f=$TMP/ls.out
 	run_pt ls --json --stack-storage 1 -- "$T/stacks"
 	expect "exit code" "$(rc_of ls)" 0
-	expect_true "lost stacks counted" "$([ "$(summary "$f" .lost_stacks)" -ge 16384 ]; echo $?)"
-	expect "site still known" "$(site_record "$f" touch solve .pages)" 16384
+	expect "none lost" "$(summary "$f" .lost_stacks)" 0
+	expect_true "sent whole" "$([ "$(summary "$f" .stacks_spilled)" -ge 2 ]; echo $?)"
+	expect_true "reused" "$([ "$(summary "$f" .stacks_reused)" -ge 16383 ]; echo $?)"
+	expect "alloc stack" "$(alloc "$f" $((64 * MiB)) '[.stack[0:2][].sym] | join(";")')" \
+		"make_matrix;main"
+	expect "site" "$(site_record "$f" touch solve .pages)" 16384
 	run_pt lstxt --stack-storage 1 -- "$T/stacks"
-	expect_match "text says so" "$(grep 'stacks not taken' "$TMP/lstxt.out")" \
-		'^[0-9]+ stacks not taken \(their slot in the kernel.s stack map held by another, or unreadable\): those records have their site alone; raise --stack-storage$'
+	expect_match "text says so" "$(grep 'sent whole' "$TMP/lstxt.out")" \
+		'^[0-9]+ user stacks sent whole, in records of their own \(their bucket in the kernel.s stack map held by another stack; raising --stack-storage saves those records\)$'
+	expect "text: no loss line" "$(grep -c 'stacks not taken' "$TMP/lstxt.out")" 0
+	# the same stacks as with the default map
 	run_pt lsf --folded --stack-storage 1 -- "$T/stacks"
-	expect "folded: sites alone" "$(grep -c '^make_matrix;-- touched by --;solve 16384$' "$TMP/lsf.out")" 1
+	run_pt dsf --folded -- "$T/stacks"
+	expect "folded: same stacks" "$(grep -v '^\[no allocation\]' "$TMP/lsf.out" | sort | md5sum)" \
+		"$(grep -v '^\[no allocation\]' "$TMP/dsf.out" | sort | md5sum)"
+	expect "folded: touch line" "$(grep -cE '(^|;)main;make_matrix;-- touched by --;(.*;)?main;solve 16384$' "$TMP/lsf.out")" 1
 }

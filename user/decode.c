@@ -16,6 +16,7 @@ int decode__record(const void *data, size_t size, struct event *ev)
 		[PT_REC_CHUNK] = sizeof(struct pt_rec_chunk),
 		[PT_REC_USTACK] = sizeof(struct pt_rec_ustack),
 		[PT_REC_SITE] = sizeof(struct pt_rec_site),
+		[PT_REC_STACK] = sizeof(struct pt_rec_stack),
 	};
 	const struct pt_rec_header *hdr = data;
 
@@ -28,6 +29,10 @@ int decode__record(const void *data, size_t size, struct event *ev)
 		return -EINVAL;
 	if (hdr->type == PT_REC_USTACK &&
 	    ((const struct pt_rec_ustack *)data)->size > PT_USTACK_BYTES)
+		return -EINVAL;
+	if (hdr->type == PT_REC_STACK &&
+	    (((const struct pt_rec_stack *)data)->count > PT_STACK_MAX_DEPTH ||
+	     ((const struct pt_rec_stack *)data)->id < PT_STACK_SPILLED_BASE))
 		return -EINVAL;
 	ev->type = hdr->type;
 	ev->hdr = hdr;

@@ -27,6 +27,7 @@ struct event {
 		const struct pt_rec_chunk *chunk;
 		const struct pt_rec_ustack *ustack;
 		const struct pt_rec_site *site;
+		const struct pt_rec_stack *stack;
 	};
 };
 

@@ -38,6 +38,8 @@ static const char *record_name(int type)
 		return "user_stack";
 	case PT_REC_SITE:
 		return "site";
+	case PT_REC_STACK:
+		return "stack";
 	default:
 		return "?";
 	}
@@ -65,6 +67,8 @@ static const char *affected_figures(int type)
 		return "sites";
 	case PT_REC_SITE:
 		return "faults";
+	case PT_REC_STACK:
+		return "sites";
 	default:
 		return "lifecycle";
 	}
@@ -106,6 +110,7 @@ void report_events__json_counts(struct json_writer *w,
 	json__kv_u64(w, "lost_stacks", info->lost[PT_LOST_STACK]);
 	json__kv_u64(w, "stacks_walked", info->lost[PT_COUNT_STACK_WALKED]);
 	json__kv_u64(w, "stacks_reused", info->lost[PT_COUNT_STACK_REUSED]);
+	json__kv_u64(w, "stacks_spilled", info->lost[PT_COUNT_STACK_SPILLED]);
 	json__kv_u64(w, "stacks_without_chain",
 		     info->lost[PT_COUNT_STACK_NO_CHAIN]);
 	json__kv_u64(w, "threads_without_call_slot",
@@ -143,9 +148,8 @@ void report_events__text(FILE *out, const struct ledger_stats *st,
 	if (info->lost[PT_LOST_STACK])
 		fprintf(out,
 			"%" PRIu64
-			" stacks not taken (their slot in the kernel's stack "
-			"map held by another, or unreadable): those records "
-			"have their site alone; raise --stack-storage\n",
+			" stacks not taken (unreadable, or their record "
+			"lost): those records have their site alone\n",
 			info->lost[PT_LOST_STACK]);
 	if (info->lost[PT_COUNT_STACK_WALKED] ||
 	    info->lost[PT_COUNT_STACK_REUSED] ||
@@ -160,6 +164,13 @@ void report_events__text(FILE *out, const struct ledger_stats *st,
 			info->lost[PT_COUNT_STACK_WALKED],
 			info->lost[PT_COUNT_STACK_REUSED],
 			info->lost[PT_COUNT_STACK_NO_CHAIN]);
+	if (info->lost[PT_COUNT_STACK_SPILLED])
+		fprintf(out,
+			"%" PRIu64 " user stacks sent whole, in records of "
+			"their own (their bucket in the kernel's stack map held "
+			"by another stack; raising --stack-storage saves "
+			"those records)\n",
+			info->lost[PT_COUNT_STACK_SPILLED]);
 	if (info->lost[PT_COUNT_SLOT_TAKEN])
 		fprintf(out,
 			"%" PRIu64 " threads followed in task storage (their "

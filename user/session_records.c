@@ -258,6 +258,12 @@ void sess_on_record(void *ctx, const void *data, size_t size)
 		if (s->light)
 			light__on_user_stack(s->light, ev.ustack);
 		break;
+	case PT_REC_STACK:
+		if (s->stacks)
+			stacks__spilled(s->stacks, ev.stack->id,
+					(const uint64_t *)ev.stack->ips,
+					ev.stack->count);
+		break;
 	case PT_REC_SITE:
 		/* an exec is coming: its old image's instructions */
 		ledger__on_fault_site(s->ledger, site_of(s, ev.site->key.ip),

@@ -26,6 +26,12 @@ struct stack_key {
 	int32_t handle;
 };
 
+/* the addresses of a spilled stack (ids from PT_STACK_SPILLED_BASE) */
+struct spilled_stack {
+	uint64_t *ips;
+	size_t count;
+};
+
 struct stacks {
 	struct trace *trace;
 	struct symbols *sym;
@@ -34,6 +40,10 @@ struct stacks {
 	struct located_stack *handles;
 	size_t count;
 	size_t capacity;
+	/* by id less PT_STACK_SPILLED_BASE: the kernel numbers them in
+	 * turn */
+	struct spilled_stack *spilled;
+	size_t spilled_capacity;
 };
 
 struct stacks *stacks__new(struct trace *trace, struct symbols *sym,
@@ -74,6 +84,9 @@ void stacks__free(struct stacks *st)
 	for (i = 0; i < st->count; i++)
 		free(st->handles[i].frames);
 	free(st->handles);
+	for (i = 0; i < st->spilled_capacity; i++)
+		free(st->spilled[i].ips);
+	free(st->spilled);
 	free(st);
 }
 
@@ -93,6 +106,55 @@ static int grow(struct stacks *st)
 	return 0;
 }
 
+void stacks__spilled(struct stacks *st, int32_t id, const uint64_t *ips,
+		     size_t count)
+{
+	size_t index = (size_t)(id - PT_STACK_SPILLED_BASE), capacity;
+	struct spilled_stack *grown, *ss;
+
+	count = count < trace__stack_depth(st->trace) ?
+			count :
+			trace__stack_depth(st->trace);
+	if (id < PT_STACK_SPILLED_BASE || !count)
+		return;
+	if (index >= st->spilled_capacity) {
+		capacity = st->spilled_capacity ? st->spilled_capacity : 64;
+		while (capacity <= index)
+			capacity *= 2;
+		grown = realloc(st->spilled, capacity * sizeof(*grown));
+		if (!grown)
+			return; /* the records that refer to it: no stack */
+		memset(grown + st->spilled_capacity, 0,
+		       (capacity - st->spilled_capacity) * sizeof(*grown));
+		st->spilled = grown;
+		st->spilled_capacity = capacity;
+	}
+	ss = &st->spilled[index];
+	free(ss->ips);
+	ss->count = 0;
+	ss->ips = malloc(count * sizeof(*ips));
+	if (!ss->ips)
+		return;
+	memcpy(ss->ips, ips, count * sizeof(*ips));
+	ss->count = count;
+}
+
+/* The addresses of kernel id (a stack map's or a spilled one's), up to
+ * max of them. */
+static size_t stack_ips(const struct stacks *st, int32_t kernel_id,
+			uint64_t *ips, size_t max)
+{
+	size_t index = (size_t)(kernel_id - PT_STACK_SPILLED_BASE), n;
+
+	if (kernel_id < PT_STACK_SPILLED_BASE)
+		return trace__stack(st->trace, kernel_id, ips, max);
+	if (index >= st->spilled_capacity)
+		return 0;
+	n = st->spilled[index].count < max ? st->spilled[index].count : max;
+	memcpy(ips, st->spilled[index].ips, n * sizeof(*ips));
+	return n;
+}
+
 /* Read and locate the kernel's stack, the leaf's caller put back. */
 static int32_t locate(struct stacks *st, int32_t kernel_id,
 		      uint64_t leaf_caller)
@@ -103,7 +165,7 @@ static int32_t locate(struct stacks *st, int32_t kernel_id,
 
 	if (grow(st))
 		return PT_NO_STACK;
-	n = trace__stack(st->trace, kernel_id, ips, PT_STACK_MAX_DEPTH);
+	n = stack_ips(st, kernel_id, ips, PT_STACK_MAX_DEPTH);
 	if (!n)
 		return PT_NO_STACK;
 	ls = &st->handles[st->count];

@@ -2,7 +2,9 @@
 /*
  * User stacks, located for good when their record arrives.
  *
- * The kernel's stack map gives addresses by id; an id keeps its addresses
+ * The kernel's stack map gives addresses by id (a stack its map had no
+ * room for comes in a record of its own, under an id past the map's); an
+ * id keeps its addresses
  * but not their meaning: once code is unmapped (dlclose) the same address
  * may be another library's. So each stack is located against the mappings
  * of its moment (see symbols.h) and kept under a handle of its own; ids
@@ -39,6 +41,10 @@ int32_t stacks__add(struct stacks *st, const struct code_loc *frames,
 /* The frames of a handle, leaf first; 0 frames if unknown. */
 size_t stacks__frames(struct stacks *st, int32_t handle,
 		      const struct code_loc **frames);
+/* A stack the kernel sent whole (struct pt_rec_stack): its id is then
+ * interned like a stack map's. */
+void stacks__spilled(struct stacks *st, int32_t id, const uint64_t *ips,
+		     size_t count);
 /* Code was unmapped: locate kernel ids afresh from now on. */
 void stacks__forget(struct stacks *st);
 

@@ -583,6 +583,11 @@ int trace__bench_produce(struct trace *t, struct pt_bench_produce *args)
 	return run.retval ? -E2BIG : 0;
 }
 
+size_t trace__stack_depth(const struct trace *t)
+{
+	return t->stack_depth;
+}
+
 size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
 		    size_t max)
 {
