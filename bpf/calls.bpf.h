@@ -194,11 +194,12 @@ int alloc_return(struct pt_regs *ctx)
 }
 
 /*
- * A whole malloc or calloc call, seen after it returned, on the second
- * nop of pagetrace-preload.so's site (see user/preload/): the block in
- * rax, the arguments in rbx and r12, where the site kept them across the
- * call, the caller in rcx. One entry into the kernel per call instead of
- * an entry probe's and a return probe's. The site keeps the caller's
+ * A whole call of a function that only allocates (pt_seen_after_call()),
+ * seen after it returned, on the second nop of pagetrace-preload.so's
+ * site (see user/preload/): the result in rax, the arguments in rbx, r12
+ * and r13, as many as the function takes, where the site kept them
+ * across the call, the caller in rcx. One entry into the kernel per call
+ * instead of an entry probe's and a return probe's. The site keeps the caller's
  * frame pointer: the stack is the one an entry probe takes. Faults inside
  * the call are not flagged as such: user space tells them (see
  * PT_CALL_SEEN_AFTER).
@@ -221,8 +222,8 @@ int alloc_back(struct pt_regs *ctx)
 	slot->call.fn = fn;
 	slot->call.t_enter = 0;
 	slot->call.args[0] = ctx->bx;
-	slot->call.args[1] = fn == PT_FN_CALLOC ? ctx->r12 : 0;
-	slot->call.args[2] = 0;
+	slot->call.args[1] = pt_arg_count(fn) > 1 ? ctx->r12 : 0;
+	slot->call.args[2] = pt_arg_count(fn) > 2 ? ctx->r13 : 0;
 	if (!call_reported(fn, slot->call.args))
 		return 0;
 	slot->call.stack_id =

@@ -117,6 +117,32 @@ static inline __u64 pt_requested_size(__u32 fn, const __u64 *args)
 	}
 }
 
+/* The arguments an allocator function takes. */
+static inline int pt_arg_count(__u32 fn)
+{
+	switch (fn) {
+	case PT_FN_CALLOC:
+	case PT_FN_REALLOC:
+	case PT_FN_ALIGNED_ALLOC:
+	case PT_FN_MEMALIGN:
+		return 2;
+	case PT_FN_REALLOCARRAY:
+	case PT_FN_POSIX_MEMALIGN:
+		return 3;
+	default:
+		return 1;
+	}
+}
+
+/* Is fn seen whole after its call, on a preloaded site's second nop? The
+ * functions that only allocate: realloc's old block may go to another
+ * thread before it returns, and its entry is timed for that. */
+static inline int pt_seen_after_call(__u32 fn)
+{
+	return fn != PT_FN_REALLOC && fn != PT_FN_REALLOCARRAY &&
+	       fn != PT_FN_FREE && fn < PT_FN__COUNT;
+}
+
 /* A syscall's return value that is an error (-4095..-1). */
 static inline int pt_syscall_failed(__s64 ret)
 {

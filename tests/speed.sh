@@ -55,14 +55,16 @@ t_preload_sites_take_the_calls() {
 	expect "exit codes" "$(rc_of pre) $(rc_of nopre)" "0 0"
 	expect "probes" "$(summary "$f" .allocator_probes)" preload
 	expect "--no-preload probes" "$(summary "$g" .allocator_probes)" placed
-	# malloc and calloc seen whole after their calls, one probe each;
-	# the other functions at their entries and returns
-	for fn in malloc calloc; do
+	# the functions that only allocate seen whole after their calls, one
+	# probe each; realloc and reallocarray at their entries and returns
+	for fn in malloc calloc posix_memalign aligned_alloc memalign valloc pvalloc; do
 		expect_match "$fn's site" "$(grep "uprobe on $fn " "$TMP/pre.err")" \
 			"uprobe on $fn at $lib\+0x[0-9a-f]+ \(pagetrace's preloaded site, after its call: one probe for the whole call\)$"
 	done
-	expect_match "realloc's site" "$(grep 'uprobe on realloc ' "$TMP/pre.err")" \
-		"uprobe on realloc at $lib\+0x[0-9a-f]+ \(pagetrace's preloaded site: a 5-byte nop the kernel turns into a call\)$"
+	for fn in realloc reallocarray free; do
+		expect_match "$fn's site" "$(grep "uprobe on $fn " "$TMP/pre.err")" \
+			"uprobe on $fn at $lib\+0x[0-9a-f]+ \(pagetrace's preloaded site: a 5-byte nop the kernel turns into a call\)$"
+	done
 	expect "sites" "$(grep -c "uprobe on .* at $lib+" "$TMP/pre.err")" 10
 	# each function its own site: glibc's aligned_alloc is its memalign
 	expect "functions" "$(jq -rs 'map(select(.type=="alloc")) | sort_by(.id) | .[].fn' "$f" | tr '\n' ' ')" \
@@ -82,16 +84,20 @@ t_preload_sites_take_the_calls() {
 }
 
 t_calls_seen_after_keep_the_ledger() {
-	# --events probes malloc and calloc at their sites' entries and
-	# returns, the default after their calls alone: faults inside the
-	# calls (glibc writing a header, calloc zeroing a reused chunk) are
-	# told by their code and charged to the block all the same
+	# --events probes the functions that only allocate at their sites'
+	# entries and returns, the default after their calls alone: faults
+	# inside the calls (glibc writing a header, calloc zeroing a reused
+	# chunk) are told by their code and charged to the block all the same
 	run_pt evs -vv --json --events -o "$TMP/evs.json" -- "$T/every_call"
 	expect_match "--events: malloc at its entry" "$(grep 'uprobe on malloc ' "$TMP/evs.err")" \
 		"pagetrace's preloaded site: a 5-byte nop the kernel turns into a call\)$"
 	same_ledger_with --events alloc_write calloc_touch lazy zero_cow \
 		dontneed heap_free fork_cow populate every_call thread_calls \
-		realloc_grow
+		realloc_grow aligned_small
+	# glibc's own code faulting inside the aligned functions, around the
+	# pieces it splits off: as with probes at glibc's entries
+	same_ledger_with --no-preload aligned_small
+	expect "aligned_small: blocks" "$(summary "$TMP/d_aligned_small.json" '"\(.allocs) \(.frees)"')" "72 72"
 }
 
 t_preload_keeps_the_environment() {

@@ -22,9 +22,10 @@
  * pagetrace-preload.so, where pagetrace preloaded it into the command it
  * started (see user/preload/): each allocator function there copies its
  * caller into rax, then has a 5-byte nop, a probe the kernel turns into a
- * call instead of an exception, then a jump on to glibc; malloc and
- * calloc call glibc instead and come back to a second nop, where one
- * probe sees the whole call.
+ * call instead of an exception, then a jump on to glibc; the functions
+ * that only allocate (all but realloc, reallocarray and free) call glibc
+ * instead and come back to a second nop, where one probe sees the whole
+ * call.
  */
 struct preload_sites {
 	bool present;
@@ -33,8 +34,9 @@ struct preload_sites {
 	uint64_t offsets[PT_FN__COUNT]; /* of the nops */
 	bool found[PT_FN__COUNT];
 	bool caller_in_ax[PT_FN__COUNT]; /* the copy is there */
-	/* malloc's and calloc's second nop, after their call: the block in
-	 * rax, the arguments in rbx and r12, the caller in rcx */
+	/* the second nop of the functions that only allocate, after their
+	 * call: the result in rax, the arguments in rbx, r12 and r13, the
+	 * caller in rcx */
 	uint64_t back_offsets[PT_FN__COUNT];
 	bool back[PT_FN__COUNT];
 };
@@ -156,7 +158,7 @@ static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
 		if (sites->caller_in_ax[fn])
 			sites->offsets[fn] += copy;
 		sites->back[fn] = sites->caller_in_ax[fn] &&
-				  (fn == PT_FN_MALLOC || fn == PT_FN_CALLOC) &&
+				  pt_seen_after_call(fn) &&
 				  find_back_nop(ef, sites->offsets[fn],
 						&sites->back_offsets[fn]);
 	}
@@ -306,8 +308,14 @@ void allocator__probe_entries(struct allocator *a)
 
 bool allocator__sees_calls_after(const struct allocator *a)
 {
-	return allocator__uses_sites(a) && !a->entries &&
-	       (a->sites.back[PT_FN_MALLOC] || a->sites.back[PT_FN_CALLOC]);
+	int fn;
+
+	if (!allocator__uses_sites(a) || a->entries)
+		return false;
+	for (fn = 0; fn < PT_FN__COUNT; fn++)
+		if (a->sites.back[fn])
+			return true;
+	return false;
 }
 
 bool allocator__uses_sites(const struct allocator *a)

@@ -14,12 +14,13 @@
  * instruction but rax, which holds the caller, and the jump leaves the
  * caller's stack as it was: the entry probes read the arguments, the
  * caller and the stack as they would at glibc's entry, and the return
- * probe returns to the caller. malloc and calloc call on instead, and
- * come back to a second nop where one probe sees the whole call (see
- * SITE_AND_BACK below).
+ * probe returns to the caller. The functions that only allocate (all but
+ * realloc, reallocarray and free) call on instead, and come back to a
+ * second nop where one probe sees the whole call (see SITE_AND_BACK
+ * below).
  *
  * Nothing here allocates, and without probes the cost is a load and one
- * jump (malloc and calloc: a call and a few moves).
+ * jump (the functions that only allocate: a call and a few moves).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -129,14 +130,18 @@ static void *next_of(const char *name, void *fallback)
 	}
 
 /*
- * malloc's and calloc's sites go on where the others jump: they call the
- * next definition and come back to a second 5-byte nop, with the block in
- * rax, the arguments in rbx (and r12), kept there across the call, and
- * the caller in rcx (48 8b 4c 24 XX, mov XX(%rsp),%rcx, right before the
- * nop). A probe there alone sees the whole call: one entry into the
- * kernel per call instead of two, an entry probe's and a return probe's
- * (each ~1.5 us in this VM). The first nop stays, for --events, which
- * times a call from its entry. The call frame information lets an
+ * The sites of the functions that only allocate go on where the others
+ * jump: they call the next definition and come back to a second 5-byte
+ * nop, with the block in rax (posix_memalign: its result, the block at
+ * its first argument), the arguments in rbx, r12 and r13, as many as it
+ * takes, kept there across the call, and the caller in rcx (48 8b 4c 24
+ * XX, mov XX(%rsp),%rcx, right before the nop). A probe there alone sees
+ * the whole call: one entry into the kernel per call instead of two, an
+ * entry probe's and a return probe's (each ~1.5 us in this VM). The first
+ * nop stays, for --events, which times a call from its entry. realloc
+ * and reallocarray keep their entry and return probes: the old block may
+ * go to another thread before they return, so their entry is timed (see
+ * entry_time_read() in bpf/). The call frame information lets an
  * unwinder (--light's) past the frame. Aligned to a line: both nops lie
  * in it.
  */
@@ -157,60 +162,60 @@ static void *next_of(const char *name, void *fallback)
 	    ".cfi_endproc\n"                                       \
 	    ".size " #name ", . - " #name "\n")
 
+/*
+ * What the functions seen after their calls keep across them, in the
+ * registers a callee keeps: their one, two or three arguments, in rbx,
+ * r12 and r13. Pushed first, with 8 bytes more where that keeps the
+ * call's stack 16-byte aligned; the caller is then 8 or 24 bytes up.
+ */
+#define PUSH(reg)                    \
+	"push %" #reg "\n"           \
+	".cfi_adjust_cfa_offset 8\n" \
+	".cfi_rel_offset %" #reg ", 0\n"
+#define POP(reg)                      \
+	"pop %" #reg "\n"             \
+	".cfi_adjust_cfa_offset -8\n" \
+	".cfi_restore %" #reg "\n"
+#define PAD "sub $8, %rsp\n.cfi_adjust_cfa_offset 8\n"
+#define UNPAD "add $8, %rsp\n.cfi_adjust_cfa_offset -8\n"
+#define SITE_BACK_1(name) \
+	SITE_AND_BACK(name, PUSH(rbx), "mov %rdi, %rbx\n", POP(rbx), 0x08)
+#define SITE_BACK_2(name)                            \
+	SITE_AND_BACK(name, PUSH(rbx) PUSH(r12) PAD, \
+		      "mov %rdi, %rbx\n"             \
+		      "mov %rsi, %r12\n",            \
+		      UNPAD POP(r12) POP(rbx), 0x18)
+#define SITE_BACK_3(name)                                  \
+	SITE_AND_BACK(name, PUSH(rbx) PUSH(r12) PUSH(r13), \
+		      "mov %rdi, %rbx\n"                   \
+		      "mov %rsi, %r12\n"                   \
+		      "mov %rdx, %r13\n",                  \
+		      POP(r13) POP(r12) POP(rbx), 0x18)
+
 FIRST(void *, malloc, __libc_malloc, NULL, (size_t size), (size));
-/* the caller at 8(%rsp) once rbx is pushed */
-SITE_AND_BACK(malloc,
-	      "push %rbx\n"
-	      ".cfi_adjust_cfa_offset 8\n"
-	      ".cfi_rel_offset %rbx, 0\n",
-	      "mov %rdi, %rbx\n",
-	      "pop %rbx\n"
-	      ".cfi_adjust_cfa_offset -8\n"
-	      ".cfi_restore %rbx\n",
-	      0x08);
+SITE_BACK_1(malloc);
 FIRST(void *, calloc, __libc_calloc, NULL, (size_t nmemb, size_t size),
       (nmemb, size));
-/* rbx and r12 pushed, 8 more to keep the call's stack aligned: the caller
- * at 24(%rsp) */
-SITE_AND_BACK(calloc,
-	      "push %rbx\n"
-	      ".cfi_adjust_cfa_offset 8\n"
-	      ".cfi_rel_offset %rbx, 0\n"
-	      "push %r12\n"
-	      ".cfi_adjust_cfa_offset 8\n"
-	      ".cfi_rel_offset %r12, 0\n"
-	      "sub $8, %rsp\n"
-	      ".cfi_adjust_cfa_offset 8\n",
-	      "mov %rdi, %rbx\n"
-	      "mov %rsi, %r12\n",
-	      "add $8, %rsp\n"
-	      ".cfi_adjust_cfa_offset -8\n"
-	      "pop %r12\n"
-	      ".cfi_adjust_cfa_offset -8\n"
-	      ".cfi_restore %r12\n"
-	      "pop %rbx\n"
-	      ".cfi_adjust_cfa_offset -8\n"
-	      ".cfi_restore %rbx\n",
-	      0x18);
+SITE_BACK_2(calloc);
 FIRST(void *, realloc, __libc_realloc, NULL, (void *ptr, size_t size),
       (ptr, size));
 SITE(realloc);
 FIRST(void *, memalign, __libc_memalign, NULL, (size_t align, size_t size),
       (align, size));
-SITE(memalign);
+SITE_BACK_2(memalign);
 FIRST(void *, valloc, __libc_valloc, NULL, (size_t size), (size));
-SITE(valloc);
+SITE_BACK_1(valloc);
 FIRST(void *, pvalloc, __libc_pvalloc, NULL, (size_t size), (size));
-SITE(pvalloc);
+SITE_BACK_1(pvalloc);
 FIRST(void *, reallocarray, NULL, NULL, (void *ptr, size_t nmemb, size_t size),
       (ptr, nmemb, size));
 SITE(reallocarray);
 FIRST(int, posix_memalign, NULL, ENOMEM,
       (void **memptr, size_t align, size_t size), (memptr, align, size));
-SITE(posix_memalign);
+SITE_BACK_3(posix_memalign);
 FIRST(void *, aligned_alloc, NULL, NULL, (size_t align, size_t size),
       (align, size));
-SITE(aligned_alloc);
+SITE_BACK_2(aligned_alloc);
 
 /* free returns nothing: its own first_free and gate_free */
 HIDDEN void site_free(void *ptr);
