@@ -392,36 +392,115 @@ static __always_inline __u64 stack_top(__u64 sp)
 /* the next spilled stack's id, less PT_STACK_SPILLED_BASE */
 __u32 spilled_stacks = 0;
 
+/* Where a stack past the stack map is read first, before it is known to
+ * be new; busy while a program uses it (it may be preempted there). */
+struct spill_scratch {
+	__u64 ips[PT_STACK_MAX_DEPTH];
+	__u32 busy;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct spill_scratch);
+} spill_scratch SEC(".maps");
+
+/* The ids of the stacks already spilled, by a hash of their addresses:
+ * a stack taken again is not sent again. One forgotten gets a new id,
+ * its addresses sent again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __s32);
+} spilled_ids SEC(".maps");
+
+/* FNV-1a over the frames, and their count */
+static __always_inline __u64 stack_hash(const __u64 *ips, __u32 count)
+{
+	__u64 hash = 0xcbf29ce484222325ULL ^ count;
+	__u32 i;
+
+	for (i = 0; i < PT_STACK_MAX_DEPTH; i++) {
+		if (i >= count)
+			break;
+		hash = (hash ^ ips[i]) * 0x100000001b3ULL;
+	}
+	return hash;
+}
+
 /*
  * The user stack of the current thread in a record of its own, for a
  * stack whose bucket in the stack map another holds: that map keeps no
  * two in a bucket, and with a few dozen stacks in 16384 buckets, two
- * shared one in one run in eight. Out of line: it is seldom taken, and
- * every program that walks stacks would carry it.
+ * shared one in one run in eight. Sent once: its id is found again by
+ * the hash of its addresses. Read into this CPU's scratch first, or,
+ * while another program holds that (preempted in here), into a record
+ * at once. Out of line: it is seldom taken, and every program that
+ * walks stacks would carry it.
  */
 static __noinline __s32 spill_stack(void *ctx)
 {
-	struct pt_rec_stack *rec = reserve(sizeof(*rec), PT_REC_STACK);
+	struct spill_scratch *scratch;
+	struct pt_rec_stack *rec = NULL;
+	__u32 zero = 0, frames;
+	__s32 id, *known;
+	__u64 *ips, hash;
 	long bytes;
 
+	scratch = bpf_map_lookup_elem(&spill_scratch, &zero);
+	if (scratch && !scratch->busy) {
+		scratch->busy = 1;
+		ips = scratch->ips;
+	} else {
+		scratch = NULL;
+		rec = reserve(sizeof(*rec), PT_REC_STACK);
+		if (!rec)
+			goto lost;
+		ips = rec->ips;
+	}
+	bytes = bpf_get_stack(ctx, ips, sizeof(rec->ips), BPF_F_USER_STACK);
+	if (bytes <= 0)
+		goto unread;
+	frames = bytes / sizeof(rec->ips[0]);
+	hash = stack_hash(ips, frames);
+	known = bpf_map_lookup_elem(&spilled_ids, &hash);
+	if (known) {
+		id = *known;
+		if (rec)
+			discard(rec);
+		else
+			scratch->busy = 0;
+		return id;
+	}
 	if (!rec) {
-		count_lost(PT_LOST_STACK);
-		return PT_NO_STACK;
+		rec = reserve(sizeof(*rec), PT_REC_STACK);
+		if (!rec)
+			goto unread;
+		bpf_probe_read_kernel(rec->ips, sizeof(rec->ips), scratch->ips);
+		scratch->busy = 0;
+		scratch = NULL;
 	}
-	bytes = bpf_get_stack(ctx, rec->ips, sizeof(rec->ips),
-			      BPF_F_USER_STACK);
-	if (bytes <= 0) {
-		discard(rec);
-		count_lost(PT_LOST_STACK);
-		return PT_NO_STACK;
-	}
-	rec->count = bytes / sizeof(rec->ips[0]);
+	rec->count = frames;
 	rec->id = PT_STACK_SPILLED_BASE +
 		  (__sync_fetch_and_add(&spilled_stacks, 1) &
 		   (PT_STACK_SPILLED_BASE - 1));
+	id = rec->id;
 	submit(rec);
+	/* after its record: a program that finds it, here or on another
+	 * CPU, makes its own record later */
+	bpf_map_update_elem(&spilled_ids, &hash, &id, BPF_ANY);
 	count(PT_COUNT_STACK_SPILLED);
-	return rec->id;
+	return id;
+unread:
+	if (rec)
+		discard(rec);
+	if (scratch)
+		scratch->busy = 0;
+lost:
+	count_lost(PT_LOST_STACK);
+	return PT_NO_STACK;
 }
 
 /* The user stack of the current thread, through its frame pointers.

@@ -404,8 +404,8 @@ struct pt_rec_ustack {
 /*
  * A user stack whose bucket in the stack map another stack holds (the map
  * keeps the first stack of each hash bucket; with a few dozen stacks in
- * 16384 buckets, two share one in one run in eight). Sent before the
- * first record that refers to it, on the same CPU.
+ * 16384 buckets, two share one in one run in eight). Sent once (see
+ * spill_stack()), its record timed before any record that refers to it.
  */
 struct pt_rec_stack {
 	struct pt_rec_header hdr;

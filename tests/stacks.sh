@@ -204,4 +204,14 @@ t_stacks_past_the_map_sent_whole() {
 	expect "folded: same stacks" "$(grep -v '^\[no allocation\]' "$TMP/lsf.out" | sort | md5sum)" \
 		"$(grep -v '^\[no allocation\]' "$TMP/dsf.out" | sort | md5sum)"
 	expect "folded: touch line" "$(grep -cE '(^|;)main;make_matrix;-- touched by --;(.*;)?main;solve 16384$' "$TMP/lsf.out")" 1
+	# two sites taking turns: every call's stack walked, each of the two
+	# sent once, not at every walk
+	f=$TMP/two.out
+	run_pt two --json --stack-storage 1 -- "$T/two_sites"
+	expect "two sites: exit code" "$(rc_of two)" 0
+	expect_true "two sites: walked" "$([ "$(summary "$f" .stacks_walked)" -ge 40000 ]; echo $?)"
+	expect_true "two sites: sent once" "$([ "$(summary "$f" .stacks_spilled)" -lt 200 ]; echo $?)"
+	expect "two sites: nothing lost" "$(summary "$f" '"\(.lost_events) \(.lost_stacks)"')" "0 0"
+	expect "two sites: stacks" "$(jq -r 'select(.type=="alloc") | [.stack[0:2][].sym] | join(";")' "$f" | sort | uniq -c | awk '{print $1, $2}' | tr '\n' ' ')" \
+		"20000 a;main 20000 b;main "
 }

@@ -365,7 +365,8 @@ static bool site_entry(const struct allocator *a, int fn, uint64_t *entry,
 	return true;
 }
 
-/* ... or, for malloc and calloc, after the site's call alone */
+/* ... or, for the functions that only allocate, after the site's call
+ * alone */
 static bool site_back(const struct allocator *a, int fn, uint64_t *place)
 {
 	if (a->entries || !a->sites.back[fn])

@@ -188,130 +188,6 @@ struct alloc *lg_alloc_at(const struct ledger *l, uint64_t addr)
 	return node ? container_of(node, struct alloc, node) : NULL;
 }
 
-/* A fault at addr, begun at t_start, charged to the block that held addr
- * then, else to the mapping. */
-static void charge_fault_where_it_fell(struct ledger *l, uint64_t addr,
-				       uint64_t t_start, const struct touch *by)
-{
-	struct alloc *owner = lg_alloc_at(l, addr);
-
-	if (owner && owner->t_alloc <= t_start) {
-		owner->faults++;
-		l->stats.faults_in_allocs++;
-		lg_touch(l, owner, by, 0, true);
-	} else {
-		lg_charge_group(l, addr, true, BY_ANON, 0, NULL);
-		lg_touch(l, NULL, by, 0, true);
-	}
-}
-
-static size_t held_home(uint32_t tid)
-{
-	return (size_t)(tid * 2654435761U) & (LEDGER_HELD_THREADS - 1);
-}
-
-/* tid's slot among the threads holding deferred faults; with add, made
- * if it has none. NULL if it has none, or the table is full. */
-struct held_thread *lg_held(struct ledger *l, uint32_t tid, bool add)
-{
-	size_t at = held_home(tid), n;
-
-	for (n = 0; n < LEDGER_HELD_THREADS;
-	     n++, at = (at + 1) & (LEDGER_HELD_THREADS - 1)) {
-		if (l->held[at].tid == tid)
-			return &l->held[at];
-		if (!l->held[at].tid) {
-			if (!add)
-				return NULL;
-			l->held[at] = (struct held_thread){ .tid = tid };
-			return &l->held[at];
-		}
-	}
-	return NULL;
-}
-
-/* The slot at hole is freed: the slots after it that belong nearer their
- * home move back, so that every lookup still finds its thread. */
-static void held_remove(struct ledger *l, size_t hole)
-{
-	size_t at = hole, home;
-
-	l->held[hole].tid = 0;
-	for (;;) {
-		at = (at + 1) & (LEDGER_HELD_THREADS - 1);
-		if (!l->held[at].tid)
-			return;
-		home = held_home(l->held[at].tid);
-		/* its home lies cyclically in (hole, at]: it stays */
-		if (hole <= at ? hole < home && home <= at :
-				 hole < home || home <= at)
-			continue;
-		l->held[hole] = l->held[at];
-		l->held[at].tid = 0;
-		hole = at;
-	}
-}
-
-/*
- * Charge a thread's deferred faults: to block if they came during the
- * call that returned it (t_enter on) and hit it, its chunk header
- * included; else where they fall now. block may be NULL.
- */
-static void settle(struct ledger *l, uint32_t tid, struct alloc *block,
-		   uint64_t t_enter)
-{
-	struct deferred **link = &l->deferred, *d;
-
-	while ((d = *link)) {
-		struct touch by = {
-			.touch_site = d->touch_site,
-			.touch_stack = d->touch_stack,
-			.outcome = d->outcome,
-			.t = d->t_start,
-		};
-		uint64_t mine = 0;
-
-		if (d->tid != tid) {
-			link = &d->next;
-			continue;
-		}
-		*link = d->next;
-		if (block && d->t_start >= t_enter &&
-		    d->addr + GLIBC_CHUNK_HEADER >= alloc_addr(block) &&
-		    d->addr < alloc_addr(block) +
-				      (block->size ? block->size : 1)) {
-			mine = overlap(
-				first_page_of(alloc_addr(block)),
-				page_count(alloc_addr(block), block->size),
-				d->first_page, d->npages);
-			block->faults++;
-			alloc_add_by(block, d->kind, mine);
-			l->stats.faults_in_allocs++;
-			lg_touch(l, block, &by, mine, true);
-		} else {
-			charge_fault_where_it_fell(l, d->addr, d->t_start, &by);
-		}
-		if (d->npages > mine) {
-			lg_charge_group(l, d->addr, false, d->kind,
-					d->npages - mine, NULL);
-			lg_touch(l, NULL, &by, d->npages - mine, false);
-		}
-		free(d);
-	}
-}
-
-/* settle(), for a thread that holds deferred faults: no walk for others */
-void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
-			uint64_t t_enter)
-{
-	struct held_thread *held = lg_held(l, tid, false);
-
-	if (!held)
-		return;
-	settle(l, tid, block, t_enter);
-	held_remove(l, (size_t)(held - l->held));
-}
-
 /* ---- allocations -------------------------------------------------- */
 
 #define SLAB_ALLOCS 512 /* struct alloc slots per slab: 64 KiB */
@@ -614,13 +490,14 @@ void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 		.outcome = PT_OUT__COUNT,
 		.t = rec->hdr.ts,
 	};
-
 	uint64_t old_brk = rec->nr == PT_NR_BRK ? lg_heap_end(l) : 0;
 
 	memset(charge, 0, sizeof(*charge));
 	/* faults held in case a call seen after it returned made them: the
-	 * thread made a syscall of its own since */
-	if (l->deferred && !(rec->flags & PT_SYS_IN_CALL))
+	 * thread made a syscall of its own since (not an allocator's own: a
+	 * memalign trims the heap after writing its headers) */
+	if (l->deferred && !(rec->flags & PT_SYS_IN_CALL) &&
+	    !(from->allocator_code && pt_allocator_syscall(rec->nr)))
 		lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
 	lg_light_before_syscall(l, rec, old_brk);
 	lg_on_syscall(l, rec, &by, charge);
@@ -638,19 +515,12 @@ static void end_all(struct ledger *l, enum alloc_end end, uint64_t t)
 			     0, 0);
 }
 
-static void settle_all_deferred(struct ledger *l)
-{
-	while (l->deferred)
-		settle(l, l->deferred->tid, NULL, 0);
-	memset(l->held, 0, sizeof(l->held));
-}
-
 void ledger__on_task(struct ledger *l, const struct pt_rec_task *rec)
 {
 	switch (rec->kind) {
 	case PT_TASK_EXEC:
 		/* a new address space: nothing of the old one survives */
-		settle_all_deferred(l);
+		lg_settle_all_deferred(l);
 		end_all(l, ALLOC_EXEC, rec->hdr.ts);
 		pagestate__clear(l->pages);
 		l->brk = 0;
@@ -694,6 +564,6 @@ bool ledger__block_mmapped(const struct ledger *l, uint64_t addr)
 
 void ledger__finish(struct ledger *l)
 {
-	settle_all_deferred(l);
+	lg_settle_all_deferred(l);
 	end_all(l, ALLOC_LIVE, 0);
 }

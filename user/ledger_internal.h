@@ -179,6 +179,7 @@ struct alloc *lg_alloc_at(const struct ledger *l, uint64_t addr);
 void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 			uint64_t t_enter);
 struct held_thread *lg_held(struct ledger *l, uint32_t tid, bool add);
+void lg_settle_all_deferred(struct ledger *l);
 /* The live block that starts at addr. */
 struct alloc *lg_find_block(const struct ledger *l, uint64_t addr);
 void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,

@@ -212,7 +212,8 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 			.t = rec->t_start },
 	};
 	/*
-	 * Where malloc and calloc are seen only after they return, a fault
+	 * Where the functions that only allocate are seen only after they
+	 * return (malloc, calloc, the aligned ones), a fault
 	 * the allocator's own code takes at a page no block owns (glibc
 	 * writing a new block's header, calloc zeroing it) may be inside
 	 * one: held until its thread's next record, charged to the block a

@@ -74,7 +74,7 @@ static bool call_from_preload(struct session *s, uint64_t caller_site)
 }
 
 /*
- * Is the code at site the allocator's, whose malloc and calloc calls are
+ * Is the code at site the allocator's, whose calls that only allocate are
  * seen only after they return (see ledger__on_fault())? Faults come in
  * runs from one module: the last answer is kept.
  */
@@ -177,6 +177,12 @@ void sess_on_record(void *ctx, const void *data, size_t size)
 	 * own forked code (and the exec), not the command's */
 	/* sealed whether or not it is used: no fault joins it after */
 	faults = ev.type == PT_REC_FAULT ? fault_runs__take(ev.fault) : 0;
+	/* kept whenever it came: the kernel sends a stack once (see
+	 * spill_stack()), and records after the exec may refer to it */
+	if (ev.type == PT_REC_STACK && s->stacks)
+		stacks__spilled(s->stacks, ev.stack->id,
+				(const uint64_t *)ev.stack->ips,
+				ev.stack->count);
 	if (ev.hdr->ts < target__exec_time(s->target))
 		return;
 	s->info.records++;
@@ -216,6 +222,7 @@ void sess_on_record(void *ctx, const void *data, size_t size)
 						     ev.sys->nr, &from))
 			from = touch_origin(s, ev.sys->ip, ev.sys->stack_id,
 					    ev.sys->stack_top);
+		from.allocator_code = allocator_code(s, from.site);
 		ledger__on_syscall(s->ledger, ev.sys, &from, &charge);
 		/* after this syscall's own stack, located with the code */
 		if (unmapping_code)
@@ -257,12 +264,6 @@ void sess_on_record(void *ctx, const void *data, size_t size)
 	case PT_REC_USTACK:
 		if (s->light)
 			light__on_user_stack(s->light, ev.ustack);
-		break;
-	case PT_REC_STACK:
-		if (s->stacks)
-			stacks__spilled(s->stacks, ev.stack->id,
-					(const uint64_t *)ev.stack->ips,
-					ev.stack->count);
 		break;
 	case PT_REC_SITE:
 		/* an exec is coming: its old image's instructions */

@@ -148,7 +148,7 @@ static size_t stack_ips(const struct stacks *st, int32_t kernel_id,
 
 	if (kernel_id < PT_STACK_SPILLED_BASE)
 		return trace__stack(st->trace, kernel_id, ips, max);
-	if (index >= st->spilled_capacity)
+	if (index >= st->spilled_capacity || !st->spilled[index].count)
 		return 0;
 	n = st->spilled[index].count < max ? st->spilled[index].count : max;
 	memcpy(ips, st->spilled[index].ips, n * sizeof(*ips));

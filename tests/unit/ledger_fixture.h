@@ -56,7 +56,8 @@ struct fixture {
 	uint64_t t_enter; /* set by enter(): the next call began then */
 	uint64_t site; /* the code of the next call, fault or syscall */
 	uint64_t realloc_block; /* the next syscall's, if in a realloc */
-	bool allocator_code; /* the next faults are the allocator's code */
+	/* the next faults and syscalls are the allocator's code */
+	bool allocator_code;
 	uint32_t tid; /* the next records' thread; 0: TID */
 };
 
@@ -162,7 +163,9 @@ static inline void sys(struct fixture *f, __u32 nr, __u64 a0, __u64 a1,
 				    .ret = ret,
 				    .flags = flags,
 				    .realloc_block = f->realloc_block };
-	struct code_origin from = { .site = f->site, .stack = PT_NO_STACK };
+	struct code_origin from = { .site = f->site,
+				    .stack = PT_NO_STACK,
+				    .allocator_code = f->allocator_code };
 	struct ledger_charge charge;
 
 	hdr(f, &r.hdr, PT_REC_SYSCALL);

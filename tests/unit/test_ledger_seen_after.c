@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The ledger where malloc and calloc are seen only after they return
- * (PT_CALL_SEEN_AFTER): the faults the allocator's code takes before.
+ * The ledger where the functions that only allocate are seen only after
+ * they return (PT_CALL_SEEN_AFTER): the faults the allocator's code takes
+ * before.
  */
 #include "check.h"
 #include "ledger_fixture.h"
@@ -55,6 +56,84 @@ static void test_calls_seen_after_take_their_faults(void)
 }
 
 /*
+ * memalign seen after it returned: glibc writes the block's header, in
+ * its first page (held), then trims the heap (brk, its own code): the
+ * held fault stays the block's. A syscall of the program's own settles
+ * it where it fell.
+ */
+static void test_allocator_syscalls_keep_held_faults(void)
+{
+	struct fixture f;
+	uint64_t block = HEAP + 4 * P + 64, size = 2 * P;
+
+	setup(&f, true);
+	sys(&f, PT_NR_BRK, 0, 0, 0, 0, (__s64)HEAP, 0);
+	sys(&f, PT_NR_BRK, HEAP + 64 * P, 0, 0, 0, (__s64)(HEAP + 64 * P), 0);
+	f.allocator_code = true;
+	CHECK(fault(&f, block - 16, PT_PF_WRITE, PT_OUT_ANON, 1, 0).deferred);
+	sys(&f, PT_NR_BRK, HEAP + 16 * P, 0, 0, 0, (__s64)(HEAP + 16 * P), 0);
+	f.allocator_code = false;
+	call(&f, PT_FN_MEMALIGN, P, size, block,
+	     PT_CALL_CHUNK_KNOWN | PT_CALL_SEEN_AFTER);
+	free_call(&f, block, PT_CALL_CHUNK_KNOWN);
+	CHECK_U64(view_count, 1);
+	CHECK_U64(views[0].faults, 1);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 0);
+
+	/* the program's own brk: the call had returned */
+	f.allocator_code = true;
+	CHECK(fault(&f, block + 4 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0)
+		      .deferred);
+	f.allocator_code = false;
+	sys(&f, PT_NR_BRK, HEAP + 32 * P, 0, 0, 0, (__s64)(HEAP + 32 * P), 0);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 1);
+	call(&f, PT_FN_MEMALIGN, P, size, block + 4 * P + 16,
+	     PT_CALL_CHUNK_KNOWN | PT_CALL_SEEN_AFTER);
+	ledger__finish(f.ledger);
+	CHECK_U64(view_count, 2);
+	CHECK_U64(views[1].faults, 0);
+	teardown(&f);
+}
+
+/*
+ * memalign(2 MiB) of a block with a mapping of its own: glibc
+ * writes the chunk's first header at the mapping's start, then its
+ * header at the aligned block. A mapping one page short of the alignment
+ * has both in one page: its one fault is the block's, as the second
+ * fault of a mapping that starts further down is; that mapping's first
+ * page is not the block's.
+ */
+static void test_moved_header_page(void)
+{
+	uint64_t align = 2ULL << 20, size = 8ULL << 20;
+	uint64_t near = ANON + align, far = ANON + 16 * align;
+	struct fixture f;
+
+	setup(&f, true);
+	sys(&f, PT_NR_MMAP, 0, size + align, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)(near - P), 0);
+	f.allocator_code = true;
+	CHECK(fault(&f, near - P, PT_PF_WRITE, PT_OUT_ANON, 1, 0).deferred);
+	f.allocator_code = false;
+	call(&f, PT_FN_MEMALIGN, align, size, near,
+	     MMAPPED | PT_CALL_SEEN_AFTER);
+	sys(&f, PT_NR_MMAP, 0, size + align, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (__s64)(far - align / 2), 0);
+	f.allocator_code = true;
+	fault(&f, far - align / 2, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	fault(&f, far - 16, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	f.allocator_code = false;
+	call(&f, PT_FN_MEMALIGN, align, size, far,
+	     MMAPPED | PT_CALL_SEEN_AFTER);
+	ledger__finish(f.ledger);
+	CHECK_U64(view_count, 2);
+	CHECK_U64(views[0].faults + views[1].faults, 2);
+	CHECK_U64(ledger__stats(f.ledger)->faults_in_allocs, 2);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 1);
+	teardown(&f);
+}
+
+/*
  * Three threads hold a fault each, two of them in one slot of the table
  * of holding threads (ids 100 and 1124 hash alike): the first settling
  * leaves the others found, each held fault goes to its own thread's call.
@@ -94,6 +173,8 @@ static void test_held_faults_per_thread(void)
 int main(void)
 {
 	RUN(test_calls_seen_after_take_their_faults);
+	RUN(test_allocator_syscalls_keep_held_faults);
+	RUN(test_moved_header_page);
 	RUN(test_held_faults_per_thread);
 	return check_summary();
 }
