@@ -450,8 +450,9 @@ static __noinline __s32 spill_stack(void *ctx)
 	long bytes;
 
 	scratch = bpf_map_lookup_elem(&spill_scratch, &zero);
-	if (scratch && !scratch->busy) {
-		scratch->busy = 1;
+	/* taken in one step: a program preempted between a test and a set
+	 * would take it from one that came in between */
+	if (scratch && __sync_val_compare_and_swap(&scratch->busy, 0, 1) == 0) {
 		ips = scratch->ips;
 	} else {
 		scratch = NULL;

@@ -405,7 +405,9 @@ struct pt_rec_ustack {
  * A user stack whose bucket in the stack map another stack holds (the map
  * keeps the first stack of each hash bucket; with a few dozen stacks in
  * 16384 buckets, two share one in one run in eight). Sent once (see
- * spill_stack()), its record timed before any record that refers to it.
+ * spill_stack()), its record timed before any record that refers to it
+ * (but see README, stacks: a record that is preempted before it reads
+ * the clock holds the ones after it in its ring back).
  */
 struct pt_rec_stack {
 	struct pt_rec_header hdr;

@@ -143,15 +143,6 @@ static inline int pt_seen_after_call(__u32 fn)
 	       fn != PT_FN_FREE && fn < PT_FN__COUNT;
 }
 
-/* The syscalls glibc's allocator makes inside its calls: growing,
- * trimming and moving the heap and its mappings. */
-static inline int pt_allocator_syscall(__u32 nr)
-{
-	return nr == PT_NR_BRK || nr == PT_NR_MMAP || nr == PT_NR_MUNMAP ||
-	       nr == PT_NR_MREMAP || nr == PT_NR_MADVISE ||
-	       nr == PT_NR_MPROTECT;
-}
-
 /* A syscall's return value that is an error (-4095..-1). */
 static inline int pt_syscall_failed(__s64 ret)
 {

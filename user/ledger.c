@@ -494,11 +494,13 @@ void ledger__on_syscall(struct ledger *l, const struct pt_rec_syscall *rec,
 
 	memset(charge, 0, sizeof(*charge));
 	/* faults held in case a call seen after it returned made them: the
-	 * thread made a syscall of its own since (not an allocator's own: a
-	 * memalign trims the heap after writing its headers) */
-	if (l->deferred && !(rec->flags & PT_SYS_IN_CALL) &&
-	    !(from->allocator_code && pt_allocator_syscall(rec->nr)))
-		lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
+	 * thread made a syscall of its own since. Not when the allocator's
+	 * code gives pages back (a memalign trims the heap after writing its
+	 * block's header): then only those in what went back */
+	if (l->deferred && !(rec->flags & PT_SYS_IN_CALL)) {
+		if (!from->allocator_code || !lg_gives_back(l, rec, old_brk))
+			lg_settle_deferred(l, rec->hdr.tid, NULL, 0);
+	}
 	lg_light_before_syscall(l, rec, old_brk);
 	lg_on_syscall(l, rec, &by, charge);
 	lg_light_after_syscall(l, rec, &by, old_brk);

@@ -93,14 +93,16 @@ static bool made_for(const struct alloc *block, uint64_t addr)
 }
 
 /*
- * Charge a thread's deferred faults: to block if they came during the
- * call that returned it (t_enter on) and the allocator made them for it
- * (made_for()); else where they fall now. block may be NULL.
+ * Charge a thread's deferred faults at addresses in [lo, hi): to block if
+ * they came during the call that returned it (t_enter on) and the
+ * allocator made them for it (made_for()); else where they fall now.
+ * block may be NULL. How many were charged.
  */
-static void settle(struct ledger *l, uint32_t tid, struct alloc *block,
-		   uint64_t t_enter)
+static uint32_t settle(struct ledger *l, uint32_t tid, struct alloc *block,
+		       uint64_t t_enter, uint64_t lo, uint64_t hi)
 {
 	struct deferred **link = &l->deferred, *d;
+	uint32_t settled = 0;
 
 	while ((d = *link)) {
 		struct touch by = {
@@ -111,11 +113,12 @@ static void settle(struct ledger *l, uint32_t tid, struct alloc *block,
 		};
 		uint64_t mine = 0;
 
-		if (d->tid != tid) {
+		if (d->tid != tid || d->addr < lo || d->addr >= hi) {
 			link = &d->next;
 			continue;
 		}
 		*link = d->next;
+		settled++;
 		if (block && d->t_start >= t_enter &&
 		    made_for(block, d->addr)) {
 			mine = overlap(
@@ -136,6 +139,7 @@ static void settle(struct ledger *l, uint32_t tid, struct alloc *block,
 		}
 		free(d);
 	}
+	return settled;
 }
 
 /* settle(), for a thread that holds deferred faults: no walk for others */
@@ -146,14 +150,56 @@ void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 
 	if (!held)
 		return;
-	settle(l, tid, block, t_enter);
+	settle(l, tid, block, t_enter, 0, UINT64_MAX);
 	held_remove(l, (size_t)(held - l->held));
+}
+
+void lg_settle_range(struct ledger *l, uint32_t tid, uint64_t lo, uint64_t hi)
+{
+	struct held_thread *held = lg_held(l, tid, false);
+	uint32_t settled;
+
+	if (!held || lo >= hi)
+		return;
+	settled = settle(l, tid, NULL, 0, lo, hi);
+	if (settled >= held->count)
+		held_remove(l, (size_t)(held - l->held));
+	else
+		held->count -= settled;
+}
+
+/*
+ * Does this syscall of the allocator's code give pages back (a heap
+ * trim: the break lowered, or madvise over the top of a thread's heap,
+ * as memalign may do inside its call after writing its block's header)?
+ * Then the thread's held faults in what went back are settled where they
+ * fell, the others stay held. False for any other syscall: it settles
+ * them all.
+ */
+bool lg_gives_back(struct ledger *l, const struct pt_rec_syscall *rec,
+		   uint64_t old_brk)
+{
+	uint64_t lo, hi;
+
+	if (pt_syscall_failed(rec->ret))
+		return false;
+	if (rec->nr == PT_NR_BRK && (uint64_t)rec->ret < old_brk) {
+		lo = (uint64_t)rec->ret;
+		hi = old_brk;
+	} else if (rec->nr == PT_NR_MADVISE) {
+		lo = rec->args[0];
+		hi = rec->args[0] + rec->args[1];
+	} else {
+		return false;
+	}
+	lg_settle_range(l, rec->hdr.tid, lo, hi);
+	return true;
 }
 
 /* Every thread's held faults, where they fell: tracing ends, or an exec. */
 void lg_settle_all_deferred(struct ledger *l)
 {
 	while (l->deferred)
-		settle(l, l->deferred->tid, NULL, 0);
+		settle(l, l->deferred->tid, NULL, 0, 0, UINT64_MAX);
 	memset(l->held, 0, sizeof(l->held));
 }

@@ -180,6 +180,11 @@ void lg_settle_deferred(struct ledger *l, uint32_t tid, struct alloc *block,
 			uint64_t t_enter);
 struct held_thread *lg_held(struct ledger *l, uint32_t tid, bool add);
 void lg_settle_all_deferred(struct ledger *l);
+/* tid's held faults at addresses in [lo, hi), whose pages went back:
+ * where they fell */
+void lg_settle_range(struct ledger *l, uint32_t tid, uint64_t lo, uint64_t hi);
+bool lg_gives_back(struct ledger *l, const struct pt_rec_syscall *rec,
+		   uint64_t old_brk);
 /* The live block that starts at addr. */
 struct alloc *lg_find_block(const struct ledger *l, uint64_t addr);
 void lg_charge_group(struct ledger *l, uint64_t addr, bool fault,

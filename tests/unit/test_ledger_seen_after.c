@@ -57,9 +57,11 @@ static void test_calls_seen_after_take_their_faults(void)
 
 /*
  * memalign seen after it returned: glibc writes the block's header, in
- * its first page (held), then trims the heap (brk, its own code): the
- * held fault stays the block's. A syscall of the program's own settles
- * it where it fell.
+ * its first page (held), then trims the heap (brk down, its own code):
+ * the held fault stays the block's; a held fault in what the trim (or a
+ * madvise of the allocator's code) gives back falls where it was. Any
+ * other syscall settles them all, the allocator's code's too (a program
+ * calls munmap through glibc's wrapper).
  */
 static void test_allocator_syscalls_keep_held_faults(void)
 {
@@ -71,27 +73,43 @@ static void test_allocator_syscalls_keep_held_faults(void)
 	sys(&f, PT_NR_BRK, HEAP + 64 * P, 0, 0, 0, (__s64)(HEAP + 64 * P), 0);
 	f.allocator_code = true;
 	CHECK(fault(&f, block - 16, PT_PF_WRITE, PT_OUT_ANON, 1, 0).deferred);
+	CHECK(fault(&f, HEAP + 20 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0)
+		      .deferred);
 	sys(&f, PT_NR_BRK, HEAP + 16 * P, 0, 0, 0, (__s64)(HEAP + 16 * P), 0);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 1);
 	f.allocator_code = false;
 	call(&f, PT_FN_MEMALIGN, P, size, block,
 	     PT_CALL_CHUNK_KNOWN | PT_CALL_SEEN_AFTER);
 	free_call(&f, block, PT_CALL_CHUNK_KNOWN);
 	CHECK_U64(view_count, 1);
 	CHECK_U64(views[0].faults, 1);
-	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 0);
 
-	/* the program's own brk: the call had returned */
+	/* a madvise of the allocator's code: the held fault in its range
+	 * falls where it was, the other stays */
 	f.allocator_code = true;
-	CHECK(fault(&f, block + 4 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0)
-		      .deferred);
+	fault(&f, block + 8 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	fault(&f, block + 4 * P - 16, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	sys(&f, PT_NR_MADVISE, block + 8 * P, 2 * P, 4, 0, 0, 0);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 2);
 	f.allocator_code = false;
-	sys(&f, PT_NR_BRK, HEAP + 32 * P, 0, 0, 0, (__s64)(HEAP + 32 * P), 0);
-	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 1);
-	call(&f, PT_FN_MEMALIGN, P, size, block + 4 * P + 16,
+	call(&f, PT_FN_MEMALIGN, P, size, block + 4 * P,
+	     PT_CALL_CHUNK_KNOWN | PT_CALL_SEEN_AFTER);
+	free_call(&f, block + 4 * P, PT_CALL_CHUNK_KNOWN);
+	CHECK_U64(view_count, 2);
+	CHECK_U64(views[1].faults, 1);
+
+	/* munmap through glibc's wrapper, its code the allocator's too:
+	 * the call had returned */
+	f.allocator_code = true;
+	fault(&f, block + 12 * P, PT_PF_WRITE, PT_OUT_ANON, 1, 0);
+	sys(&f, PT_NR_MUNMAP, ANON, P, 0, 0, 0, 0);
+	CHECK_U64(ledger__stats(f.ledger)->faults_outside, 3);
+	f.allocator_code = false;
+	call(&f, PT_FN_MEMALIGN, P, size, block + 12 * P + 16,
 	     PT_CALL_CHUNK_KNOWN | PT_CALL_SEEN_AFTER);
 	ledger__finish(f.ledger);
-	CHECK_U64(view_count, 2);
-	CHECK_U64(views[1].faults, 0);
+	CHECK_U64(view_count, 3);
+	CHECK_U64(views[2].faults, 0);
 	teardown(&f);
 }
 
