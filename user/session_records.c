@@ -173,8 +173,6 @@ void sess_on_record(void *ctx, const void *data, size_t size)
 		s->bad_records++;
 		return;
 	}
-	/* a started command: records from before its exec are pagetrace's
-	 * own forked code (and the exec), not the command's */
 	/* sealed whether or not it is used: no fault joins it after */
 	faults = ev.type == PT_REC_FAULT ? fault_runs__take(ev.fault) : 0;
 	/* kept whenever it came: the kernel sends a stack once (see
@@ -183,6 +181,8 @@ void sess_on_record(void *ctx, const void *data, size_t size)
 		stacks__spilled(s->stacks, ev.stack->id,
 				(const uint64_t *)ev.stack->ips,
 				ev.stack->count);
+	/* a started command: records from before its exec are pagetrace's
+	 * own forked code (and the exec), not the command's */
 	if (ev.hdr->ts < target__exec_time(s->target))
 		return;
 	s->info.records++;
