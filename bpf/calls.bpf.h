@@ -209,6 +209,7 @@ int alloc_back(struct pt_regs *ctx)
 {
 	struct call_slot *slot;
 	__u32 fn;
+	int args;
 
 	if (!is_target())
 		return 0;
@@ -219,11 +220,12 @@ int alloc_back(struct pt_regs *ctx)
 	if (!slot || slot->call.depth > 0)
 		return 0;
 	fn = bpf_get_attach_cookie(ctx) & PT_COOKIE_FN;
+	args = pt_arg_count(fn);
 	slot->call.fn = fn;
 	slot->call.t_enter = 0;
 	slot->call.args[0] = ctx->bx;
-	slot->call.args[1] = pt_arg_count(fn) > 1 ? ctx->r12 : 0;
-	slot->call.args[2] = pt_arg_count(fn) > 2 ? ctx->r13 : 0;
+	slot->call.args[1] = args > 1 ? ctx->r12 : 0;
+	slot->call.args[2] = args > 2 ? ctx->r13 : 0;
 	if (!call_reported(fn, slot->call.args))
 		return 0;
 	slot->call.stack_id =

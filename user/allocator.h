@@ -29,8 +29,9 @@ void allocator__probe_at_symbols(struct allocator *a);
  * site lets one probe after the call see it whole (see user/preload/):
  * --events times each call from its entry. */
 void allocator__probe_entries(struct allocator *a);
-/* Are malloc's or calloc's calls seen only after they return
- * (PT_CALL_SEEN_AFTER)? Then the faults inside them are not flagged. */
+/* Are the calls of the functions that only allocate seen only after they
+ * return (PT_CALL_SEEN_AFTER)? Then the faults inside them are not
+ * flagged. */
 bool allocator__sees_calls_after(const struct allocator *a);
 int allocator__attach(struct allocator *a, struct trace *t);
 /* Take a's probes away again: those attached after them too (the

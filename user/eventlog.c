@@ -74,22 +74,6 @@ static void json_alloc_id(struct eventlog *el, uint64_t alloc_id)
 		json__null(el->w);
 }
 
-static int call_arg_count(uint32_t fn)
-{
-	switch (fn) {
-	case PT_FN_CALLOC:
-	case PT_FN_REALLOC:
-	case PT_FN_ALIGNED_ALLOC:
-	case PT_FN_MEMALIGN:
-		return 2;
-	case PT_FN_REALLOCARRAY:
-	case PT_FN_POSIX_MEMALIGN:
-		return 3;
-	default:
-		return 1;
-	}
-}
-
 /* arguments that are pointers print in hex */
 static bool arg_is_pointer(uint32_t fn, int i)
 {
@@ -100,7 +84,7 @@ static bool arg_is_pointer(uint32_t fn, int i)
 void eventlog__call(struct eventlog *el, const struct pt_rec_call *rec,
 		    uint64_t alloc_id)
 {
-	int i, n = call_arg_count(rec->fn);
+	int i, n = pt_arg_count(rec->fn);
 
 	if (el->json) {
 		json_prefix(el, "call", &rec->hdr);

@@ -204,8 +204,9 @@ bool ledger__block_mmapped(const struct ledger *l, uint64_t addr);
 struct code_origin {
 	uint64_t site;
 	int32_t stack;
-	/* a fault's instruction is the allocator's own code, where calls
-	 * are seen only after they return (PT_CALL_SEEN_AFTER) */
+	/* the fault's instruction, or the syscall's, is the allocator's own
+	 * code, where calls are seen only after they return
+	 * (PT_CALL_SEEN_AFTER) */
 	bool allocator_code;
 };
 

@@ -212,14 +212,13 @@ void ledger__on_fault(struct ledger *l, const struct pt_rec_fault *rec,
 			.t = rec->t_start },
 	};
 	/*
-	 * Where the functions that only allocate are seen only after they
-	 * return (malloc, calloc, the aligned ones), a fault
-	 * the allocator's own code takes at a page no block owns (glibc
-	 * writing a new block's header, calloc zeroing it) may be inside
-	 * one: held until its thread's next record, charged to the block a
-	 * call that is next returns, else where it fell. Any other fault
-	 * of the thread's own code, a data access, means such a call has
-	 * returned.
+	 * Where the functions that only allocate (malloc, calloc, the
+	 * aligned ones) are seen only after they return, a fault the
+	 * allocator's own code takes at a page no block owns (glibc writing
+	 * a new block's header, calloc zeroing it) may be inside one: held
+	 * until its thread's next record, charged to the block a call that
+	 * is next returns, else where it fell. Any other fault of the
+	 * thread's own code, a data access, means such a call has returned.
 	 */
 	bool maybe_in_call =
 		from->allocator_code &&

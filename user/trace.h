@@ -120,9 +120,10 @@ bool trace__drain_blocked(const struct trace *t);
 long trace__drain_through(struct trace *t);
 /* Inside a drain, in a record's handler: a drain would do nothing. */
 bool trace__draining(const struct trace *t);
+/* The frames a user stack keeps (--stack-depth). */
+size_t trace__stack_depth(const struct trace *t);
 /* The frames of user stack id (return addresses after the first), 0 if
  * the id is unknown. At most trace__stack_depth() of them. */
-size_t trace__stack_depth(const struct trace *t);
 size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
 		    size_t max);
 struct pt_bench_produce;
