@@ -92,18 +92,43 @@ static __always_inline __u64 call_site(struct pt_regs *ctx, __u64 cookie)
 	return caller;
 }
 
+/*
+ * The time the preloaded site read before its nop (its TSC, in r11) as
+ * CLOCK_MONOTONIC ns; 0 where there is none (a probe elsewhere, a site
+ * not stamping, user space's figures stale or being rewritten): the
+ * record then takes the kernel's clock. For a call seen after it, the
+ * moment it returned; for free, the moment it was entered.
+ */
+static __always_inline __u64 site_time(struct pt_regs *ctx, bool stamped)
+{
+	__u64 reading = ctx->r11, ns;
+	__u32 seq;
+
+	if (!stamped || !reading)
+		return 0;
+	seq = READ_ONCE(site_clock.seq);
+	if (seq & 1)
+		return 0;
+	barrier();
+	ns = pt_site_clock_ns(reading, site_clock.tsc, site_clock.ns,
+			      site_clock.mult);
+	barrier();
+	return READ_ONCE(site_clock.seq) == seq ? ns : 0;
+}
+
 SEC("uprobe")
 int alloc_entry(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx),
+	      id = bpf_get_current_pid_tgid();
 	struct call_slot *slot;
 
 	/* the uprobes are attached for the traced process alone, but the
 	 * kernel may tell it by its memory (perf uprobes, older
 	 * uprobe_multi links), which a vfork child shares */
-	if (!is_target())
+	if (!is_target_id(id))
 		return 0;
-	slot = call_slot(true);
+	slot = call_slot_of(id, true);
 	if (!slot)
 		return 0;
 	if (slot->call.depth++ > 0)
@@ -146,7 +171,7 @@ static __always_inline void follow_block(__u32 fn, const __u64 *args,
 
 /* The record of the reported call in slot, which returned ret. */
 static __always_inline void send_call(struct call_slot *slot, __u64 ret,
-				      __u32 flags)
+				      __u32 flags, __u64 ts, __u64 id)
 {
 	struct pt_rec_call *rec;
 	__u64 addr = ret;
@@ -159,11 +184,11 @@ static __always_inline void send_call(struct call_slot *slot, __u64 ret,
 	}
 	if (targ_min_size)
 		follow_block(slot->call.fn, slot->call.args, addr);
-	rec = reserve(sizeof(*rec), PT_REC_CALL);
+	rec = reserve_as(sizeof(*rec), PT_REC_CALL, ts, id);
 	if (!rec)
 		return;
 	rec->fn = slot->call.fn;
-	rec->flags = flags;
+	rec->flags = flags | (ts ? PT_CALL_SITE_TIMED : 0);
 	rec->t_enter = slot->call.t_enter ?: rec->hdr.ts; /* call_began() */
 	rec->args[0] = slot->call.args[0];
 	rec->args[1] = slot->call.args[1];
@@ -183,13 +208,14 @@ static __always_inline void send_call(struct call_slot *slot, __u64 ret,
 SEC("uretprobe")
 int alloc_return(struct pt_regs *ctx)
 {
-	struct call_slot *slot = call_slot(false);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_slot *slot = call_slot_of(id, false);
 
 	if (!slot || slot->call.depth == 0)
 		return 0;
 	if (--slot->call.depth > 0 || !slot->call.reported)
 		return 0;
-	send_call(slot, PT_REGS_RC(ctx), 0);
+	send_call(slot, PT_REGS_RC(ctx), 0, 0, id);
 	return 0;
 }
 
@@ -207,19 +233,21 @@ int alloc_return(struct pt_regs *ctx)
 SEC("uprobe")
 int alloc_back(struct pt_regs *ctx)
 {
+	__u64 id = bpf_get_current_pid_tgid(), cookie;
 	struct call_slot *slot;
 	__u32 fn;
 	int args;
 
-	if (!is_target())
+	if (!is_target_id(id))
 		return 0;
-	slot = call_slot(true);
+	slot = call_slot_of(id, true);
 	/* inside a traced call: not its own. None is: the sites are used
 	 * only where the next malloc is glibc's (no interposer, see
 	 * allocator__uses_sites()), which never calls them */
 	if (!slot || slot->call.depth > 0)
 		return 0;
-	fn = bpf_get_attach_cookie(ctx) & PT_COOKIE_FN;
+	cookie = bpf_get_attach_cookie(ctx);
+	fn = cookie & PT_COOKIE_FN;
 	args = pt_arg_count(fn);
 	slot->call.fn = fn;
 	slot->call.t_enter = 0;
@@ -232,7 +260,8 @@ int alloc_back(struct pt_regs *ctx)
 		take_stack_memo(ctx, &slot->stack, PT_REGS_IP(ctx),
 				PT_REGS_SP(ctx), PT_REGS_FP(ctx));
 	slot->call.caller = ctx->cx;
-	send_call(slot, PT_REGS_RC(ctx), PT_CALL_SEEN_AFTER);
+	send_call(slot, PT_REGS_RC(ctx), PT_CALL_SEEN_AFTER,
+		  site_time(ctx, cookie & PT_COOKIE_SITE_CLOCK), id);
 	return 0;
 }
 
@@ -241,20 +270,24 @@ int free_entry(struct pt_regs *ctx)
 {
 	struct call_slot *slot;
 	struct pt_rec_free *rec;
-	__u64 addr = PT_REGS_PARM1(ctx);
+	__u64 addr = PT_REGS_PARM1(ctx), id, ts;
 
-	if (!addr || !is_target())
+	if (!addr)
 		return 0;
-	slot = call_slot(false);
+	id = bpf_get_current_pid_tgid();
+	if (!is_target_id(id))
+		return 0;
+	slot = call_slot_of(id, false);
 	if (slot && slot->call.depth > 0)
 		return 0; /* freed by realloc: its record tells */
 	if (targ_min_size && bpf_map_delete_elem(&tracked, &addr) != 0)
 		return 0;
-	rec = reserve(sizeof(*rec), PT_REC_FREE);
+	ts = site_time(ctx, free_site_clock);
+	rec = reserve_as(sizeof(*rec), PT_REC_FREE, ts, id);
 	if (!rec)
 		return 0;
 	rec->addr = addr;
-	rec->flags = 0;
+	rec->flags = ts ? PT_CALL_SITE_TIMED : 0;
 	rec->pad = 0;
 	/* reading user memory is dear (a VM may make it a few us): only
 	 * what is used. The block's header was read when it was allocated */

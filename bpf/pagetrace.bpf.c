@@ -58,6 +58,14 @@ const volatile __u64 targ_ring_key = 0;
  */
 __u32 hold_enabled = 0;
 
+/* How the preloaded sites' TSC readings become times, kept fresh by user
+ * space (see struct pt_site_clock and site_time()). */
+struct pt_site_clock site_clock = {};
+/* free's probe is on a site that stamps (the others say so in their
+ * cookie, free's would cost a helper call to read): set by user space
+ * before it attaches free's probe */
+__u32 free_site_clock = 0;
+
 #define MIGRATE_MOVABLE_TYPE 1
 /* bpf_get_stackid(): the stack's bucket holds another stack */
 #define EEXIST 17
@@ -200,7 +208,7 @@ struct stack_memo {
  * and a task-storage lookup took 65-100 ns of their ~250 ns in this VM;
  * an array slot picked by the thread id is found in a few. A slot holds
  * one thread at a time (owner); a thread whose slot another holds keeps
- * its call in its task storage instead (see call_slot()).
+ * its call in its task storage instead (see call_slot_of()).
  */
 struct call_slot {
 	__u64 owner; /* pid_tgid of the thread, 0 while free */
@@ -243,9 +251,16 @@ struct {
 } threads SEC(".maps");
 
 /* The idle tasks' tgid is 0: with no process traced, none is. */
+/* Is the thread whose bpf_get_current_pid_tgid() is id the traced
+ * process's? (The probes on every call pass id on: a helper call each.) */
+static __always_inline bool is_target_id(__u64 id)
+{
+	return targ_tgid && id >> 32 == targ_tgid;
+}
+
 static __always_inline bool is_target(void)
 {
-	return targ_tgid && bpf_get_current_pid_tgid() >> 32 == targ_tgid;
+	return is_target_id(bpf_get_current_pid_tgid());
 }
 
 static __always_inline struct thread_state *thread_state(bool create)
@@ -316,9 +331,8 @@ static __always_inline struct call_slot *held_slot(__u64 id)
  * found by a thread in a call means that call began in its task
  * storage, where it stays until it returns.
  */
-static __always_inline struct call_slot *call_slot(bool claim)
+static __always_inline struct call_slot *call_slot_of(__u64 id, bool claim)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct call_slot *slot = slot_of(id);
 	struct thread_state *ts;
 

@@ -46,6 +46,9 @@ enum pt_alloc_fn {
 /* the probe's site has put the caller (the word on top of the stack) in
  * rax: pagetrace-preload.so's sites do, and the probe need not read it */
 #define PT_COOKIE_CALLER_IN_AX 0x100
+/* the site has put its time stamp counter in r11 (0: it has not), to be
+ * read as the call's time through struct pt_site_clock */
+#define PT_COOKIE_SITE_CLOCK 0x200
 
 /* What a fault did, decided in the kernel from what happened in the thread. */
 enum pt_outcome {
@@ -71,7 +74,7 @@ enum pt_outcome {
 #define PT_COUNT_STACK_WALKED (PT_REC__COUNT + 1)
 #define PT_COUNT_STACK_REUSED (PT_REC__COUNT + 2)
 #define PT_COUNT_STACK_NO_CHAIN (PT_REC__COUNT + 3)
-/* and threads whose call slot another thread held (see call_slot()) */
+/* and threads whose call slot another thread held (see call_slot_of()) */
 #define PT_COUNT_SLOT_TAKEN (PT_REC__COUNT + 4)
 /* and faults of runs at framed instructions, the word at sp left unread
  * (see run_framed_at()) */
@@ -124,6 +127,8 @@ enum pt_outcome {
 /* seen after it returned alone (a preloaded site's second nop): no entry
  * time, and no fault or syscall inside it was known to be */
 #define PT_CALL_SEEN_AFTER 0x8
+/* hdr.ts is the preloaded site's own time (see struct pt_site_clock) */
+#define PT_CALL_SITE_TIMED 0x10
 
 /* pt_rec_syscall.flags */
 #define PT_SYS_IN_CALL 0x1 /* made inside an allocator call */
@@ -258,6 +263,22 @@ struct pt_ring_hdr {
 /* The bytes a record of len takes in its ring. */
 #define PT_RING_SPAN(len) \
 	(((__u64)(len) + sizeof(struct pt_ring_hdr) + 7) & ~7ULL)
+
+/*
+ * How a preloaded site's time stamp counter (TSC) reading becomes
+ * CLOCK_MONOTONIC nanoseconds: ns + (reading - tsc) * mult / 2^32, with
+ * mult, tsc and ns measured and kept fresh by user space (user/siteclock.h)
+ * in the programs' .bss. The kernel's clock read (bpf_ktime_get_ns(),
+ * ordered: an lfence and rdtsc) cost ~60 ns of a call's record in a VM, an
+ * rdtsc at the site ~10. seq is odd while user space rewrites the rest.
+ */
+struct pt_site_clock {
+	__u32 seq;
+	__u32 pad;
+	__u64 tsc;
+	__u64 ns;
+	__u64 mult;
+};
 
 struct pt_rec_header {
 	__u32 type; /* enum pt_rec_type */

@@ -68,18 +68,21 @@ static __always_inline void end_fault_runs(__u64 ts)
 }
 
 /*
- * A record of size bytes in this CPU's ring, its header filled; NULL (and
- * counted lost) if the ring is full. Every record reserved must then be
- * submitted or discarded: the reader waits for it in order.
+ * A record of size bytes in this CPU's ring, its header filled, made at
+ * time ts (0: now, the kernel's clock) by the thread whose
+ * bpf_get_current_pid_tgid() is id; NULL (and counted lost) if the
+ * ring is full. Every record reserved must then be submitted or
+ * discarded: the reader waits for it in order.
  * Programs here may be preempted (uprobes) or interrupted by another on
  * the same CPU: the place is taken with a compare-and-exchange, retried
  * a few times if another took it first.
  */
-static __always_inline void *reserve(__u32 size, __u32 type)
+static __always_inline void *reserve_as(__u32 size, __u32 type, __u64 ts,
+					__u64 id)
 {
 	__u32 cpu = bpf_get_smp_processor_id(), index;
 	struct pt_ring_ctl *ctl = bpf_map_lookup_elem(&ring_ctl, &cpu);
-	__u64 span = PT_RING_SPAN(size), head = 0, id;
+	__u64 span = PT_RING_SPAN(size), head = 0;
 	struct pt_ring_elem *elem = NULL;
 	struct pt_rec_header *hdr;
 	struct pt_ring_hdr *rh;
@@ -108,16 +111,20 @@ reserved:
 	rh->len = size;
 	rh->flags = 0;
 	hdr = (void *)(rh + 1);
-	id = bpf_get_current_pid_tgid();
 	hdr->type = type;
 	hdr->tid = (__u32)id;
 	hdr->tgid = id >> 32;
 	hdr->cpu = cpu;
-	hdr->ts = bpf_ktime_get_ns();
+	hdr->ts = ts ?: bpf_ktime_get_ns();
 	/* a stack changes no page's owner */
 	if (targ_fault_runs && type != PT_REC_FAULT && type != PT_REC_STACK)
 		end_fault_runs(hdr->ts);
 	return hdr;
+}
+
+static __always_inline void *reserve(__u32 size, __u32 type)
+{
+	return reserve_as(size, type, 0, bpf_get_current_pid_tgid());
 }
 
 /* The header of the record at position pos in cpu's ring: a fault run's

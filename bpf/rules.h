@@ -174,4 +174,32 @@ static inline int pt_followed_mapping(const __u64 *args, __u64 min_size)
 	       (args[2] & PT_PROT_WRITE) && args[1] >= min_size;
 }
 
+/*
+ * A site's TSC reading as CLOCK_MONOTONIC ns by clock's figures (struct
+ * pt_site_clock), or 0 where they cannot tell it: none yet, or a reading
+ * PT_SITE_CLOCK_SPAN ticks or more from the one they were measured at
+ * (user space was not there to refresh them; nor can the product then
+ * overflow, mult being under 2^32: a TSC of 1 GHz or more).
+ */
+#define PT_SITE_CLOCK_SPAN (1ULL << 32)
+
+static inline __u64 pt_site_clock_ns(__u64 reading, __u64 tsc, __u64 ns,
+				     __u64 mult)
+{
+	__u64 ticks;
+
+	if (!mult || mult >= PT_SITE_CLOCK_SPAN || !ns)
+		return 0;
+	if (reading >= tsc) {
+		ticks = reading - tsc;
+		return ticks < PT_SITE_CLOCK_SPAN ?
+			       ns + ((ticks * mult) >> 32) :
+			       0;
+	}
+	ticks = tsc - reading;
+	if (ticks >= PT_SITE_CLOCK_SPAN || ((ticks * mult) >> 32) >= ns)
+		return 0;
+	return ns - ((ticks * mult) >> 32);
+}
+
 #endif /* PAGETRACE_RULES_H */

@@ -139,6 +139,68 @@ t_preload_keeps_the_environment() {
 	expect "sanitized: probes" "$(summary "$TMP/asan.json" .allocator_probes)" placed
 }
 
+# how many of a timed_calls run's mallocs and frees pagetrace timed outside
+# the windows the program read around them: "allocs frees"
+times_outside() { # pagetrace-json program-output
+	jq -r 'select(.type=="alloc" and .fn=="malloc") |
+		"\(.size) \(.t_alloc_ns) \(.t_free_ns)"' "$1" | sort -n >"$1.times"
+	sort -n "$2" | join "$1.times" - | awk '
+		# slack for the figures: their error (tens of ns), rounding
+		{ s = 500; a = $2; f = $3
+		  if (a < $4 - s || a > $5 + s) oa++
+		  if (f < $6 - s || f > $7 + s) of++ }
+		END { printf "%d %d\n", oa, of }'
+}
+
+# where in the windows the mallocs were timed, their median (0: at the
+# start, 1: at the end; the site's stamp comes before its probe's kernel
+# entry, the kernel's clock during it)
+median_place() { # pagetrace-json program-output
+	sort -n "$2" | join "$1.times" - |
+		awk '{ print ($2 - $4) / ($5 - $4) }' | sort -g |
+		awk '{ v[NR] = $1 } END { printf "%s\n", v[int((NR + 1) / 2)] < 0.5 ? "early" : "late" }'
+}
+
+t_calls_timed_at_their_sites() {
+	local f=$TMP/tsite.json k=$TMP/tkern.json source
+	source=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+	run_pt tsite -v --json -o "$f" -- "$T/timed_calls"
+	run_pt tkern --json --kernel-clock -o "$k" -- "$T/timed_calls"
+	expect "exit codes" "$(rc_of tsite) $(rc_of tkern)" "0 0"
+	expect "pairs" "$(wc -l <"$TMP/tsite.out") $(wc -l <"$TMP/tkern.out")" "200 200"
+	# 200 pairs, the library's warm-up calls (10, one free(NULL) not
+	# recorded) and stdout's buffer
+	expect "records" "$(summary "$f" .call_records) $(summary "$k" .call_records)" "410 410"
+	expect "--kernel-clock: none timed at sites" \
+		"$(summary "$k" '"\(.calls_timed_at_sites) \(.site_clock_error_ns)"')" "0 null"
+	expect "--kernel-clock: times within the calls" "$(times_outside "$k" "$TMP/tkern.out")" "0 0"
+	expect "--kernel-clock: timed in the kernel" "$(median_place "$k" "$TMP/tkern.out")" late
+	expect "ledger alike" "$(stable_allocs "$f")" "$(stable_allocs "$k")"
+	case $source in
+	tsc | kvm-clock)
+		# all but realloc's and reallocarray's warm-up calls (entry and
+		# return probes, timed in the kernel)
+		expect "timed at sites" "$(summary "$f" .calls_timed_at_sites)" 408
+		expect_true "figures close" "$([ "$(summary "$f" .site_clock_error_ns)" -lt 500 ]; echo $?)"
+		expect "not withdrawn" "$(summary "$f" .site_clock_withdrawn)" false
+		expect "times within the calls" "$(times_outside "$f" "$TMP/tsite.out")" "0 0"
+		expect "timed at the sites" "$(median_place "$f" "$TMP/tsite.out")" early
+		run_pt tsitet -o "$TMP/tsite.txt" -- "$T/timed_calls"
+		expect_match "text" "$(grep '^call times' "$TMP/tsite.txt")" \
+			'^call times: 408 of 410 calls and frees read at the preloaded sites \(TSC at [0-9]+ MHz, made CLOCK_MONOTONIC by figures found off by [0-9]+ ns at most\)$'
+		# the library is asked to stamp, and only then
+		env -u LD_PRELOAD "$PT" -o /dev/null -- sh -c 'echo "[$PAGETRACE_SITE_CLOCK]"' >"$TMP/envc.out" 2>&1
+		expect "asked" "$(cat "$TMP/envc.out")" "[1]"
+		;;
+	*)
+		expect "timed in the kernel" "$(summary "$f" .calls_timed_at_sites)" 0
+		expect_match "said why" "$(err_of tsite)" "allocator calls are timed in the kernel: the kernel keeps its time by a clock source other than the TSC"
+		;;
+	esac
+	PAGETRACE_SITE_CLOCK=1 "$PT" --kernel-clock -o /dev/null -- sh -c 'echo "[$PAGETRACE_SITE_CLOCK]"' >"$TMP/envk.out" 2>&1
+	expect "--kernel-clock: not asked" "$(cat "$TMP/envk.out")" "[]"
+}
+
 t_empty_probes_record_nothing() {
 	local f=$TMP/empty.out
 	run_pt empty --json --empty-probes -- "$T/alloc_write"

@@ -25,7 +25,8 @@
  * call instead of an exception, then a jump on to glibc; the functions
  * that only allocate (all but realloc, reallocarray and free) call glibc
  * instead and come back to a second nop, where one probe sees the whole
- * call.
+ * call. Before free's nop and the second ones, a time stamp (STAMP there)
+ * where the library has pagetrace_site_clock.
  */
 struct preload_sites {
 	bool present;
@@ -39,6 +40,7 @@ struct preload_sites {
 	 * caller in rcx */
 	uint64_t back_offsets[PT_FN__COUNT];
 	bool back[PT_FN__COUNT];
+	bool stamps; /* free's site and the second nops have a stamp */
 };
 
 /* mov (%rsp),%rax, then nopl 0(%rax,%rax,1) */
@@ -46,7 +48,9 @@ static const uint8_t SITE_CALLER_COPY[] = { 0x48, 0x8b, 0x04, 0x24 };
 static const uint8_t SITE_NOP5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 /* mov XX(%rsp),%rcx: the caller, copied right before the second nop */
 static const uint8_t SITE_BACK_CALLER[] = { 0x48, 0x8b, 0x4c, 0x24 };
-#define SITE_LINE 64 /* both nops lie in the site's first line */
+/* a site's first nop lies in its first line, the second nop in its first
+ * two */
+#define SITE_LINE 64
 
 struct allocator {
 	pid_t pid;
@@ -63,6 +67,7 @@ struct allocator {
 	size_t interposer_count;
 	struct preload_sites sites;
 	bool attached;
+	bool site_clock; /* probes that can read a stamp take it */
 	struct trace_mark mark; /* the trace's uprobes before ours */
 };
 
@@ -119,19 +124,42 @@ static bool find_functions(struct elf_file *ef, uint64_t *offsets, bool *found)
  * first nop (at offset); false if it has none. */
 static bool find_back_nop(struct elf_file *ef, uint64_t offset, uint64_t *back)
 {
-	size_t copy = sizeof(SITE_BACK_CALLER) + 1, at;
-	uint8_t code[SITE_LINE];
+	size_t copy = sizeof(SITE_BACK_CALLER) + 1, at, call = 0;
+	uint8_t code[2 * SITE_LINE];
 
 	if (elf_file__read(ef, offset, code, sizeof(code)))
 		return false;
 	for (at = sizeof(SITE_NOP5);
-	     at + copy + sizeof(SITE_NOP5) <= sizeof(code); at++)
-		/* right after the site's call *rel32(%rip), ff 15 */
-		if (at >= 6 && code[at - 6] == 0xff && code[at - 5] == 0x15 &&
+	     at + copy + sizeof(SITE_NOP5) <= sizeof(code); at++) {
+		/* the site's call *rel32(%rip), ff 15, then (past the stamp,
+		 * if any) the copy of the caller and the nop */
+		if (!call && at >= 6 && code[at - 6] == 0xff &&
+		    code[at - 5] == 0x15)
+			call = at;
+		if (call &&
 		    !memcmp(code + at, SITE_BACK_CALLER,
 			    sizeof(SITE_BACK_CALLER)) &&
 		    !memcmp(code + at + copy, SITE_NOP5, sizeof(SITE_NOP5))) {
 			*back = offset + at + copy;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Where the copy of the caller and the nop after it are in a site's first
+ * line, at its start or past its stamp; false if nowhere. */
+static bool find_entry_nop(struct elf_file *ef, uint64_t offset, uint64_t *nop)
+{
+	size_t copy = sizeof(SITE_CALLER_COPY), at;
+	uint8_t code[SITE_LINE];
+
+	if (elf_file__read(ef, offset, code, sizeof(code)))
+		return false;
+	for (at = 0; at + copy + sizeof(SITE_NOP5) <= sizeof(code); at++)
+		if (!memcmp(code + at, SITE_CALLER_COPY, copy) &&
+		    !memcmp(code + at + copy, SITE_NOP5, sizeof(SITE_NOP5))) {
+			*nop = offset + at + copy;
 			return true;
 		}
 	return false;
@@ -141,22 +169,18 @@ static bool find_back_nop(struct elf_file *ef, uint64_t offset, uint64_t *back)
 static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
 			  const char *path, const char *open_path)
 {
-	size_t copy = sizeof(SITE_CALLER_COPY);
-	uint8_t code[sizeof(SITE_CALLER_COPY) + sizeof(SITE_NOP5)];
+	uint64_t vaddr;
 	int fn;
 
 	sites->present = find_functions(ef, sites->offsets, sites->found);
+	sites->stamps =
+		!elf_file__function(ef, "pagetrace_site_clock", true, &vaddr);
 	/* the nop follows the copy; a site without the copy has the nop
 	 * first, and its probe reads the caller from the stack */
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
-		sites->caller_in_ax[fn] =
-			sites->found[fn] &&
-			!elf_file__read(ef, sites->offsets[fn], code,
-					sizeof(code)) &&
-			!memcmp(code, SITE_CALLER_COPY, copy) &&
-			!memcmp(code + copy, SITE_NOP5, sizeof(SITE_NOP5));
-		if (sites->caller_in_ax[fn])
-			sites->offsets[fn] += copy;
+		sites->caller_in_ax[fn] = sites->found[fn] &&
+					  find_entry_nop(ef, sites->offsets[fn],
+							 &sites->offsets[fn]);
 		sites->back[fn] = sites->caller_in_ax[fn] &&
 				  pt_seen_after_call(fn) &&
 				  find_back_nop(ef, sites->offsets[fn],
@@ -306,6 +330,16 @@ void allocator__probe_entries(struct allocator *a)
 	a->entries = true;
 }
 
+void allocator__use_site_clock(struct allocator *a)
+{
+	a->site_clock = true;
+}
+
+bool allocator__site_clock(const struct allocator *a)
+{
+	return a->site_clock && allocator__uses_sites(a) && a->sites.stamps;
+}
+
 bool allocator__sees_calls_after(const struct allocator *a)
 {
 	int fn;
@@ -391,6 +425,8 @@ int allocator__attach(struct allocator *a, struct trace *t)
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
 		cookie = fn;
 		if (sites && site_back(a, fn, &entry)) {
+			if (a->site_clock && a->sites.stamps)
+				cookie |= PT_COOKIE_SITE_CLOCK;
 			backs[back_count++] =
 				(struct uprobe_spec){ .offset = entry,
 						      .cookie = cookie };
@@ -411,6 +447,10 @@ int allocator__attach(struct allocator *a, struct trace *t)
 						      .cookie = cookie };
 		}
 	}
+	/* free's probe reads the stamp by a flag, not its cookie */
+	trace__set_free_site_clock(t, sites && a->site_clock &&
+					      a->sites.stamps &&
+					      a->sites.found[PT_FN_FREE]);
 	/*
 	 * Returns before entries: the kernel arms a return probe when the
 	 * function is entered, only if one is registered by then. An entry

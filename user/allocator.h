@@ -29,6 +29,12 @@ void allocator__probe_at_symbols(struct allocator *a);
  * site lets one probe after the call see it whole (see user/preload/):
  * --events times each call from its entry. */
 void allocator__probe_entries(struct allocator *a);
+/* The probes on sites that stamp the time (free's and the second nops,
+ * see user/preload/) read it: the process runs with PAGETRACE_SITE_CLOCK=1
+ * and the BPF side has the figures to read it (siteclock.h). */
+void allocator__use_site_clock(struct allocator *a);
+/* Do some probes read their time from the sites? */
+bool allocator__site_clock(const struct allocator *a);
 /* Are the calls of the functions that only allocate seen only after they
  * return (PT_CALL_SEEN_AFTER)? Then the faults inside them are not
  * flagged. */

@@ -40,6 +40,7 @@ enum long_only_option {
 	OPT_LIGHT,
 	OPT_PROBES_AT_SYMBOLS,
 	OPT_NO_PRELOAD,
+	OPT_KERNEL_CLOCK,
 	OPT_FOLDED,
 	OPT_WARMUP,
 };
@@ -67,6 +68,7 @@ static const struct option long_options[] = {
 	{ "light", no_argument, NULL, OPT_LIGHT },
 	{ "probes-at-symbols", no_argument, NULL, OPT_PROBES_AT_SYMBOLS },
 	{ "no-preload", no_argument, NULL, OPT_NO_PRELOAD },
+	{ "kernel-clock", no_argument, NULL, OPT_KERNEL_CLOCK },
 	{ "folded", optional_argument, NULL, OPT_FOLDED },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
@@ -105,6 +107,9 @@ void opts__print_help(void)
 	      "                            the kernel (see README)\n"
 	      "      --no-preload          leave the command's environment alone:\n"
 	      "                            allocator probes in glibc, as with -p\n"
+	      "                            (dearer, see README)\n"
+	      "      --kernel-clock        time allocator calls with the kernel's\n"
+	      "                            clock, not the preloaded sites' TSC\n"
 	      "                            (dearer, see README)\n"
 	      "      --verify              check every allocation's pages against the\n"
 	      "                            page tables when it is freed (of at least\n"
@@ -443,6 +448,9 @@ enum opts_result opts__parse(struct options *opts, int argc, char **argv,
 			break;
 		case OPT_PROBES_AT_SYMBOLS:
 			opts->probes_at_symbols = true;
+			break;
+		case OPT_KERNEL_CLOCK:
+			opts->kernel_clock = true;
 			break;
 		case OPT_NO_PRELOAD:
 			opts->no_preload = true;

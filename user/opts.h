@@ -37,6 +37,7 @@ struct options {
 	bool light; /* --light: production mode, no allocator probes */
 	bool probes_at_symbols; /* --probes-at-symbols: naive placement */
 	bool no_preload; /* --no-preload: the command's environment as is */
+	bool kernel_clock; /* --kernel-clock: no time read at the sites */
 	bool folded; /* --folded: folded stacks instead of the report */
 	int folded_axes; /* enum folded_axes (sites.h) */
 	uint64_t interval_ns; /* -i: a report per interval, 0: none */

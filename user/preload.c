@@ -9,6 +9,8 @@
 #include "preload.h"
 
 #define PRELOAD_VAR "LD_PRELOAD="
+/* the library's sites stamp their time (see user/preload/) */
+#define SITE_CLOCK_VAR "PAGETRACE_SITE_CLOCK="
 
 struct preload {
 	char path[PATH_MAX];
@@ -122,7 +124,7 @@ const char *preload__path(const struct preload *p)
 	return p->path;
 }
 
-char **preload__environ(struct preload *p, char *const env[])
+char **preload__environ(struct preload *p, char *const env[], bool site_clock)
 {
 	const char *others = NULL;
 	size_t count, i, out = 0;
@@ -132,15 +134,18 @@ char **preload__environ(struct preload *p, char *const env[])
 			others = env[count] + strlen(PRELOAD_VAR);
 	free(p->env);
 	free(p->env_entry);
-	p->env = calloc(count + 2, sizeof(*p->env));
+	p->env = calloc(count + 3, sizeof(*p->env));
 	if (asprintf(&p->env_entry, "%s%s%s%s", PRELOAD_VAR, p->path,
 		     others && *others ? ":" : "", others ? others : "") < 0)
 		p->env_entry = NULL;
 	if (!p->env || !p->env_entry)
 		return NULL;
 	p->env[out++] = p->env_entry;
+	if (site_clock)
+		p->env[out++] = (char *)SITE_CLOCK_VAR "1";
 	for (i = 0; i < count; i++)
-		if (strncmp(env[i], PRELOAD_VAR, strlen(PRELOAD_VAR)))
+		if (strncmp(env[i], PRELOAD_VAR, strlen(PRELOAD_VAR)) &&
+		    strncmp(env[i], SITE_CLOCK_VAR, strlen(SITE_CLOCK_VAR)))
 			p->env[out++] = env[i];
 	p->env[out] = NULL;
 	return p->env;

@@ -6,6 +6,8 @@
 #ifndef PAGETRACE_PRELOAD_H
 #define PAGETRACE_PRELOAD_H
 
+#include <stdbool.h>
+
 #define PRELOAD_FILE_NAME "pagetrace-preload.so"
 
 struct preload;
@@ -23,8 +25,10 @@ const char *preload__path(const struct preload *p);
  * may. */
 const char *preload__unsuited(const char *command);
 /* env with LD_PRELOAD naming the library first, any libraries it named
- * after it; NULL-terminated, the strings env's own but one. NULL when
- * out of memory. Valid until preload__free. */
-char **preload__environ(struct preload *p, char *const env[]);
+ * after it, and PAGETRACE_SITE_CLOCK=1 if site_clock (the sites stamp
+ * their time, siteclock.h), else none; NULL-terminated, the strings
+ * env's own but those. NULL when out of memory. Valid until
+ * preload__free. */
+char **preload__environ(struct preload *p, char *const env[], bool site_clock);
 
 #endif

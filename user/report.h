@@ -18,12 +18,18 @@ struct kernel_facts;
 struct sites;
 
 /* What the run itself knew, beyond the ledger. */
+struct site_clock;
+
 struct run_info {
 	pid_t pid;
 	char comm[32];
 	uint64_t t_start; /* ns, CLOCK_MONOTONIC */
 	uint64_t t_end;
 	uint64_t records; /* records received */
+	uint64_t call_records; /* those of allocator calls and frees */
+	uint64_t site_timed; /* and of those, timed at their sites */
+	/* how, NULL if no site was asked to (siteclock.h) */
+	const struct site_clock *site_clock;
 	uint64_t fault_records; /* those of faults */
 	/* faults that joined another's record (a run, see PT_RUN_*) */
 	uint64_t faults_joined;

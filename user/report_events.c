@@ -4,6 +4,7 @@
 #include "ledger.h"
 #include "report.h"
 #include "report_events.h"
+#include "siteclock.h"
 
 static uint64_t lost_total(const struct run_info *info)
 {
@@ -116,6 +117,16 @@ void report_events__json_counts(struct json_writer *w,
 	json__kv_u64(w, "threads_without_call_slot",
 		     info->lost[PT_COUNT_SLOT_TAKEN]);
 	json__kv_u64(w, "stack_tops_unread", info->lost[PT_COUNT_TOP_UNREAD]);
+	json__kv_u64(w, "call_records", info->call_records);
+	json__kv_u64(w, "calls_timed_at_sites", info->site_timed);
+	json__key(w, "site_clock_error_ns");
+	if (info->site_clock)
+		json__u64(w, site_clock__error_ns(info->site_clock));
+	else
+		json__null(w);
+	json__kv_bool(w, "site_clock_withdrawn",
+		      info->site_clock &&
+			      site_clock__withdrawn(info->site_clock));
 	json__kv_u64(w, "fault_records", info->fault_records);
 	json__kv_u64(w, "faults_joined", info->faults_joined);
 }
@@ -171,6 +182,19 @@ void report_events__text(FILE *out, const struct ledger_stats *st,
 			"by another stack; raising --stack-storage saves "
 			"those records)\n",
 			info->lost[PT_COUNT_STACK_SPILLED]);
+	if (info->site_clock)
+		fprintf(out,
+			"call times: %" PRIu64 " of %" PRIu64
+			" calls and frees read at the preloaded sites (TSC at "
+			"%.0f MHz, made CLOCK_MONOTONIC by figures found off "
+			"by %" PRIu64 " ns at most%s)\n",
+			info->site_timed, info->call_records,
+			site_clock__mhz(info->site_clock),
+			site_clock__error_ns(info->site_clock),
+			site_clock__withdrawn(info->site_clock) ?
+				"; WITHDRAWN for drifting, the later calls "
+				"timed in the kernel" :
+				"");
 	if (info->lost[PT_COUNT_SLOT_TAKEN])
 		fprintf(out,
 			"%" PRIu64 " threads followed in task storage (their "

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "session.h"
 #include "session_internal.h"
+#include "siteclock.h"
 #include "sites.h"
 #include "stacks.h"
 #include "symbols.h"
@@ -31,6 +32,16 @@
 #include "verify.h"
 
 #define POLL_MS 50
+/*
+ * For its first EARLY_NS the program is read closely: what is learned of
+ * it from its records must come while it still runs, for a short one
+ * too. A mapping the kernel makes without a syscall (the uprobe
+ * trampolines) is named from /proc, which has nothing once the program
+ * has exited; the loop whose frame is set up is known before it is over
+ * (fault_runs.h).
+ */
+#define EARLY_POLL_MS 2
+#define EARLY_NS 300000000ULL
 #define LOST_WARNING_NS 1000000000ULL
 #define EXIT_GRACE_NS 300000000ULL
 
@@ -146,14 +157,19 @@ static void on_touch(void *ctx, const struct touch *touch)
 /*
  * Start the command held. Where the allocator calls will be probed, its
  * environment preloads pagetrace-preload.so: probes on its sites cost a
- * call instead of an exception (see user/preload/).
+ * call instead of an exception (see user/preload/). Where this machine's
+ * TSC can be made the kernel's time, the sites stamp it and the probes
+ * take that (*site_clock, see siteclock.h).
  */
-static struct target *spawn_command(const struct options *opts, int *exit_code)
+static struct target *spawn_command(const struct options *opts,
+				    bool *site_clock, int *exit_code)
 {
 	struct preload *preload = NULL;
 	struct target *target;
 	const char *unsuited;
 	char **env = NULL;
+
+	*site_clock = false;
 
 	if (!opts->light && !opts->probes_at_symbols && !opts->no_preload) {
 		unsuited = preload__unsuited(opts->command[0]);
@@ -163,8 +179,19 @@ static struct target *spawn_command(const struct options *opts, int *exit_code)
 		else if (!(preload = preload__find()))
 			log__info("no pagetrace-preload.so beside pagetrace: "
 				  "allocator probes go in glibc");
-		else
-			env = preload__environ(preload, environ);
+		else {
+			unsuited = opts->kernel_clock || opts->empty_probes ?
+					   NULL :
+					   site_clock__unsuited();
+			*site_clock = !opts->kernel_clock &&
+				      !opts->empty_probes && !unsuited;
+			if (unsuited)
+				log__info("allocator calls are timed in the "
+					  "kernel: %s",
+					  unsuited);
+			env = preload__environ(preload, environ, *site_clock);
+			*site_clock = *site_clock && env;
+		}
 	}
 	target = target__spawn(opts->command, env, exit_code);
 	preload__free(preload);
@@ -213,7 +240,7 @@ struct session *session__new(const struct options *opts, FILE *out,
 	if (opts->pid)
 		s->target = target__open_pid(opts->pid, exit_code);
 	else
-		s->target = spawn_command(opts, exit_code);
+		s->target = spawn_command(opts, &tcfg.site_clock, exit_code);
 	if (!s->target)
 		goto fail;
 	s->info.pid = target__pid(s->target);
@@ -434,7 +461,9 @@ int session__run(struct session *s)
 		/* a record still being written: its program is about to
 		 * commit it, and the later ones wait for it */
 		err = wait_and_drain(
-			s, trace__drain_blocked(s->trace) ? 1 : POLL_MS);
+			s, trace__drain_blocked(s->trace)   ? 1 :
+			   now - s->info.t_start < EARLY_NS ? EARLY_POLL_MS :
+							      POLL_MS);
 		if (err < 0) {
 			log__error("reading the ring buffer failed: %s",
 				   strerror(-err));

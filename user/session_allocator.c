@@ -12,6 +12,7 @@
 #include "session_internal.h"
 #include "symbols.h"
 #include "target.h"
+#include "trace.h"
 
 static void warn_interposers(const struct allocator *a)
 {
@@ -46,6 +47,8 @@ static int use_allocator(struct session *s, struct allocator *a)
 		allocator__probe_at_symbols(a);
 	if (s->opts->events)
 		allocator__probe_entries(a);
+	if (trace__site_clock(s->trace))
+		allocator__use_site_clock(a);
 	/* after an exec: the last program's probes may sit on the same file
 	 * (pagetrace-preload.so, or glibc), where both would report a call */
 	if (s->allocator)
@@ -66,6 +69,8 @@ static int use_allocator(struct session *s, struct allocator *a)
 								"placed";
 	log__info("allocator probes on %s (%s)", allocator__path(a),
 		  s->info.allocator_probes);
+	s->info.site_clock =
+		allocator__site_clock(a) ? trace__site_clock(s->trace) : NULL;
 	return 1;
 }
 

@@ -186,6 +186,15 @@ void sess_on_record(void *ctx, const void *data, size_t size)
 	if (ev.hdr->ts < target__exec_time(s->target))
 		return;
 	s->info.records++;
+	if (ev.type == PT_REC_CALL || ev.type == PT_REC_FREE) {
+		/* the flags of either */
+		uint32_t flags = ev.type == PT_REC_CALL ? ev.call->flags :
+							  ev.free->flags;
+
+		s->info.call_records++;
+		if (flags & PT_CALL_SITE_TIMED)
+			s->info.site_timed++;
+	}
 	switch (ev.type) {
 	case PT_REC_CALL:
 		from.site = site_of(s, ev.call->caller);

@@ -18,6 +18,7 @@
 #include "pagetrace.skel.h"
 #include "ringmaps.h"
 #include "rings.h"
+#include "siteclock.h"
 #include "trace.h"
 
 /* Linux 6.6 uprobe_multi links, unknown to the system's libbpf 1.1 */
@@ -57,6 +58,10 @@ struct trace {
 	void *ctx;
 	int ncpus;
 	unsigned int stack_depth;
+	/* the figures that make the sites' TSC readings times, NULL if the
+	 * probes read the kernel's clock alone */
+	struct site_clock *site_clock;
+	bool detached;
 };
 
 static int keep_link(struct trace *t, struct bpf_link *link)
@@ -377,6 +382,14 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		goto fail;
 	}
 	free(online);
+	if (cfg->site_clock && !cfg->empty_probes) {
+		t->site_clock =
+			site_clock__new(&t->skel->bss->site_clock, NULL, NULL);
+		if (!t->site_clock)
+			log__info("the TSC cannot be measured against the "
+				  "clock: allocator calls are timed in the "
+				  "kernel");
+	}
 	*exit_code = PT_EXIT_OK;
 	return t;
 fail:
@@ -389,6 +402,7 @@ void trace__detach(struct trace *t)
 {
 	size_t i;
 
+	t->detached = true;
 	/* uprobes first: every allocator call the target makes traps into
 	 * them; links made last (the fallback's uprobes) go first */
 	for (i = 0; i < t->multi_fd_count; i++)
@@ -409,6 +423,7 @@ void trace__free(struct trace *t)
 	if (!t)
 		return;
 	trace__detach(t);
+	site_clock__free(t->site_clock);
 	free(t->links);
 	free(t->multi_fds);
 	free(t->perf_fds);
@@ -520,6 +535,11 @@ void trace__set_hold(struct trace *t, bool enabled)
 	t->skel->bss->hold_enabled = enabled;
 }
 
+void trace__set_free_site_clock(struct trace *t, bool stamped)
+{
+	t->skel->bss->free_site_clock = stamped;
+}
+
 int trace__epoll_fd(const struct trace *t)
 {
 	return rings__epoll_fd(t->rings);
@@ -539,12 +559,20 @@ long trace__drain(struct trace *t)
 
 	if (rings__draining(t->rings))
 		return 0;
+	/* while probes may still read the figures */
+	if (t->site_clock && !t->detached)
+		site_clock__refresh(t->site_clock);
 	now = monotonic_ns();
 	/* the rings' positions are read once RINGS_SETTLE_NS have passed:
 	 * 20 us, a spin costs less than a sleep that long */
 	while (monotonic_ns() - now < RINGS_SETTLE_NS)
 		;
 	return rings__drain(t->rings, now);
+}
+
+const struct site_clock *trace__site_clock(const struct trace *t)
+{
+	return t->site_clock;
 }
 
 bool trace__drain_blocked(const struct trace *t)

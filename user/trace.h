@@ -44,6 +44,10 @@ struct trace_config {
 	/* --empty-probes: programs that only return, on the same attach
 	 * points: what the mechanism costs, for benchmarks */
 	bool empty_probes;
+	/* the preloaded sites stamp the time of the calls they see after
+	 * they return and of free (siteclock.h): keep the figures that make
+	 * their readings times */
+	bool site_clock;
 	/* load bench_produce, see trace__bench_produce() */
 	bool bench_producer;
 	trace_record_fn on_record;
@@ -59,6 +63,9 @@ enum uprobe_kind {
 
 /* NULL after one error line; *exit_code says what kind of failure. */
 struct trace *trace__new(const struct trace_config *cfg, int *exit_code);
+struct site_clock;
+/* The sites' clock (siteclock.h), NULL if the probes read the kernel's */
+const struct site_clock *trace__site_clock(const struct trace *t);
 /* Detach every probe; records already made stay readable. */
 void trace__detach(struct trace *t);
 /* Detaches every probe and frees the BPF objects. */
@@ -83,6 +90,8 @@ struct trace_mark {
 void trace__uprobe_mark(const struct trace *t, struct trace_mark *mark);
 void trace__uprobe_rollback(struct trace *t, const struct trace_mark *mark);
 
+/* free's probe goes on a site that stamps its time (siteclock.h) */
+void trace__set_free_site_clock(struct trace *t, bool stamped);
 /* The target's threads are held under ptrace (--verify): the kernel side
  * may stop them before they release a block. */
 void trace__set_hold(struct trace *t, bool enabled);

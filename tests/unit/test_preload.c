@@ -77,6 +77,7 @@ static void test_environ(void)
 	char *with[] = { "HOME=/root", "LD_PRELOAD=/a.so:/b.so", "X=1", NULL };
 	char *empty[] = { "LD_PRELOAD=", NULL };
 	char *none[] = { NULL };
+	char *stamped[] = { "PAGETRACE_SITE_CLOCK=0", "X=1", NULL };
 	struct preload *p = preload__at("/bin/sh");
 
 	if (!p) {
@@ -84,12 +85,23 @@ static void test_environ(void)
 		return;
 	}
 	/* first in the list, everything else as it was */
-	CHECK_STR(joined(preload__environ(p, plain)),
+	CHECK_STR(joined(preload__environ(p, plain, false)),
 		  "LD_PRELOAD=/bin/sh|HOME=/root|PATH=/bin");
-	CHECK_STR(joined(preload__environ(p, with)),
+	CHECK_STR(joined(preload__environ(p, with, false)),
 		  "LD_PRELOAD=/bin/sh:/a.so:/b.so|HOME=/root|X=1");
-	CHECK_STR(joined(preload__environ(p, empty)), "LD_PRELOAD=/bin/sh");
-	CHECK_STR(joined(preload__environ(p, none)), "LD_PRELOAD=/bin/sh");
+	CHECK_STR(joined(preload__environ(p, empty, false)),
+		  "LD_PRELOAD=/bin/sh");
+	CHECK_STR(joined(preload__environ(p, none, false)),
+		  "LD_PRELOAD=/bin/sh");
+	/* the sites asked to stamp their time: said once, whatever the
+	 * environment said before */
+	CHECK_STR(joined(preload__environ(p, plain, true)),
+		  "LD_PRELOAD=/bin/sh|PAGETRACE_SITE_CLOCK=1|HOME=/root|"
+		  "PATH=/bin");
+	CHECK_STR(joined(preload__environ(p, stamped, true)),
+		  "LD_PRELOAD=/bin/sh|PAGETRACE_SITE_CLOCK=1|X=1");
+	CHECK_STR(joined(preload__environ(p, stamped, false)),
+		  "LD_PRELOAD=/bin/sh|X=1");
 	preload__free(p);
 }
 
