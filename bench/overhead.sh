@@ -66,7 +66,7 @@ else
 fi
 TMP=$(mktemp -d /tmp/pagetrace-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-VARIANTS=(untraced floor_naive floor_glibc glibc floor pagetrace nostacks light_floor light
+VARIANTS=(untraced floor_naive floor_glibc glibc floor pagetrace kclock nostacks light_floor light
 	perf bpftrace)
 
 workload_cmd() { # name: the command line, pinned unless it has threads
@@ -108,6 +108,7 @@ describe_variant() {
 	glibc) echo "pagetrace --no-preload (probes in glibc, as with -p)" ;;
 	floor) echo "empty probes at pagetrace's placements (the floor)" ;;
 	pagetrace) echo "pagetrace (default)" ;;
+	kclock) echo "pagetrace --kernel-clock (calls timed in the kernel)" ;;
 	nostacks) echo "pagetrace --no-stacks" ;;
 	light_floor) echo "empty probes at --light's attach points (its floor)" ;;
 	light) echo "pagetrace --light (production)" ;;
@@ -131,7 +132,7 @@ have() {
 # forms run only under the variants that trap no call.
 runs_under() { # workload variant
 	case $1,$2 in
-	*_long,floor* | *_long,glibc | *_long,pagetrace | *_long,nostacks) false ;;
+	*_long,floor* | *_long,glibc | *_long,pagetrace | *_long,kclock | *_long,nostacks) false ;;
 	*) true ;;
 	esac
 }
@@ -168,6 +169,7 @@ run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 	glibc) $PIN_TOOL $PT --no-preload -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	floor) $PIN_TOOL $PT --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	pagetrace) $PIN_TOOL $PT -o "$report" -- $cmd >"$out" 2>/dev/null ;;
+	kclock) $PIN_TOOL $PT --kernel-clock -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	nostacks) $PIN_TOOL $PT --no-stacks -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	light_floor) $PIN_TOOL $PT --light --empty-probes -o "$report" -- $cmd >"$out" 2>/dev/null ;;
 	light) $PIN_TOOL $PT --light -o "$report" -- $cmd >"$out" 2>/dev/null ;;
