@@ -40,7 +40,11 @@ struct preload_sites {
 	 * caller in rcx */
 	uint64_t back_offsets[PT_FN__COUNT];
 	bool back[PT_FN__COUNT];
-	bool stamps; /* free's site and the second nops have a stamp */
+	/* the probe at fn's site (free's, or the second nop) finds the
+	 * stamp's reading in r11: the library says its sites stamp
+	 * (pagetrace_site_clock) and the stamp's first instruction is
+	 * where it should be */
+	bool stamped[PT_FN__COUNT];
 };
 
 /* mov (%rsp),%rax, then nopl 0(%rax,%rax,1) */
@@ -48,6 +52,9 @@ static const uint8_t SITE_CALLER_COPY[] = { 0x48, 0x8b, 0x04, 0x24 };
 static const uint8_t SITE_NOP5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 /* mov XX(%rsp),%rcx: the caller, copied right before the second nop */
 static const uint8_t SITE_BACK_CALLER[] = { 0x48, 0x8b, 0x4c, 0x24 };
+/* xor %r11d,%r11d: the stamp's start, at free's site and right after the
+ * call of the others */
+static const uint8_t SITE_STAMP[] = { 0x45, 0x31, 0xdb };
 /* a site's first nop lies in its first line, the second nop in its first
  * two */
 #define SITE_LINE 64
@@ -121,8 +128,10 @@ static bool find_functions(struct elf_file *ef, uint64_t *offsets, bool *found)
 }
 
 /* Where a site's second nop is, after its call, searched for past its
- * first nop (at offset); false if it has none. */
-static bool find_back_nop(struct elf_file *ef, uint64_t offset, uint64_t *back)
+ * first nop (at offset); false if it has none. *stamped: the stamp
+ * follows the call. */
+static bool find_back_nop(struct elf_file *ef, uint64_t offset, uint64_t *back,
+			  bool *stamped)
 {
 	size_t copy = sizeof(SITE_BACK_CALLER) + 1, at, call = 0;
 	uint8_t code[2 * SITE_LINE];
@@ -141,6 +150,9 @@ static bool find_back_nop(struct elf_file *ef, uint64_t offset, uint64_t *back)
 			    sizeof(SITE_BACK_CALLER)) &&
 		    !memcmp(code + at + copy, SITE_NOP5, sizeof(SITE_NOP5))) {
 			*back = offset + at + copy;
+			*stamped = call + sizeof(SITE_STAMP) <= at &&
+				   !memcmp(code + call, SITE_STAMP,
+					   sizeof(SITE_STAMP));
 			return true;
 		}
 	}
@@ -169,22 +181,31 @@ static bool find_entry_nop(struct elf_file *ef, uint64_t offset, uint64_t *nop)
 static void resolve_sites(struct preload_sites *sites, struct elf_file *ef,
 			  const char *path, const char *open_path)
 {
+	uint8_t start[sizeof(SITE_STAMP)];
 	uint64_t vaddr;
+	bool stamps, stamp_first;
 	int fn;
 
 	sites->present = find_functions(ef, sites->offsets, sites->found);
-	sites->stamps =
-		!elf_file__function(ef, "pagetrace_site_clock", true, &vaddr);
+	stamps = !elf_file__function(ef, "pagetrace_site_clock", true, &vaddr);
 	/* the nop follows the copy; a site without the copy has the nop
 	 * first, and its probe reads the caller from the stack */
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
+		stamp_first = sites->found[fn] &&
+			      !elf_file__read(ef, sites->offsets[fn], start,
+					      sizeof(start)) &&
+			      !memcmp(start, SITE_STAMP, sizeof(start));
 		sites->caller_in_ax[fn] = sites->found[fn] &&
 					  find_entry_nop(ef, sites->offsets[fn],
 							 &sites->offsets[fn]);
-		sites->back[fn] = sites->caller_in_ax[fn] &&
-				  pt_seen_after_call(fn) &&
-				  find_back_nop(ef, sites->offsets[fn],
-						&sites->back_offsets[fn]);
+		sites->stamped[fn] = stamps && fn == PT_FN_FREE &&
+				     sites->caller_in_ax[fn] && stamp_first;
+		sites->back[fn] =
+			sites->caller_in_ax[fn] && pt_seen_after_call(fn) &&
+			find_back_nop(ef, sites->offsets[fn],
+				      &sites->back_offsets[fn], &stamp_first);
+		if (sites->back[fn])
+			sites->stamped[fn] = stamps && stamp_first;
 	}
 	snprintf(sites->path, sizeof(sites->path), "%s", path);
 	snprintf(sites->open_path, sizeof(sites->open_path), "%s", open_path);
@@ -337,7 +358,14 @@ void allocator__use_site_clock(struct allocator *a)
 
 bool allocator__site_clock(const struct allocator *a)
 {
-	return a->site_clock && allocator__uses_sites(a) && a->sites.stamps;
+	int fn;
+
+	if (!a->site_clock || !allocator__uses_sites(a))
+		return false;
+	for (fn = 0; fn < PT_FN__COUNT; fn++)
+		if (a->sites.stamped[fn])
+			return true;
+	return false;
 }
 
 bool allocator__sees_calls_after(const struct allocator *a)
@@ -425,7 +453,7 @@ int allocator__attach(struct allocator *a, struct trace *t)
 	for (fn = 0; fn < PT_FN__COUNT; fn++) {
 		cookie = fn;
 		if (sites && site_back(a, fn, &entry)) {
-			if (a->site_clock && a->sites.stamps)
+			if (a->site_clock && a->sites.stamped[fn])
 				cookie |= PT_COOKIE_SITE_CLOCK;
 			backs[back_count++] =
 				(struct uprobe_spec){ .offset = entry,
@@ -449,8 +477,7 @@ int allocator__attach(struct allocator *a, struct trace *t)
 	}
 	/* free's probe reads the stamp by a flag, not its cookie */
 	trace__set_free_site_clock(t, sites && a->site_clock &&
-					      a->sites.stamps &&
-					      a->sites.found[PT_FN_FREE]);
+					      a->sites.stamped[PT_FN_FREE]);
 	/*
 	 * Returns before entries: the kernel arms a return probe when the
 	 * function is entered, only if one is registered by then. An entry

@@ -294,7 +294,8 @@ static void heap_pop(struct rings *r)
  * written, it lowers the limit to what is known of its time. It was
  * reserved after the ring's last record, so it comes after that one's
  * time; and if it lies past where the last drain read up to, it was
- * reserved after that drain's time.
+ * reserved after that drain's time (a call timed at its site was stamped
+ * a kernel entry before: see README, Limits).
  */
 static void place_head(struct rings *r, size_t i, uint64_t *limit)
 {

@@ -69,8 +69,10 @@ static int use_allocator(struct session *s, struct allocator *a)
 								"placed";
 	log__info("allocator probes on %s (%s)", allocator__path(a),
 		  s->info.allocator_probes);
-	s->info.site_clock =
-		allocator__site_clock(a) ? trace__site_clock(s->trace) : NULL;
+	/* kept past an exec into a program without the sites: the calls
+	 * before it were timed there */
+	if (allocator__site_clock(a))
+		s->info.site_clock = trace__site_clock(s->trace);
 	return 1;
 }
 

@@ -44,7 +44,7 @@ static bool has_flag(const char *flags, const char *flag)
 
 const char *site_clock__unsuited(void)
 {
-	char source[32] = "", line[4096];
+	char source[32] = "", available[256] = "", line[4096];
 	bool constant = false, nonstop = false;
 	FILE *f;
 
@@ -60,6 +60,19 @@ const char *site_clock__unsuited(void)
 	if (strcmp(source, "tsc\n") && strcmp(source, "kvm-clock\n"))
 		return "the kernel keeps its time by a clock source other "
 		       "than the TSC (tsc, kvm-clock)";
+	/* kvm-clock scales each CPU's TSC: the kernel must have found them
+	 * in step (it drops tsc from the clock sources otherwise) */
+	f = fopen("/sys/devices/system/clocksource/clocksource0/"
+		  "available_clocksource",
+		  "r");
+	if (f) {
+		if (!fgets(available, sizeof(available), f))
+			available[0] = 0;
+		fclose(f);
+	}
+	if (!has_flag(available, "tsc"))
+		return "the kernel found the CPUs' TSCs out of step (tsc is "
+		       "not among its clock sources)";
 	f = fopen("/proc/cpuinfo", "r");
 	if (!f)
 		return "/proc/cpuinfo cannot be read";
@@ -97,7 +110,8 @@ static bool read_tsc_and_clock(void *ctx, uint64_t *tsc, uint64_t *ns)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		_mm_lfence();
 		after = __rdtsc();
-		if (after > before && after - before < best_gap) {
+		if (after > before && after - before < best_gap &&
+		    after - before <= SITE_CLOCK_MAX_GAP_TICKS) {
 			best_gap = after - before;
 			*tsc = before + best_gap / 2;
 			*ns = (uint64_t)now.tv_sec * 1000000000ULL +

@@ -30,7 +30,12 @@ typedef bool (*site_clock_read_fn)(void *ctx, uint64_t *tsc, uint64_t *ns);
  * new() measures) */
 #define SITE_CLOCK_REFRESH_NS 10000000ULL
 #define SITE_CLOCK_FIRST_NS 5000000ULL
-#define SITE_CLOCK_MAX_ERROR_NS 2000ULL
+/* a call stamped at its site and a kernel time taken a probe later (a
+ * realloc's entry) are ~0.3 us apart at least: the figures must be much
+ * closer than that */
+#define SITE_CLOCK_MAX_ERROR_NS 250ULL
+/* a reading whose two TSC reads lie further apart was interrupted */
+#define SITE_CLOCK_MAX_GAP_TICKS 500ULL
 
 /* Can the sites' TSC readings be made CLOCK_MONOTONIC here? The kernel
  * keeps its time by the TSC (its own clock source, or a hypervisor's

@@ -115,6 +115,30 @@ static void test_figures_follow_the_clock(void)
 	CHECK_U64(site_ns(&shared, tsc_at(&c, t)), 0);
 }
 
+static void test_small_drift_followed(void)
+{
+	/* 1 ppm off from 20 ms on: 10 ns in 10 ms, the figures follow */
+	struct fake_clocks c = { .ns = 1000000000ULL,
+				 .tsc0 = 5,
+				 .ghz = 3.0,
+				 .jump_at_ns = 1020000000ULL,
+				 .ppm = 1 };
+	struct pt_site_clock shared = { 0 };
+	struct site_clock *sc = site_clock__new(&shared, fake_read, &c);
+	int i;
+
+	if (!sc) {
+		CHECK(sc != NULL);
+		return;
+	}
+	for (i = 0; i < 400; i++)
+		site_clock__refresh(sc);
+	CHECK(!site_clock__withdrawn(sc));
+	CHECK(site_clock__error_ns(sc) <= 20);
+	CHECK(shared.mult != 0);
+	site_clock__free(sc);
+}
+
 static void test_drift_withdraws(void)
 {
 	/* 500 ppm off from 20 ms on: 10 ms later the figures are 5 us out */
@@ -143,6 +167,7 @@ int main(void)
 {
 	RUN(test_conversion);
 	RUN(test_figures_follow_the_clock);
+	RUN(test_small_drift_followed);
 	RUN(test_drift_withdraws);
 	return check_summary();
 }
