@@ -623,7 +623,12 @@ static __always_inline void emit_task(struct task_struct *task, __u32 kind,
 	rec->exit_code = exit_code;
 	rec->pad = 0;
 	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
-	submit(rec);
+	/* a new program: the reader looks at it closely from its start
+	 * (user/session.c, EARLY_NS) */
+	if (kind == PT_TASK_EXEC)
+		submit_now(rec);
+	else
+		submit(rec);
 }
 
 /* The call slot of thread id, if it holds one, is free again. */

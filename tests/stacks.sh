@@ -125,11 +125,14 @@ t_namespaced_binary_symbolized() {
 		SKIP_REASON="unshare (util-linux) is not installed"
 		return
 	fi
-	# the binary exists only in the command's own mount namespace
+	# the binary exists only in the command's own mount namespace, while
+	# the program runs: it stays a moment after its work, for the reader
+	# to have read its exec (after two execs, each moving the allocator
+	# probes, the reader may be ~0.2 s behind; see README, Limits)
 	local f=$TMP/ns.out dir=/run/pagetrace-ns-test
 	mkdir -p "$dir"
 	run_pt ns --json -- unshare -m sh -c \
-		"mount -t tmpfs none $dir && cp $T/stacks $dir/stacks_ns && exec $dir/stacks_ns"
+		"mount -t tmpfs none $dir && cp $T/stacks $dir/stacks_ns && exec $dir/stacks_ns 500"
 	expect "exit code" "$(rc_of ns)" 0
 	expect "not visible here" "$([ -e $dir/stacks_ns ] && echo visible || echo hidden)" hidden
 	expect "site" "$(alloc "$f" $((64 * MiB)) '"\(.site.module) \(.site.sym) \(.site.line)"')" \

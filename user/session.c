@@ -32,16 +32,6 @@
 #include "verify.h"
 
 #define POLL_MS 50
-/*
- * For its first EARLY_NS the program is read closely: what is learned of
- * it from its records must come while it still runs, for a short one
- * too. A mapping the kernel makes without a syscall (the uprobe
- * trampolines) is named from /proc, which has nothing once the program
- * has exited; the loop whose frame is set up is known before it is over
- * (fault_runs.h).
- */
-#define EARLY_POLL_MS 2
-#define EARLY_NS 300000000ULL
 #define LOST_WARNING_NS 1000000000ULL
 #define EXIT_GRACE_NS 300000000ULL
 
@@ -429,6 +419,7 @@ int session__run(struct session *s)
 	int err;
 
 	s->info.t_start = procfs__now_ns();
+	s->early_until = s->info.t_start + EARLY_NS;
 	s->info.empty_probes = s->opts->empty_probes;
 	s->info.light = s->opts->light;
 	err = setup_wakeups(s);
@@ -460,10 +451,9 @@ int session__run(struct session *s)
 	for (;;) {
 		/* a record still being written: its program is about to
 		 * commit it, and the later ones wait for it */
-		err = wait_and_drain(
-			s, trace__drain_blocked(s->trace)   ? 1 :
-			   now - s->info.t_start < EARLY_NS ? EARLY_POLL_MS :
-							      POLL_MS);
+		err = wait_and_drain(s, trace__drain_blocked(s->trace) ? 1 :
+					now < s->early_until ? EARLY_POLL_MS :
+							       POLL_MS);
 		if (err < 0) {
 			log__error("reading the ring buffer failed: %s",
 				   strerror(-err));

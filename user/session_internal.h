@@ -27,6 +27,18 @@ struct target;
 struct trace;
 struct verifier;
 
+/*
+ * For its first EARLY_NS the program (the one started, and each one an
+ * exec starts: its record wakes the reader) is read closely: what is
+ * learned of it from its records must come while it still runs, for a
+ * short one too. A mapping the kernel makes without a syscall (the uprobe
+ * trampolines) is named from /proc, which has nothing once the program
+ * has exited; the loop whose frame is set up is known before it is over
+ * (fault_runs.h).
+ */
+#define EARLY_POLL_MS 2
+#define EARLY_NS 300000000ULL
+
 struct session {
 	const struct options *opts;
 	struct kernel_facts kernel;
@@ -47,6 +59,7 @@ struct session {
 	int sigchld_fd;
 	struct run_info info;
 	bool check_allocator; /* after an exec: is glibc where it was? */
+	uint64_t early_until; /* polled every EARLY_POLL_MS until then */
 	uint64_t bad_records;
 	/* the module of the last call's caller, and whether it is
 	 * pagetrace-preload.so, whose own calls are not the program's */

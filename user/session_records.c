@@ -14,6 +14,7 @@
 #include "light.h"
 #include "mappings.h"
 #include "preload.h"
+#include "procfs.h"
 #include "session_internal.h"
 #include "stacks.h"
 #include "symbols.h"
@@ -252,9 +253,14 @@ void sess_on_record(void *ctx, const void *data, size_t size)
 		if (ev.task->kind == PT_TASK_EXEC) {
 			/* a new program: its code at the old addresses */
 			code_went(s);
+			/* its files opened while it runs (a short one may be
+			 * gone, its mount namespace too, by the time its
+			 * first site is read): the mappings were read again */
+			symbols__note_code(s->symbols, s->maps);
 			snprintf(s->info.comm, sizeof(s->info.comm), "%s",
 				 ev.task->comm);
 			s->check_allocator = true;
+			s->early_until = procfs__now_ns() + EARLY_NS;
 			if (s->verifier)
 				verifier__exec(s->verifier);
 		}

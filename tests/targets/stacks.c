@@ -6,7 +6,8 @@
  * calloc itself writes: the loop's one store populates the other 16384
  * pages.
  * Built with frame pointers everywhere, leaf functions included. The
- * tests find the lines by their markers.
+ * tests find the lines by their markers. An argument keeps it alive that
+ * many milliseconds more at the end.
  */
 #include "target.h"
 
@@ -32,7 +33,7 @@ __attribute__((noinline)) void solve(volatile char *m)
 		m[i + PAGE - 1] = 1; /* TOUCH_SITE */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char *m;
 
@@ -40,5 +41,7 @@ int main(void)
 	m = make_matrix();
 	solve(m);
 	free(m);
+	if (argc > 1)
+		usleep((useconds_t)atoi(argv[1]) * 1000);
 	return 0;
 }
