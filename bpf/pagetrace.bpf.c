@@ -250,9 +250,9 @@ struct {
 	__type(value, struct thread_state);
 } threads SEC(".maps");
 
-/* The idle tasks' tgid is 0: with no process traced, none is. */
 /* Is the thread whose bpf_get_current_pid_tgid() is id the traced
- * process's? (The probes on every call pass id on: a helper call each.) */
+ * process's? (The probes on every call pass id on: a helper call each.)
+ * The idle tasks' tgid is 0: with no process traced, none is. */
 static __always_inline bool is_target_id(__u64 id)
 {
 	return targ_tgid && id >> 32 == targ_tgid;
