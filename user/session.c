@@ -144,6 +144,21 @@ static void on_touch(void *ctx, const struct touch *touch)
 	sites__touch(s->sites, touch);
 }
 
+/* Will the sites stamp their time? Not where asked not to, nor where the
+ * TSC is not the kernel's clock (said why). */
+static bool site_clock_wanted(const struct options *opts)
+{
+	const char *unsuited;
+
+	if (opts->kernel_clock || opts->empty_probes)
+		return false;
+	unsuited = site_clock__unsuited();
+	if (unsuited)
+		log__info("allocator calls are timed in the kernel: %s",
+			  unsuited);
+	return !unsuited;
+}
+
 /*
  * Start the command held. Where the allocator calls will be probed, its
  * environment preloads pagetrace-preload.so: probes on its sites cost a
@@ -170,15 +185,7 @@ static struct target *spawn_command(const struct options *opts,
 			log__info("no pagetrace-preload.so beside pagetrace: "
 				  "allocator probes go in glibc");
 		else {
-			unsuited = opts->kernel_clock || opts->empty_probes ?
-					   NULL :
-					   site_clock__unsuited();
-			*site_clock = !opts->kernel_clock &&
-				      !opts->empty_probes && !unsuited;
-			if (unsuited)
-				log__info("allocator calls are timed in the "
-					  "kernel: %s",
-					  unsuited);
+			*site_clock = site_clock_wanted(opts);
 			env = preload__environ(preload, environ, *site_clock);
 			*site_clock = *site_clock && env;
 		}

@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <linux/types.h>
 #include <x86intrin.h>
 #include "pagetrace.h"
+#include "procfs.h"
 #include "rules.h"
 #include "siteclock.h"
 
@@ -101,21 +101,19 @@ static bool read_tsc_and_clock(void *ctx, uint64_t *tsc, uint64_t *ns)
 
 	(void)ctx;
 	for (tries = 0; tries < 8; tries++) {
-		struct timespec now;
-		uint64_t before, after;
+		uint64_t before, after, now;
 
 		_mm_lfence();
 		before = __rdtsc();
 		_mm_lfence();
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		now = procfs__now_ns();
 		_mm_lfence();
 		after = __rdtsc();
 		if (after > before && after - before < best_gap &&
 		    after - before <= SITE_CLOCK_MAX_GAP_TICKS) {
 			best_gap = after - before;
 			*tsc = before + best_gap / 2;
-			*ns = (uint64_t)now.tv_sec * 1000000000ULL +
-			      (uint64_t)now.tv_nsec;
+			*ns = now;
 		}
 	}
 	return best_gap != UINT64_MAX;
@@ -190,14 +188,15 @@ static void withdraw(struct site_clock *sc)
 	publish(sc, &sc->last, 0);
 }
 
-void site_clock__refresh(struct site_clock *sc)
+void site_clock__refresh(struct site_clock *sc, uint64_t now_ns)
 {
 	const struct pt_site_clock *shared = sc->shared;
 	struct anchor now;
 	uint64_t predicted, error, mult;
 
-	if (sc->withdrawn || !sc->read(sc->ctx, &now.tsc, &now.ns) ||
-	    now.ns - sc->last.ns < SITE_CLOCK_REFRESH_NS)
+	/* the drain's own time: no reading unless one is due */
+	if (sc->withdrawn || now_ns - sc->last.ns < SITE_CLOCK_REFRESH_NS ||
+	    !sc->read(sc->ctx, &now.tsc, &now.ns))
 		return;
 	if (now.tsc <= sc->base.tsc) {
 		withdraw(sc); /* the counter went back */

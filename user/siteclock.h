@@ -51,8 +51,9 @@ struct site_clock *site_clock__new(struct pt_site_clock *shared,
 /* Withdraws the figures: the probes read the kernel's clock again. */
 void site_clock__free(struct site_clock *sc);
 
-/* Measure again if SITE_CLOCK_REFRESH_NS have passed since. */
-void site_clock__refresh(struct site_clock *sc);
+/* Measure again if SITE_CLOCK_REFRESH_NS have passed since, by now_ns
+ * (CLOCK_MONOTONIC, the caller's). */
+void site_clock__refresh(struct site_clock *sc, uint64_t now_ns);
 /* The largest drift of the figures found at a refresh, in ns */
 uint64_t site_clock__error_ns(const struct site_clock *sc);
 /* Withdrawn for drifting too far? */

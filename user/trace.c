@@ -17,6 +17,7 @@
 #include "pagetrace.h"
 #include "pagetrace.skel.h"
 #include "ringmaps.h"
+#include "procfs.h"
 #include "rings.h"
 #include "siteclock.h"
 #include "trace.h"
@@ -545,27 +546,19 @@ int trace__epoll_fd(const struct trace *t)
 	return rings__epoll_fd(t->rings);
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-}
-
 long trace__drain(struct trace *t)
 {
 	uint64_t now;
 
 	if (rings__draining(t->rings))
 		return 0;
+	now = procfs__now_ns();
 	/* while probes may still read the figures */
 	if (t->site_clock && !t->detached)
-		site_clock__refresh(t->site_clock);
-	now = monotonic_ns();
+		site_clock__refresh(t->site_clock, now);
 	/* the rings' positions are read once RINGS_SETTLE_NS have passed:
 	 * 20 us, a spin costs less than a sleep that long */
-	while (monotonic_ns() - now < RINGS_SETTLE_NS)
+	while (procfs__now_ns() - now < RINGS_SETTLE_NS)
 		;
 	return rings__drain(t->rings, now);
 }

@@ -35,6 +35,13 @@ static bool fake_read(void *ctx, uint64_t *tsc, uint64_t *ns)
 	return true;
 }
 
+/* A drain 1 ms on: the figures measured again if that is due. */
+static void drain_tick(struct site_clock *sc, struct fake_clocks *c)
+{
+	c->ns += 1000000;
+	site_clock__refresh(sc, c->ns);
+}
+
 /* the fake TSC at clock time ns (before any jump) */
 static uint64_t tsc_at(const struct fake_clocks *c, uint64_t ns)
 {
@@ -100,10 +107,10 @@ static void test_figures_follow_the_clock(void)
 	t = shared.ns + 3000000;
 	CHECK(distance(site_ns(&shared, tsc_at(&c, t)), t) <= 1);
 	/* and refreshed: no sooner than SITE_CLOCK_REFRESH_NS on */
-	site_clock__refresh(sc);
+	drain_tick(sc, &c);
 	CHECK_U64(shared.seq, 2);
 	for (i = 0; i < 12; i++)
-		site_clock__refresh(sc);
+		drain_tick(sc, &c);
 	CHECK_U64(shared.seq, 4);
 	CHECK(site_clock__error_ns(sc) <= 1);
 	CHECK(!site_clock__withdrawn(sc));
@@ -117,10 +124,10 @@ static void test_figures_follow_the_clock(void)
 
 /*
  * A clock that runs ppm faster from 20 ms after the figures' first
- * reading, refreshed at most refreshes times (stopping once withdrawn):
- * withdrawn or not, and the largest drift found.
+ * reading, drained at most drains times, 1 ms apart (stopping once
+ * withdrawn): withdrawn or not, and the largest drift found.
  */
-static bool drifting(double ppm, int refreshes, uint64_t *error_ns)
+static bool drifting(double ppm, int drains, uint64_t *error_ns)
 {
 	struct fake_clocks c = { .ns = 1000000000ULL,
 				 .tsc0 = 5,
@@ -136,8 +143,8 @@ static bool drifting(double ppm, int refreshes, uint64_t *error_ns)
 		CHECK(sc != NULL);
 		return false;
 	}
-	for (i = 0; i < refreshes && !site_clock__withdrawn(sc); i++)
-		site_clock__refresh(sc);
+	for (i = 0; i < drains && !site_clock__withdrawn(sc); i++)
+		drain_tick(sc, &c);
 	withdrawn = site_clock__withdrawn(sc);
 	/* the probes' figures gone with them */
 	CHECK(withdrawn == !shared.mult);
