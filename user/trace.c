@@ -21,6 +21,7 @@
 #include "rings.h"
 #include "siteclock.h"
 #include "trace.h"
+#include "trace_internal.h"
 
 /* Linux 6.6 uprobe_multi links, unknown to the system's libbpf 1.1 */
 #define ATTACH_UPROBE_MULTI 48
@@ -39,30 +40,6 @@ struct uprobe_multi_attr {
 	__u32 multi_flags;
 	__u32 pid;
 	__u32 pad;
-};
-
-struct trace {
-	struct pagetrace_bpf *skel;
-	bool uprobe_multi; /* one link per program instead of per probe */
-	bool empty; /* the floor programs, see trace_config */
-	int *multi_fds;
-	size_t multi_fd_count;
-	size_t multi_fd_capacity;
-	struct rings *rings;
-	struct ring_maps *ring_maps;
-	struct bpf_link **links; /* perf events and uprobes */
-	size_t link_count;
-	size_t link_capacity;
-	int *perf_fds;
-	size_t perf_fd_count;
-	trace_record_fn on_record;
-	void *ctx;
-	int ncpus;
-	unsigned int stack_depth;
-	/* the figures that make the sites' TSC readings times, NULL if the
-	 * probes read the kernel's clock alone */
-	struct site_clock *site_clock;
-	bool detached;
 };
 
 static int keep_link(struct trace *t, struct bpf_link *link)
@@ -531,16 +508,6 @@ int trace__attach_uprobes(struct trace *t, pid_t pid, const char *path,
 	return 0;
 }
 
-void trace__set_hold(struct trace *t, bool enabled)
-{
-	t->skel->bss->hold_enabled = enabled;
-}
-
-void trace__set_free_site_clock(struct trace *t, bool stamped)
-{
-	t->skel->bss->free_site_clock = stamped;
-}
-
 int trace__epoll_fd(const struct trace *t)
 {
 	return rings__epoll_fd(t->rings);
@@ -589,111 +556,4 @@ long trace__drain_through(struct trace *t)
 bool trace__draining(const struct trace *t)
 {
 	return rings__draining(t->rings);
-}
-
-int trace__bench_produce(struct trace *t, struct pt_bench_produce *args)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args,
-		    .ctx_size_in = sizeof(*args));
-	int fd = bpf_program__fd(t->skel->progs.bench_produce);
-
-	if (fd < 0)
-		return -ENOENT;
-	if (bpf_prog_test_run_opts(fd, &run))
-		return -errno;
-	return run.retval ? -E2BIG : 0;
-}
-
-size_t trace__stack_depth(const struct trace *t)
-{
-	return t->stack_depth;
-}
-
-size_t trace__stack(const struct trace *t, int32_t id, uint64_t *ips,
-		    size_t max)
-{
-	uint64_t frames[PT_STACK_MAX_DEPTH] = { 0 };
-	uint32_t key = (uint32_t)id;
-	size_t n;
-
-	if (id < 0 ||
-	    bpf_map__lookup_elem(t->skel->maps.stacks, &key, sizeof(key),
-				 frames, t->stack_depth * sizeof(uint64_t), 0))
-		return 0;
-	for (n = 0; n < max && n < t->stack_depth && frames[n]; n++)
-		ips[n] = frames[n];
-	return n;
-}
-
-int trace__granules(struct trace *t, trace_granule_fn fn, void *ctx)
-{
-	struct pt_granule pages;
-	uint64_t key, next;
-	void *prev = NULL;
-	int fd = bpf_map__fd(t->skel->maps.granules);
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &pages))
-			fn(ctx, key, &pages);
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx)
-{
-	struct pt_fault_site_key key, next;
-	struct pt_fault_site site;
-	void *prev = NULL;
-	int fd = bpf_map__fd(t->skel->maps.fault_sites);
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &site))
-			fn(ctx, &key, &site);
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-int trace__note_framed_ip(struct trace *t, uint64_t ip)
-{
-	uint8_t one = 1;
-
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.framed_ips), &ip,
-				&one, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-void trace__forget_framed_ips(struct trace *t)
-{
-	int fd = bpf_map__fd(t->skel->maps.framed_ips);
-	uint64_t key;
-
-	/* each deleted key is the first again: no iterator to invalidate */
-	while (!bpf_map_get_next_key(fd, NULL, &key))
-		if (bpf_map_delete_elem(fd, &key))
-			break;
-}
-
-void trace__lost(const struct trace *t, uint64_t *lost, size_t count)
-{
-	uint64_t *per_cpu = calloc(t->ncpus, sizeof(*per_cpu));
-	uint32_t key;
-	int cpu;
-
-	memset(lost, 0, count * sizeof(*lost));
-	if (!per_cpu)
-		return;
-	for (key = 0; key < count && key < PT_LOST__COUNT; key++) {
-		if (bpf_map__lookup_elem(t->skel->maps.lost, &key, sizeof(key),
-					 per_cpu, sizeof(*per_cpu) * t->ncpus,
-					 0))
-			continue;
-		for (cpu = 0; cpu < t->ncpus; cpu++)
-			lost[key] += per_cpu[cpu];
-	}
-	free(per_cpu);
 }
