@@ -118,6 +118,8 @@ static __always_inline void open_run(struct thread_state *ts,
 	run->jiffy_open = bpf_jiffies64();
 	run->outcome = rec->outcome;
 	run->ip = rec->ip;
+	run->sp = ts->fault.sp;
+	run->bp = ts->fault.bp;
 	run->framed = bpf_map_lookup_elem(&framed_ips, &run->ip) != NULL;
 	run->stack_id = rec->stack_id;
 	/* what the run's next faults will read: nothing, if framed */
@@ -205,6 +207,46 @@ static __always_inline bool run_framed_at(const struct thread_state *ts,
 	return shared && READ_ONCE(shared->gen) == run->gen;
 }
 
+/*
+ * Is this fault likely the next of the thread's open run, from the very
+ * same frame: the same instruction, stack and frame pointers? Its stack
+ * is then the run's, unread: reading it (the frame record at bp, the word
+ * at sp: two reads of user memory, ~100 ns of a ~1.5 us fault here) would
+ * only tell that the code returned and was called again, from elsewhere
+ * at the same depth, between two faults of the run, the next page on.
+ * Such a fault joins the run, its page charged to the first caller's
+ * stack. Only while the run may take faults, as in run_framed_at(); never
+ * with --exact-stacks, which walks every stack.
+ */
+static __always_inline bool run_frame_holds(const struct thread_state *ts,
+					    __u64 addr, __u64 ip, __u64 sp,
+					    __u64 bp, __u32 flags)
+{
+	const struct fault_run *run = &ts->run;
+	struct fault_runs_shared *shared;
+	__u32 zero = 0;
+
+	if (!run_likely(ts, addr, ip, flags) || sp != run->sp ||
+	    bp != run->bp || bpf_jiffies64() - run->jiffy_open > PT_RUN_JIFFIES)
+		return false;
+	shared = bpf_map_lookup_elem(&fault_runs, &zero);
+	return shared && READ_ONCE(shared->gen) == run->gen;
+}
+
+/* The stack of the thread's run, taken again by one of its faults
+ * (run_frame_holds()): counted as the reads would have counted it. */
+static __always_inline void keep_run_stack(struct thread_state *ts)
+{
+	ts->fault.stack_id = ts->run.stack_id;
+	ts->fault.stack_top = ts->run.stack_top;
+	if (ts->run.stack_id >= 0)
+		count(PT_COUNT_STACK_REUSED);
+	else if (ts->run.stack_id == PT_STACK_NO_CHAIN)
+		count(PT_COUNT_STACK_NO_CHAIN);
+	if (targ_stacks)
+		count(PT_COUNT_TOP_UNREAD);
+}
+
 static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
 					__u64 addr, __u64 ip, __u64 sp,
 					__u64 bp, __u64 error_code, __u32 flags)
@@ -243,6 +285,14 @@ static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
 	ts->fault.order = 0;
 	ts->fault.alloc_pages = 0;
 	__builtin_memset(ts->fault.rss_events, 0, sizeof(ts->fault.rss_events));
+	ts->fault.sp = sp;
+	ts->fault.bp = bp;
+	if (sp && !call && !targ_exact_stacks &&
+	    run_frame_holds(ts, addr, ip, sp, bp, flags)) {
+		keep_run_stack(ts);
+		ts->fault.open = 1;
+		return;
+	}
 	ts->fault.stack_id =
 		sp ? take_stack_memo(ctx, &ts->fault_stack, ip, sp, bp) :
 		     PT_NO_STACK;

@@ -53,25 +53,64 @@ struct {
 /* granules a release sends one by one; past that, all of them */
 #define FLUSH_MAX_GRANULES (1 << 16)
 
-static __always_inline void count_fault_site(struct thread_state *ts,
-					     __u32 outcome, __u32 pages)
+static __always_inline void add_fault_site(const struct pt_fault_site_key *key,
+					   __u64 faults, __u64 pages)
 {
-	struct pt_fault_site_key key = { .ip = ts->fault.ip,
-					 .outcome = outcome };
-	struct pt_fault_site *site = bpf_map_lookup_elem(&fault_sites, &key);
+	struct pt_fault_site *site = bpf_map_lookup_elem(&fault_sites, key);
+	__u32 type = PT_REC_FAULT;
+	__u64 *lost_faults;
 
 	if (!site) {
 		struct pt_fault_site zero = {};
 
-		bpf_map_update_elem(&fault_sites, &key, &zero, BPF_NOEXIST);
-		site = bpf_map_lookup_elem(&fault_sites, &key);
+		bpf_map_update_elem(&fault_sites, key, &zero, BPF_NOEXIST);
+		site = bpf_map_lookup_elem(&fault_sites, key);
 		if (!site) {
-			count_lost(PT_REC_FAULT);
+			lost_faults = bpf_map_lookup_elem(&lost, &type);
+			if (lost_faults)
+				__sync_fetch_and_add(lost_faults, faults);
 			return;
 		}
 	}
-	__sync_fetch_and_add(&site->faults, 1);
+	__sync_fetch_and_add(&site->faults, faults);
 	__sync_fetch_and_add(&site->pages, pages);
+}
+
+/* The thread's tally goes to the map: see struct pt_site_tally. */
+static __always_inline void flush_tally(struct thread_state *ts)
+{
+	if (!ts->tally.counts.faults)
+		return;
+	add_fault_site(&ts->tally.key, ts->tally.counts.faults,
+		       ts->tally.counts.pages);
+	ts->tally.counts.faults = 0;
+	ts->tally.counts.pages = 0;
+}
+
+/*
+ * One fault more of the thread's instruction: a loop's faults are added
+ * up in the thread's state, and go to the map (a hash lookup and two
+ * atomic adds, ~50 ns here) once the thread faults elsewhere, exits or
+ * execs.
+ */
+static __always_inline void tally_fault_site(struct thread_state *ts,
+					     __u32 outcome, __u32 pages)
+{
+	struct pt_site_tally *tally = &ts->tally;
+
+	if (tally->counts.faults && tally->key.ip == ts->fault.ip &&
+	    tally->key.outcome == outcome &&
+	    tally->counts.faults < PT_TALLY_MAX_FAULTS) {
+		tally->counts.faults++;
+		tally->counts.pages += pages;
+		return;
+	}
+	flush_tally(ts);
+	tally->key.ip = ts->fault.ip;
+	tally->key.outcome = outcome;
+	tally->key.pad = 0;
+	tally->counts.faults = 1;
+	tally->counts.pages = pages;
 }
 
 static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
@@ -84,7 +123,7 @@ static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 	__u8 bit;
 
 	ts->fault.open = 0;
-	count_fault_site(ts, outcome, pages);
+	tally_fault_site(ts, outcome, pages);
 	switch (outcome) {
 	case PT_OUT_ZERO:
 	case PT_OUT_ANON:

@@ -143,6 +143,7 @@ struct fault_run {
 	__u64 jiffy_open; /* the jiffy its record was made in */
 	__u64 gen; /* fault_runs_shared.gen before its record was made */
 	__u64 ip;
+	__u64 sp, bp; /* the thread's stack and frame pointers there */
 	__u64 stack_top;
 	__s32 stack_id;
 	__u32 cpu;
@@ -169,6 +170,7 @@ struct fault_ctx {
 	__u64 t_start;
 	__u64 addr;
 	__u64 ip;
+	__u64 sp, bp;
 	__u32 error_code;
 	__u32 flags;
 	__u32 open;
@@ -241,6 +243,7 @@ struct thread_state {
 	__u64 chunk_at;
 	__u64 chunk_len;
 	__u64 old_brk; /* the break when brk() was entered */
+	struct pt_site_tally tally; /* last: user space reads it there */
 };
 
 struct {
@@ -658,6 +661,8 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
 	if (ts)
 		ts->run.faults = 0;
 	if (targ_light) {
+		if (ts)
+			flush_tally(ts); /* the other threads' went at exit */
 		bpf_for_each_map_elem(&granules, forget_granule, NULL, 0);
 		bpf_for_each_map_elem(&fault_sites, send_fault_site, NULL, 0);
 	}
@@ -687,6 +692,8 @@ int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
 	ts = thread_state(false);
 	if (ts && ts->fault.open)
 		emit_fault(ts, PT_OUT_ERROR, 0);
+	if (ts && targ_light)
+		flush_tally(ts);
 	if (group_dead)
 		emit_task(task, PT_TASK_EXIT, 0,
 			  BPF_CORE_READ(task, signal, group_exit_code) ?:

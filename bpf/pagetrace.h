@@ -199,6 +199,20 @@ struct pt_fault_site {
 	__u64 pages;
 };
 
+/*
+ * --light: a thread's last faults, of one instruction and outcome in a
+ * row, not yet added to the fault_sites map. At the end of the
+ * thread's state (task storage), where user space reads what is left
+ * of it when tracing ends (trace__thread_tallies()).
+ */
+struct pt_site_tally {
+	struct pt_fault_site_key key;
+	struct pt_fault_site counts;
+};
+
+/* faults a tally takes before it goes to the map all the same */
+#define PT_TALLY_MAX_FAULTS (1U << 16)
+
 /* bytes of user stack a --light syscall record copies (perf's default
  * for --call-graph dwarf is 8192; the allocator's own frames take less
  * than 1 KiB of it) */

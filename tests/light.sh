@@ -83,3 +83,28 @@ t_light_own_mapping_is_a_mapping() {
 	bad_input lightverify 64 "^pagetrace: --light reads its fault counts when tracing ends and probes no allocator: it goes with neither --verify, -i, --warmup nor --probes-at-symbols$" --light --verify -- true
 	bad_input lightint 64 "^pagetrace: --light reads its fault counts" --light -i 1 -- true
 }
+
+t_light_counts_faults_of_live_threads() {
+	local ready=$TMP/live.ready done=$TMP/live.done target pt rc f=$TMP/live.json
+	"$T/touch_then_wait" "$ready" "$done" &
+	target=$!
+	PIDS_TO_KILL+=("$target")
+	wait_for_file "$ready" 10 || errors+=("target never got ready")
+	"$PT" -v --light -p "$target" --json -o "$f" 2>"$TMP/live.err" &
+	pt=$!
+	wait_for_text "$TMP/live.err" "tracing process $target" 20 ||
+		errors+=("pagetrace never said it was tracing")
+	kill -USR1 "$target"
+	wait_for_file "$done" 10 || errors+=("target never wrote its block")
+	kill -INT "$pt"
+	wait "$pt"
+	rc=$?
+	kill -USR1 "$target"
+	wait "$target" 2>/dev/null
+	expect "exit code" "$rc" 0
+	# the loop's faults stayed in the thread's tally (struct
+	# pt_site_tally), read when pagetrace left: every page but the
+	# header's, which malloc wrote
+	expect "touch site" "$(site_record "$f" touch touch '"\(.site.line) \(.faults) \(.faults_by_outcome.anon)"')" \
+		"$(line_of tests/targets/touch_then_wait.c TOUCH_SITE) 4095 4095"
+}

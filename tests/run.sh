@@ -1106,8 +1106,9 @@ else
 		light_ledger_equals_the_default \
 		light_traps_no_call_and_sends_no_fault \
 		light_own_mapping_is_a_mapping \
-		light_unwinds_by_debug_frame \
+		light_unwinds_by_debug_frame light_counts_faults_of_live_threads \
 		fault_runs_join_a_loop fault_runs_keep_the_ledger \
+		fault_runs_read_the_stack_once \
 		no_probe_left_behind; do
 		run_test "$t"
 	done

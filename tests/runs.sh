@@ -44,3 +44,21 @@ t_fault_runs_keep_the_ledger() {
 	expect_true "zero runs" \
 		"$([ "$(summary "$TMP/d_calloc_touch.json" .faults_joined)" -gt 0 ]; echo $?)"
 }
+
+t_fault_runs_read_the_stack_once() {
+	local f=$TMP/frun.json g=$TMP/fnorun.json
+	# fill() is frameless: its 2047 faults come from one frame, whose
+	# stack the run's first fault reads and the others keep unread
+	run_pt frun --json -o "$f" -- "$T/no_frame_chain"
+	run_pt fnorun --json --no-fault-runs -o "$g" -- "$T/no_frame_chain"
+	expect "exit codes" "$(rc_of frun) $(rc_of fnorun)" "0 0"
+	expect_true "stack tops unread in the run" \
+		"$([ "$(summary "$f" .stack_tops_unread)" -ge 2000 ]; echo $?)"
+	expect "read without runs" "$(summary "$g" .stack_tops_unread)" 0
+	# and the same touching stacks, weighted by the same pages
+	run_pt frunf --folded -- "$T/no_frame_chain"
+	run_pt fnorunf --folded --no-fault-runs -- "$T/no_frame_chain"
+	expect "folded: same stacks" \
+		"$(grep -v '^\[no allocation\]' "$TMP/frunf.out" | sort | md5sum)" \
+		"$(grep -v '^\[no allocation\]' "$TMP/fnorunf.out" | sort | md5sum)"
+}

@@ -156,6 +156,8 @@ int light__finish(struct light *lt, struct trace *t, struct ledger *l)
 	err = trace__granules(t, on_granule, lt);
 	if (!err)
 		err = trace__fault_sites(t, on_fault_site, lt);
+	if (!err)
+		err = trace__thread_tallies(t, on_fault_site, lt);
 	lt->ledger = NULL;
 	return err;
 }

@@ -109,6 +109,9 @@ typedef void (*trace_fault_site_fn)(void *ctx,
 				    const struct pt_fault_site_key *key,
 				    const struct pt_fault_site *site);
 int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx);
+/* What the threads still alive counted without adding it to the fault
+ * sites yet (struct pt_site_tally): read once their programs are gone. */
+int trace__thread_tallies(struct trace *t, trace_fault_site_fn fn, void *ctx);
 
 /* Readable (epoll) when the kernel side wakes the reader. */
 int trace__epoll_fd(const struct trace *t);

@@ -4,9 +4,14 @@
  * user stacks, --light's counts, framed instructions, lost records, the
  * flags user space sets, the benchmark producer.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pagetrace.h"
@@ -88,6 +93,67 @@ int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx)
 			fn(ctx, &key, &site);
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread */
+#endif
+
+/* The tally (struct pt_site_tally) left in thread tid's state. */
+static bool thread_tally(int fd, pid_t tgid, pid_t tid, void *state,
+			 size_t state_size, struct pt_site_tally *tally)
+{
+	int pidfd, err;
+
+	pidfd = (int)syscall(SYS_pidfd_open, tid,
+			     tid == tgid ? 0 : PIDFD_THREAD);
+	if (pidfd < 0)
+		return false;
+	err = bpf_map_lookup_elem(fd, &pidfd, state);
+	close(pidfd);
+	if (err)
+		return false;
+	/* the state's last member */
+	memcpy(tally, (char *)state + state_size - sizeof(*tally),
+	       sizeof(*tally));
+	return tally->counts.faults > 0;
+}
+
+int trace__thread_tallies(struct trace *t, trace_fault_site_fn fn, void *ctx)
+{
+	pid_t tgid = (pid_t)t->skel->rodata->targ_tgid;
+	struct bpf_map *map = t->skel->maps.threads;
+	struct pt_site_tally tally;
+	char path[64];
+	size_t size;
+	struct dirent *d;
+	void *state;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
+	dir = opendir(path);
+	if (!dir)
+		return 0; /* gone: its threads' tallies went at their exits */
+	size = bpf_map__value_size(map);
+	if (size < sizeof(tally)) {
+		closedir(dir);
+		return -EINVAL;
+	}
+	state = calloc(1, size);
+	if (!state) {
+		closedir(dir);
+		return -ENOMEM;
+	}
+	while ((d = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(d->d_name);
+
+		if (tid > 0 && thread_tally(bpf_map__fd(map), tgid, tid, state,
+					    size, &tally))
+			fn(ctx, &tally.key, &tally.counts);
+	}
+	free(state);
+	closedir(dir);
+	return 0;
 }
 
 int trace__note_framed_ip(struct trace *t, uint64_t ip)
