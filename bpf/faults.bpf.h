@@ -175,6 +175,48 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 	submit(rec);
 }
 
+/* What the thread's fault did, classified (see pt_classify_fault()). */
+static __always_inline __u32 fault_outcome(struct thread_state *ts,
+					   __u32 *pages)
+{
+	struct pt_fault_evidence ev;
+
+	ev.zero_page_on_read = targ_zero_page_on_read;
+	ev.error_code = ts->fault.error_code;
+	ev.order = ts->fault.order;
+	ev.alloc_pages = ts->fault.alloc_pages;
+	__builtin_memcpy(ev.rss_events, ts->fault.rss_events,
+			 sizeof(ev.rss_events));
+	if (targ_light)
+		pt_light_kernel_read(&ev, ts->fault.flags);
+	return pt_classify_fault(&ev, pages);
+}
+
+/*
+ * The thread's fault, still open at its next fault, syscall, exec or
+ * exit. With the page-faults events, it never completed (SIGSEGV, a
+ * failed uaccess). --light attaches no such events (their cost, ~160 ns
+ * of a ~1.5 us fault here, is most of what it adds to a fault): a fault
+ * it traced is over by then, and what it did is all in its evidence.
+ * A fault that fails raises SIGSEGV or SIGBUS first (fault_signal()),
+ * or ends its syscall with EFAULT (sys_exit()). A fault the kernel takes
+ * inside a syscall ends at the first rss change it makes (rss_stat()),
+ * before the syscall's own.
+ */
+static __always_inline void close_fault(struct thread_state *ts)
+{
+	__u32 outcome, pages;
+
+	if (!ts->fault.open)
+		return;
+	if (!targ_light) {
+		emit_fault(ts, PT_OUT_ERROR, 0);
+		return;
+	}
+	outcome = fault_outcome(ts, &pages);
+	emit_fault(ts, outcome, pages);
+}
+
 static __always_inline void check_chunk(struct thread_state *ts);
 
 /* Will a fault at addr, at instruction ip, join the thread's open run?
@@ -257,9 +299,7 @@ static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
 		check_chunk(ts);
 		sp = 0; /* no stacks: faults are counted per instruction */
 	}
-	/* the previous fault never reached accounting: it failed */
-	if (ts->fault.open)
-		emit_fault(ts, PT_OUT_ERROR, 0);
+	close_fault(ts); /* the previous one */
 	/*
 	 * --light makes no call and keeps no fault's time but a granule's
 	 * first (light_fault()): the clock, ~40 ns here, is left unread. So
@@ -346,27 +386,37 @@ int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 
 /*
  * page-faults-min / page-faults-maj software events: the fault is done.
- * The attach cookie tells which: non-zero for a major fault.
+ * The attach cookie tells which: non-zero for a major fault. --light
+ * attaches none: see close_fault().
  */
 SEC("perf_event")
 int fault_done(struct bpf_perf_event_data *ctx)
 {
 	struct thread_state *ts = target_state_if_any();
-	struct pt_fault_evidence ev;
 	__u32 outcome, pages;
 
 	if (!ts || !ts->fault.open || ctx->addr != ts->fault.addr)
 		return 0;
 	if (bpf_get_attach_cookie(ctx))
 		ts->fault.flags |= PT_FAULT_MAJOR;
-	ev.zero_page_on_read = targ_zero_page_on_read;
-	ev.error_code = ts->fault.error_code;
-	ev.order = ts->fault.order;
-	ev.alloc_pages = ts->fault.alloc_pages;
-	__builtin_memcpy(ev.rss_events, ts->fault.rss_events,
-			 sizeof(ev.rss_events));
-	outcome = pt_classify_fault(&ev, &pages);
+	outcome = fault_outcome(ts, &pages);
 	emit_fault(ts, outcome, pages);
+	return 0;
+}
+
+/* --light: a fault that raises SIGSEGV or SIGBUS failed (close_fault()). */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(fault_signal, int sig, struct kernel_siginfo *info,
+	     struct task_struct *task)
+{
+	struct thread_state *ts;
+
+	if ((sig != PT_SIGSEGV && sig != PT_SIGBUS) ||
+	    task != bpf_get_current_task_btf())
+		return 0;
+	ts = target_state_if_any();
+	if (ts && ts->fault.open)
+		emit_fault(ts, PT_OUT_ERROR, 0);
 	return 0;
 }
 
@@ -424,9 +474,11 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 	ts = target_state_if_any();
 	if (!ts || ts->reclaim_depth)
 		return 0;
-	if (ts->fault.open)
+	if (ts->fault.open) {
 		count_rss(ts->fault.rss_events, member);
-	else if (ts->sys.open)
+		if (targ_light && (ts->fault.flags & PT_FAULT_KERNEL))
+			close_fault(ts);
+	} else if (ts->sys.open)
 		count_rss(ts->sys.rss_events, member);
 	return 0;
 }

@@ -151,12 +151,7 @@ static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 		g->first_ns = bpf_ktime_get_ns(); /* the first fault's end */
 		g->first_tid = (__u32)bpf_get_current_pid_tgid();
 	}
-	/* a folio of 2^order pages is naturally aligned */
-	span = pages ? pages : 1;
-	if (span > PT_GRANULE_PAGES)
-		span = PT_GRANULE_PAGES;
-	first = (ts->fault.addr >> 12) & (PT_GRANULE_PAGES - 1);
-	first &= ~(span - 1);
+	pt_granule_span(ts->fault.addr, pages, &first, &span);
 	bit = 1 << outcome;
 	words = (__u64 *)g->outcomes;
 	for (i = 0; i < PT_GRANULE_PAGES; i++) {

@@ -166,21 +166,6 @@ struct call_ctx {
 	__s32 stack_id;
 };
 
-struct fault_ctx {
-	__u64 t_start;
-	__u64 addr;
-	__u64 ip;
-	__u64 sp, bp;
-	__u32 error_code;
-	__u32 flags;
-	__u32 open;
-	__u32 order;
-	__u32 alloc_pages;
-	__u16 rss_events[PT_RSS__COUNT];
-	__s32 stack_id;
-	__u64 stack_top;
-};
-
 struct sys_ctx {
 	__u64 t_start;
 	__u64 args[6];
@@ -231,7 +216,6 @@ struct {
 struct thread_state {
 	struct call_slot own_slot; /* when the thread's call slot is taken */
 	struct stack_memo fault_stack;
-	struct fault_ctx fault;
 	struct fault_run run;
 	struct sys_ctx sys;
 	/* inside memory reclaim: its rss changes and allocations are not
@@ -243,8 +227,15 @@ struct thread_state {
 	__u64 chunk_at;
 	__u64 chunk_len;
 	__u64 old_brk; /* the break when brk() was entered */
-	struct pt_site_tally tally; /* last: user space reads it there */
+	/* last: user space reads these two there (trace__thread_tails()) */
+	struct pt_fault_ctx fault;
+	struct pt_site_tally tally;
 };
+
+_Static_assert(sizeof(struct thread_state) ==
+		       __builtin_offsetof(struct thread_state, fault) +
+			       sizeof(struct pt_thread_tail),
+	       "the thread state ends with a struct pt_thread_tail");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -658,8 +649,11 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
 	/* the pages faulted before belonged to the old address space, and
 	 * so did the thread's fault run (the exec's record may be lost) */
 	ts = thread_state(false);
-	if (ts)
+	if (ts) {
+		if (targ_light)
+			close_fault(ts); /* its page in a granule sent below */
 		ts->run.faults = 0;
+	}
 	if (targ_light) {
 		if (ts)
 			flush_tally(ts); /* the other threads' went at exit */
@@ -690,8 +684,8 @@ int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
 	if (!is_target())
 		return 0;
 	ts = thread_state(false);
-	if (ts && ts->fault.open)
-		emit_fault(ts, PT_OUT_ERROR, 0);
+	if (ts)
+		close_fault(ts);
 	if (ts && targ_light)
 		flush_tally(ts);
 	if (group_dead)

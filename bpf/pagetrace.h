@@ -143,6 +143,11 @@ enum pt_task_kind {
 	PT_TASK_EXIT,
 };
 
+/* the signals and error a failed fault ends in (--light tells by them) */
+#define PT_SIGBUS 7
+#define PT_SIGSEGV 11
+#define PT_EFAULT 14
+
 /* x86_64 syscalls whose arguments and results the ledger interprets */
 #define PT_NR_MMAP 9
 #define PT_NR_MPROTECT 10
@@ -199,15 +204,38 @@ struct pt_fault_site {
 	__u64 pages;
 };
 
+/* The fault a thread is in (fault_enter() to its end). */
+struct pt_fault_ctx {
+	__u64 t_start;
+	__u64 addr;
+	__u64 ip;
+	__u64 sp, bp;
+	__u32 error_code;
+	__u32 flags;
+	__u32 open;
+	__u32 order;
+	__u32 alloc_pages;
+	__u16 rss_events[PT_RSS__COUNT];
+	__s32 stack_id;
+	__u64 stack_top;
+};
+
 /*
  * --light: a thread's last faults, of one instruction and outcome in a
- * row, not yet added to the fault_sites map. At the end of the
- * thread's state (task storage), where user space reads what is left
- * of it when tracing ends (trace__thread_tallies()).
+ * row, not yet added to the fault_sites map.
  */
 struct pt_site_tally {
 	struct pt_fault_site_key key;
 	struct pt_fault_site counts;
+};
+
+/*
+ * The end of a thread's state (task storage), which user space reads when
+ * tracing ends: --light's fault still open, its tally.
+ */
+struct pt_thread_tail {
+	struct pt_fault_ctx fault;
+	struct pt_site_tally tally;
 };
 
 /* faults a tally takes before it goes to the map all the same */

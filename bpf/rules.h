@@ -85,6 +85,36 @@ static inline __u32 pt_classify_fault(const struct pt_fault_evidence *ev,
 	return PT_OUT_NONE;
 }
 
+/*
+ * --light closes a fault the kernel took inside a syscall at the first
+ * rss change it makes, else at the syscall's end: a read there that
+ * changed no rss mapped a page without allocating one, and folios
+ * allocated meanwhile were the syscall's (the page cache's, say).
+ */
+static inline void pt_light_kernel_read(struct pt_fault_evidence *ev,
+					__u32 flags)
+{
+	if ((flags & PT_FAULT_KERNEL) && !(ev->error_code & PT_PF_WRITE) &&
+	    !ev->rss_events[PT_RSS_ANON] && !ev->rss_events[PT_RSS_FILE] &&
+	    !ev->rss_events[PT_RSS_SHMEM] && !ev->rss_events[PT_RSS_SWAPENTS])
+		ev->alloc_pages = 0;
+}
+
+/*
+ * --light: the pages of its granule (struct pt_granule) a fault at addr
+ * populated, pages of them: *first and *span. A folio of 2^order pages
+ * is naturally aligned.
+ */
+static inline void pt_granule_span(__u64 addr, __u32 pages, __u32 *first,
+				   __u32 *span)
+{
+	*span = pages ? pages : 1;
+	if (*span > PT_GRANULE_PAGES)
+		*span = PT_GRANULE_PAGES;
+	*first = (addr >> 12) & (PT_GRANULE_PAGES - 1);
+	*first &= ~(*span - 1);
+}
+
 /* a * b, saturated: an overflowing calloc is "big", never small */
 static inline __u64 pt_saturating_mul(__u64 a, __u64 b)
 {

@@ -37,9 +37,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	ts = target_state();
 	if (!ts)
 		return 0;
-	/* a fault still open never completed (SIGSEGV, failed uaccess) */
-	if (ts->fault.open)
-		emit_fault(ts, PT_OUT_ERROR, 0);
+	close_fault(ts);
 	if (targ_light) {
 		check_chunk(ts);
 		if (id == PT_NR_BRK)
@@ -91,9 +89,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!ts || !ts->sys.open)
 		return 0;
 	ts->sys.open = 0;
-	/* a fault the kernel took inside the syscall that never completed */
-	if (ts->fault.open)
+	/* a fault the kernel took inside the syscall: a failed uaccess ends
+	 * it with EFAULT (see close_fault()) */
+	if (ts->fault.open && targ_light && ret == -PT_EFAULT)
 		emit_fault(ts, PT_OUT_ERROR, 0);
+	close_fault(ts);
 	/* the process's own rss grew: page-cache folios alone do not count */
 	populated = ts->sys.rss_events[PT_RSS_ANON] ||
 		    ts->sys.rss_events[PT_RSS_FILE] ||

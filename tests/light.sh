@@ -108,3 +108,42 @@ t_light_counts_faults_of_live_threads() {
 	expect "touch site" "$(site_record "$f" touch touch '"\(.site.line) \(.faults) \(.faults_by_outcome.anon)"')" \
 		"$(line_of tests/targets/touch_then_wait.c TOUCH_SITE) 4095 4095"
 }
+
+t_light_closes_faults_without_perf_events() {
+	local ready pt target m n
+	# a fault that raises SIGSEGV and one that ends its syscall with
+	# EFAULT failed; --light tells them by that, the default by the
+	# page-faults events that never came
+	run_pt ffd --json -- "$T/failed_faults"
+	run_pt ffl --json --light -- "$T/failed_faults"
+	expect "exit codes" "$(rc_of ffd) $(rc_of ffl)" "0 0"
+	expect "failed faults" "$(summary "$TMP/ffd.out" .fault_errors) $(summary "$TMP/ffl.out" .fault_errors)" "2 2"
+	# the kernel counts the faults that completed, --light each once
+	expect "light: every fault" "$(summary "$TMP/ffl.out" '.faults - .fault_errors - .kernel_faults')" 0
+	# the default opens a page-faults event per CPU and kind, --light none
+	for m in default light; do
+		ready=$TMP/perf_$m.ready
+		"$T/attach_wait" "$ready" &
+		target=$!
+		PIDS_TO_KILL+=("$target")
+		wait_for_file "$ready" 10 || errors+=("$m: target never got ready")
+		if [ $m = light ]; then
+			"$PT" -v --light -p "$target" -o /dev/null 2>"$TMP/perf_$m.err" &
+		else
+			"$PT" -v -p "$target" -o /dev/null 2>"$TMP/perf_$m.err" &
+		fi
+		pt=$!
+		wait_for_text "$TMP/perf_$m.err" "tracing process $target" 20 ||
+			errors+=("$m: pagetrace never said it was tracing")
+		n=$(find /proc/$pt/fd -lname 'anon_inode:\[perf_event\]' 2>/dev/null | wc -l)
+		kill -INT "$pt"
+		wait "$pt"
+		kill "$target" 2>/dev/null
+		wait "$target" 2>/dev/null
+		if [ $m = light ]; then
+			expect "light: perf events" "$n" 0
+		else
+			expect "default: perf events" "$n" $((2 * $(nproc)))
+		fi
+	done
+}

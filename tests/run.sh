@@ -1107,6 +1107,7 @@ else
 		light_traps_no_call_and_sends_no_fault \
 		light_own_mapping_is_a_mapping \
 		light_unwinds_by_debug_frame light_counts_faults_of_live_threads \
+		light_closes_faults_without_perf_events \
 		fault_runs_join_a_loop fault_runs_keep_the_ledger \
 		fault_runs_read_the_stack_once \
 		no_probe_left_behind; do

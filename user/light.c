@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include "pagetrace.h"
+#include "rules.h"
 #include "light.h"
 #include "mappings.h"
+#include "procfs.h"
 #include "stacks.h"
 #include "symbols.h"
 #include "trace.h"
@@ -26,6 +31,7 @@ struct light {
 	const char *allocator; /* mappings name of the allocator's library */
 	struct pending pending[PENDING_SLOTS];
 	struct ledger *ledger; /* during light__finish() */
+	bool zero_page_on_read; /* the kernel's, for light__finish() */
 };
 
 struct light *light__new(struct symbols *sym, const struct mappings *maps,
@@ -148,16 +154,74 @@ static void on_fault_site(void *ctx, const struct pt_fault_site_key *key,
 		key->outcome, site->faults, site->pages);
 }
 
-int light__finish(struct light *lt, struct trace *t, struct ledger *l)
+/*
+ * The fault a live thread was in when tracing ended, which its next
+ * event would have closed (close_fault() in bpf/faults.bpf.h): classified
+ * by its evidence here, its page put in the ledger as a granule's.
+ */
+static void on_open_fault(struct light *lt, uint32_t tid,
+			  const struct pt_fault_ctx *fault)
+{
+	struct pt_fault_evidence ev = {
+		.zero_page_on_read = lt->zero_page_on_read,
+		.error_code = fault->error_code,
+		.order = fault->order,
+		.alloc_pages = fault->alloc_pages,
+	};
+	struct pt_fault_site_key key = { .ip = fault->ip };
+	struct pt_fault_site site = { .faults = 1 };
+	struct pt_granule granule = { .first_ns = fault->t_start,
+				      .first_tid = tid };
+	uint32_t pages, first, span, i;
+
+	memcpy(ev.rss_events, fault->rss_events, sizeof(ev.rss_events));
+	pt_light_kernel_read(&ev, fault->flags);
+	key.outcome = pt_classify_fault(&ev, &pages);
+	site.pages = pages;
+	on_fault_site(lt, &key, &site);
+	switch (key.outcome) {
+	case PT_OUT_ZERO:
+	case PT_OUT_ANON:
+	case PT_OUT_THP:
+	case PT_OUT_COW_ZERO:
+	case PT_OUT_COW:
+	case PT_OUT_SWAP:
+		break;
+	default:
+		return; /* file pages are not followed page by page */
+	}
+	if (!granule.first_ns)
+		granule.first_ns = procfs__now_ns();
+	pt_granule_span(fault->addr, pages, &first, &span);
+	for (i = 0; i < span; i++)
+		granule.outcomes[(first + i) % PT_GRANULE_PAGES] |=
+			(uint8_t)(1U << key.outcome);
+	ledger__on_pages(lt->ledger, fault->addr >> PT_GRANULE_SHIFT, &granule);
+}
+
+static void on_thread_tail(void *ctx, uint32_t tid,
+			   const struct pt_thread_tail *tail)
+{
+	struct light *lt = ctx;
+
+	if (tail->tally.counts.faults)
+		on_fault_site(lt, &tail->tally.key, &tail->tally.counts);
+	if (tail->fault.open)
+		on_open_fault(lt, tid, &tail->fault);
+}
+
+int light__finish(struct light *lt, struct trace *t, struct ledger *l,
+		  bool zero_page_on_read)
 {
 	int err;
 
 	lt->ledger = l;
+	lt->zero_page_on_read = zero_page_on_read;
 	err = trace__granules(t, on_granule, lt);
 	if (!err)
 		err = trace__fault_sites(t, on_fault_site, lt);
 	if (!err)
-		err = trace__thread_tallies(t, on_fault_site, lt);
+		err = trace__thread_tails(t, on_thread_tail, lt);
 	lt->ledger = NULL;
 	return err;
 }

@@ -31,7 +31,9 @@ void light__on_user_stack(struct light *lt, const struct pt_rec_ustack *rec);
 bool light__take_origin(struct light *lt, uint32_t tid, uint32_t nr,
 			struct code_origin *from);
 /* Tracing is over (detached, drained): the granules and fault counts the
- * kernel still holds, into the ledger. 0 or -errno. */
-int light__finish(struct light *lt, struct trace *t, struct ledger *l);
+ * kernel still holds, and the faults live threads were in (classified as
+ * this kernel maps read faults), into the ledger. 0 or -errno. */
+int light__finish(struct light *lt, struct trace *t, struct ledger *l,
+		  bool zero_page_on_read);
 
 #endif

@@ -491,7 +491,9 @@ int session__run(struct session *s)
 	/* no new records once detached: what is in the buffer is all */
 	trace__detach(s->trace);
 	trace__drain_through(s->trace);
-	if (s->light && light__finish(s->light, s->trace, s->ledger))
+	if (s->light && light__finish(s->light, s->trace, s->ledger,
+				      !s->kernel.zero_page_known ||
+					      s->kernel.zero_page_on_read))
 		log__warn("cannot read the fault counts the kernel kept: "
 			  "page figures are INCOMPLETE");
 	lost_so_far(s);

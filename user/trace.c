@@ -260,6 +260,13 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	}
 	t->empty = cfg->empty_probes;
 	choose_programs(t, cfg->bench_producer);
+	/* failed faults tell by their signal only where no page-faults
+	 * event ends the faults: --light */
+	if (!cfg->light) {
+		bpf_program__set_autoload(t->skel->progs.fault_signal, false);
+		bpf_program__set_autoload(t->skel->progs.floor_fault_signal,
+					  false);
+	}
 	t->uprobe_multi = kernel_has_uprobe_multi();
 	if (t->uprobe_multi) {
 		bpf_program__set_expected_attach_type(
@@ -349,7 +356,8 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 		*exit_code = PT_EXIT_KERNEL;
 		goto fail;
 	}
-	err = attach_fault_done(t, online);
+	/* --light closes its faults without them (close_fault() in bpf/) */
+	err = cfg->light ? 0 : attach_fault_done(t, online);
 	if (err) {
 		log__error("cannot open the page-fault perf events (%s): the "
 			   "kernel needs CONFIG_PERF_EVENTS",

@@ -109,9 +109,12 @@ typedef void (*trace_fault_site_fn)(void *ctx,
 				    const struct pt_fault_site_key *key,
 				    const struct pt_fault_site *site);
 int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx);
-/* What the threads still alive counted without adding it to the fault
- * sites yet (struct pt_site_tally): read once their programs are gone. */
-int trace__thread_tallies(struct trace *t, trace_fault_site_fn fn, void *ctx);
+/* --light, once detached: the end of each live thread's state (struct
+ * pt_thread_tail), what it counted and the fault it was in. 0 or -errno. */
+struct pt_thread_tail;
+typedef void (*trace_thread_tail_fn)(void *ctx, uint32_t tid,
+				     const struct pt_thread_tail *tail);
+int trace__thread_tails(struct trace *t, trace_thread_tail_fn fn, void *ctx);
 
 /* Readable (epoll) when the kernel side wakes the reader. */
 int trace__epoll_fd(const struct trace *t);

@@ -99,9 +99,9 @@ int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx)
 #define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread */
 #endif
 
-/* The tally (struct pt_site_tally) left in thread tid's state. */
-static bool thread_tally(int fd, pid_t tgid, pid_t tid, void *state,
-			 size_t state_size, struct pt_site_tally *tally)
+/* The end of thread tid's state (struct pt_thread_tail), if it has one. */
+static bool thread_tail(int fd, pid_t tgid, pid_t tid, void *state,
+			size_t state_size, struct pt_thread_tail *tail)
 {
 	int pidfd, err;
 
@@ -113,29 +113,27 @@ static bool thread_tally(int fd, pid_t tgid, pid_t tid, void *state,
 	close(pidfd);
 	if (err)
 		return false;
-	/* the state's last member */
-	memcpy(tally, (char *)state + state_size - sizeof(*tally),
-	       sizeof(*tally));
-	return tally->counts.faults > 0;
+	memcpy(tail, (char *)state + state_size - sizeof(*tail), sizeof(*tail));
+	return true;
 }
 
-int trace__thread_tallies(struct trace *t, trace_fault_site_fn fn, void *ctx)
+int trace__thread_tails(struct trace *t, trace_thread_tail_fn fn, void *ctx)
 {
 	pid_t tgid = (pid_t)t->skel->rodata->targ_tgid;
 	struct bpf_map *map = t->skel->maps.threads;
-	struct pt_site_tally tally;
+	struct pt_thread_tail tail;
 	char path[64];
-	size_t size;
 	struct dirent *d;
+	size_t size;
 	void *state;
 	DIR *dir;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
 	dir = opendir(path);
 	if (!dir)
-		return 0; /* gone: its threads' tallies went at their exits */
+		return 0; /* gone: its threads' tails went at their exits */
 	size = bpf_map__value_size(map);
-	if (size < sizeof(tally)) {
+	if (size < sizeof(tail)) {
 		closedir(dir);
 		return -EINVAL;
 	}
@@ -147,9 +145,9 @@ int trace__thread_tallies(struct trace *t, trace_fault_site_fn fn, void *ctx)
 	while ((d = readdir(dir))) {
 		pid_t tid = (pid_t)atoi(d->d_name);
 
-		if (tid > 0 && thread_tally(bpf_map__fd(map), tgid, tid, state,
-					    size, &tally))
-			fn(ctx, &tally.key, &tally.counts);
+		if (tid > 0 && thread_tail(bpf_map__fd(map), tgid, tid, state,
+					   size, &tail))
+			fn(ctx, (uint32_t)tid, &tail);
 	}
 	free(state);
 	closedir(dir);

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two faults that fail, then succeed when taken again. A 2-page mapping
+ * with no access: a read of its first page raises SIGSEGV, whose handler
+ * makes the page readable and writable, and the read is taken again (the
+ * zero page); read(2) from /dev/zero into the second page fails inside
+ * the kernel with EFAULT, then, the page made writable, takes a new
+ * anonymous page. 2 faults fail, 2 populate a page each.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "target.h"
+
+static void make_accessible(int sig, siginfo_t *info, void *uctx)
+{
+	uintptr_t page = (uintptr_t)info->si_addr & ~(PAGE - 1);
+
+	(void)sig;
+	(void)uctx;
+	if (mprotect((void *)page, PAGE, PROT_READ | PROT_WRITE))
+		_exit(3);
+}
+
+int main(void)
+{
+	struct sigaction sa;
+	volatile char *p;
+	char sum;
+	int fd;
+
+	no_thp();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = make_accessible;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSEGV, &sa, NULL))
+		return 2;
+	fd = open("/dev/zero", O_RDONLY);
+	if (fd < 0)
+		return 2;
+	p = mmap(NULL, 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	sum = p[0];
+	if (read(fd, (char *)p + PAGE, 1) != -1 || errno != EFAULT)
+		return 4;
+	if (mprotect((char *)p + PAGE, PAGE, PROT_READ | PROT_WRITE))
+		return 1;
+	if (read(fd, (char *)p + PAGE, 1) != 1)
+		return 5;
+	return sum;
+}
