@@ -76,7 +76,7 @@ workload_cmd() { # name: the command line, pinned unless it has threads
 	*) printf '%s -c %s ' "$TASKSET" "$WORK_CPU" ;;
 	esac
 	case $1 in
-	fault_heavy) echo "$W/fault_heavy 0.5" ;;
+	fault_heavy) echo "$W/fault_heavy 1" ;;
 	malloc_heavy) echo "$W/malloc_heavy 1000000 1" ;;
 	malloc_threads) echo "$W/malloc_heavy 500000 2" ;;
 	malloc_long) echo "$W/malloc_heavy 100000000 1" ;;
@@ -89,7 +89,7 @@ workload_cmd() { # name: the command line, pinned unless it has threads
 
 describe_workload() {
 	case $1 in
-	fault_heavy) echo "first touch of 512 MiB, THP off" ;;
+	fault_heavy) echo "first touch of 16 x 64 MiB, THP off (median round x 16)" ;;
 	malloc_heavy) echo "1 M malloc/free pairs, 16-1024 B" ;;
 	malloc_threads) echo "2 threads x 500 k malloc/free pairs" ;;
 	malloc_long) echo "100 M malloc/free pairs, no per-call probes" ;;

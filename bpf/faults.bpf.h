@@ -435,7 +435,11 @@ int BPF_PROG(page_alloc, struct page *page, unsigned int order, gfp_t gfp,
 	if (!ts || ts->reclaim_depth)
 		return 0;
 	if (ts->fault.open) {
-		ts->fault.order = order;
+		/* --light: a fault the kernel took in a syscall may stay open
+		 * past its end (close_fault()); its own folio came first */
+		if (!targ_light || !(ts->fault.flags & PT_FAULT_KERNEL) ||
+		    !ts->fault.alloc_pages)
+			ts->fault.order = order;
 		ts->fault.alloc_pages += 1U << (order & 31);
 	} else if (ts->sys.open) {
 		ts->sys.alloc_pages += 1U << (order & 31);
