@@ -203,18 +203,22 @@ static __always_inline __u32 fault_outcome(struct thread_state *ts,
  * inside a syscall ends at the first rss change it makes (rss_stat()),
  * before the syscall's own.
  */
-static __always_inline void close_fault(struct thread_state *ts)
+static __always_inline void close_fault_if(struct thread_state *ts, bool failed)
 {
-	__u32 outcome, pages;
+	__u32 outcome, pages = 0;
 
 	if (!ts->fault.open)
 		return;
-	if (!targ_light) {
-		emit_fault(ts, PT_OUT_ERROR, 0);
-		return;
-	}
-	outcome = fault_outcome(ts, &pages);
+	if (!targ_light || failed)
+		outcome = PT_OUT_ERROR;
+	else
+		outcome = fault_outcome(ts, &pages);
 	emit_fault(ts, outcome, pages);
+}
+
+static __always_inline void close_fault(struct thread_state *ts)
+{
+	close_fault_if(ts, false);
 }
 
 static __always_inline void check_chunk(struct thread_state *ts);

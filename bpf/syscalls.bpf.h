@@ -91,9 +91,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	ts->sys.open = 0;
 	/* a fault the kernel took inside the syscall: a failed uaccess ends
 	 * it with EFAULT (see close_fault()) */
-	if (ts->fault.open && targ_light && ret == -PT_EFAULT)
-		emit_fault(ts, PT_OUT_ERROR, 0);
-	close_fault(ts);
+	close_fault_if(ts, ret == -PT_EFAULT);
 	/* the process's own rss grew: page-cache folios alone do not count */
 	populated = ts->sys.rss_events[PT_RSS_ANON] ||
 		    ts->sys.rss_events[PT_RSS_FILE] ||
