@@ -30,6 +30,8 @@ trap 'rm -rf "$TMP"' EXIT
 for ((r = 0; r < ROUNDS; r++)); do
 	line=""
 	for v in "$@"; do
+		# (word splitting wanted: commands with their arguments)
+		# shellcheck disable=SC2086
 		if [ "$v" = untraced ]; then
 			out=$(taskset -c "$WORK_CPU" $WORKLOAD)
 		else

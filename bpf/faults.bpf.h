@@ -294,8 +294,9 @@ static __always_inline void keep_run_stack(struct thread_state *ts)
 }
 
 static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
-					__u64 addr, __u64 ip, __u64 sp,
-					__u64 bp, __u64 error_code, __u32 flags)
+					__u64 id, __u64 addr, __u64 ip,
+					__u64 sp, __u64 bp, __u64 error_code,
+					__u32 flags)
 {
 	struct call_slot *call;
 
@@ -314,7 +315,7 @@ static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
 	ts->fault.t_start = 0;
 	call = NULL;
 	if (!targ_light) {
-		call = reported_call(ts);
+		call = reported_call_of(ts, id);
 		if (call || !run_likely(ts, addr, ip, flags))
 			ts->fault.t_start = bpf_ktime_get_ns();
 	}
@@ -355,11 +356,12 @@ SEC("tp_btf/page_fault_user")
 int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	struct thread_state *ts = target_state();
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *ts = state_of_task(task, true);
 
 	if (ts)
-		fault_enter(ctx, ts, address, regs->ip, regs->sp, regs->bp,
-			    error_code, 0);
+		fault_enter(ctx, ts, id_of_task(task), address, regs->ip,
+			    regs->sp, regs->bp, error_code, 0);
 	return 0;
 }
 
@@ -378,13 +380,13 @@ int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 	 */
 	if (address >> 63 || task->pagefault_disabled)
 		return 0;
-	ts = target_state();
+	ts = state_of_task(task, true);
 	if (!ts)
 		return 0;
 	user_regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	fault_enter(ctx, ts, address, BPF_CORE_READ(user_regs, ip),
-		    BPF_CORE_READ(user_regs, sp), BPF_CORE_READ(user_regs, bp),
-		    error_code, PT_FAULT_KERNEL);
+	fault_enter(ctx, ts, id_of_task(task), address,
+		    BPF_CORE_READ(user_regs, ip), BPF_CORE_READ(user_regs, sp),
+		    BPF_CORE_READ(user_regs, bp), error_code, PT_FAULT_KERNEL);
 	return 0;
 }
 
@@ -479,7 +481,7 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 	/* curr: only changes to the faulting process's own counters */
 	if (task->mm != mm)
 		return 0;
-	ts = target_state_if_any();
+	ts = state_of_task(task, false);
 	if (!ts || ts->reclaim_depth)
 		return 0;
 	if (ts->fault.open) {

@@ -266,18 +266,35 @@ static __always_inline struct thread_state *thread_state(bool create)
 					     0);
 }
 
+/*
+ * The state of task (the current one) if its process is traced; with
+ * create, made if it has none yet. The process is told by the task's own
+ * tgid, not by bpf_get_current_pid_tgid(): a helper call less in the
+ * programs every fault runs (each call returns through the host's
+ * costly return sequence here).
+ */
+static __always_inline struct thread_state *
+state_of_task(struct task_struct *task, bool create)
+{
+	if (!targ_tgid || (__u32)task->tgid != targ_tgid)
+		return NULL;
+	return bpf_task_storage_get(&threads, task, NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE :
+					     0);
+}
+
 /* The current thread's state if its process is traced, made if it has
  * none yet. */
 static __always_inline struct thread_state *target_state(void)
 {
-	return is_target() ? thread_state(true) : NULL;
+	return state_of_task(bpf_get_current_task_btf(), true);
 }
 
 /* The same, never made: a thread of another process, or one the programs
  * that make state have not met yet, has none. */
 static __always_inline struct thread_state *target_state_if_any(void)
 {
-	return is_target() ? thread_state(false) : NULL;
+	return state_of_task(bpf_get_current_task_btf(), false);
 }
 
 /* A record of this type will never reach user space: say so there.
@@ -351,18 +368,30 @@ static __always_inline struct call_slot *call_slot_of(__u64 id, bool claim)
 
 /* The allocator call whose record will be sent that the thread (whose
  * state is ts) is in, or NULL. */
-static __always_inline struct call_slot *reported_call(struct thread_state *ts)
+static __always_inline struct call_slot *
+reported_call_of(struct thread_state *ts, __u64 id)
 {
 	struct call_slot *slot;
 
 	/* --light traps no call: no slot lookup at its syscalls */
 	if (targ_light)
 		return NULL;
-	slot = held_slot(bpf_get_current_pid_tgid());
+	slot = held_slot(id);
 
 	if (!slot)
 		slot = &ts->own_slot;
 	return slot->call.depth > 0 && slot->call.reported ? slot : NULL;
+}
+
+static __always_inline struct call_slot *reported_call(struct thread_state *ts)
+{
+	return reported_call_of(ts, bpf_get_current_pid_tgid());
+}
+
+/* bpf_get_current_pid_tgid() of task, the current one, without the call */
+static __always_inline __u64 id_of_task(struct task_struct *task)
+{
+	return (__u64)(__u32)task->tgid << 32 | (__u32)task->pid;
 }
 
 /*
