@@ -1039,7 +1039,7 @@ t_no_probe_left_behind() {
 	# grace period: here up to ~0.5 s after the loader exited
 	local left tries=0
 	while :; do
-		left=$(bpftool prog show 2>/dev/null | grep -cE ' name (floor_[a-z_]+|bench_produce|alloc_entry|alloc_return|free_entry|fault_done|fault_user|page_alloc|rss_stat|sys_enter|sys_exit|proc_exit)( |$)')
+		left=$(bpftool prog show 2>/dev/null | grep -cE ' name (floor_[a-z_]+|bench_produce|alloc_entry|alloc_return|free_entry|fault_done|fault_signal|fault_user|page_alloc|rss_stat|sys_enter|sys_exit|proc_exit)( |$)')
 		[ "$left" = 0 ] || [ $((tries += 1)) -gt 30 ] && break
 		sleep 0.1
 	done
