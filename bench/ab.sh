@@ -48,16 +48,19 @@ i=0
 for v in "$@"; do
 	i=$((i + 1))
 	# this variant's times, and the first variant's over it, per round
-	awk -v i=$i '{ print $i }' "$TMP/times" | sort -n >"$TMP/t"
-	awk -v i=$i '$i > 0 { printf "%.4f\n", $1 / $i }' "$TMP/times" |
-		sort -n >"$TMP/r"
-	awk -v v="$v" -v t="$TMP/t" '
+	# (a run that printed no time, failed, counts in neither)
+	awk -v i=$i '$i > 0 { print $i }' "$TMP/times" | sort -n >"$TMP/t"
+	awk -v i=$i '$i > 0 && $1 > 0 { printf "%.4f\n", $1 / $i }' \
+		"$TMP/times" | sort -n >"$TMP/r"
+	failed=$(awk -v i=$i '$i == 0' "$TMP/times" | wc -l)
+	awk -v v="$v" -v t="$TMP/t" -v failed="$failed" '
 		{ r[NR] = $1 }
 		END {
 			while ((getline x < t) > 0)
 				tt[++n] = x
-			printf "%-48s %8.3f s  %.3fx (%.3f-%.3f)\n", v,
+			printf "%-48s %8.3f s  %.3fx (%.3f-%.3f)%s\n", v,
 				tt[int((n + 1) / 2)] / 1e9, r[int((NR + 1) / 2)],
-				r[1], r[NR]
+				r[1], r[NR],
+				failed ? "  " failed " runs failed" : ""
 		}' "$TMP/r"
 done

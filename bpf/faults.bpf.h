@@ -176,6 +176,27 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 }
 
 /* What the thread's fault did, classified (see pt_classify_fault()). */
+/*
+ * --light, a write-protect fault the kernel took in a syscall that
+ * changed no rss: was the first folio allocated its own copy (an anon
+ * page it mapped, as a copy of a page shared after fork is) or the
+ * syscall's, after the fault's end (the page cache's, say)?
+ */
+static __always_inline bool kernel_copy_is_its_own(struct thread_state *ts)
+{
+	struct page *folio = (struct page *)ts->fault.first_folio;
+
+	return folio &&
+	       ((__u64)BPF_CORE_READ(folio, mapping) & PT_PAGE_MAPPING_ANON);
+}
+
+static __always_inline bool no_rss_change(const __u16 *rss_events)
+{
+	return !rss_events[PT_RSS_ANON] && !rss_events[PT_RSS_FILE] &&
+	       !rss_events[PT_RSS_SHMEM] && !rss_events[PT_RSS_SWAPENTS];
+}
+
+/* What the thread's fault did, classified (see pt_classify_fault()). */
 static __always_inline __u32 fault_outcome(struct thread_state *ts,
 					   __u32 *pages)
 {
@@ -187,9 +208,47 @@ static __always_inline __u32 fault_outcome(struct thread_state *ts,
 	ev.alloc_pages = ts->fault.alloc_pages;
 	__builtin_memcpy(ev.rss_events, ts->fault.rss_events,
 			 sizeof(ev.rss_events));
-	if (targ_light)
+	if (targ_light && (ts->fault.flags & PT_FAULT_KERNEL)) {
 		pt_light_kernel_read(&ev, ts->fault.flags);
+		if ((ev.error_code & PT_PF_WRITE) && ev.alloc_pages &&
+		    no_rss_change(ev.rss_events) && !kernel_copy_is_its_own(ts))
+			ev.alloc_pages = 0;
+	}
 	return pt_classify_fault(&ev, pages);
+}
+
+struct vma_access {
+	__u64 flags;
+};
+
+static long vma_access_of(struct task_struct *task, struct vm_area_struct *vma,
+			  struct vma_access *out)
+{
+	out->flags = BPF_CORE_READ(vma, vm_flags);
+	return 0;
+}
+
+/*
+ * --light: did a fault the kernel took, which changed nothing, fail
+ * (a uaccess fixed up: EFAULT, a short count)? Its address has no
+ * mapping, or one without the access. Where the mapping cannot be looked
+ * at (its lock busy): by the syscall's EFAULT (failed_hint).
+ */
+static __always_inline bool kernel_fault_failed(struct thread_state *ts,
+						bool failed_hint)
+{
+	struct vma_access vma = {};
+	__u64 needed;
+	long err;
+
+	err = bpf_find_vma(bpf_get_current_task_btf(), ts->fault.addr,
+			   vma_access_of, &vma, 0);
+	if (err == -PT_ENOENT)
+		return true;
+	if (err)
+		return failed_hint;
+	needed = ts->fault.error_code & PT_PF_WRITE ? PT_VM_WRITE : PT_VM_READ;
+	return !(vma.flags & needed);
 }
 
 /*
@@ -203,16 +262,23 @@ static __always_inline __u32 fault_outcome(struct thread_state *ts,
  * inside a syscall ends at the first rss change it makes (rss_stat()),
  * before the syscall's own.
  */
-static __always_inline void close_fault_if(struct thread_state *ts, bool failed)
+static __always_inline void close_fault_if(struct thread_state *ts,
+					   bool failed_hint)
 {
-	__u32 outcome, pages = 0;
+	__u32 outcome = PT_OUT_ERROR, pages = 0;
 
 	if (!ts->fault.open)
 		return;
-	if (!targ_light || failed)
-		outcome = PT_OUT_ERROR;
-	else
+	if (targ_light) {
 		outcome = fault_outcome(ts, &pages);
+		if ((ts->fault.flags & PT_FAULT_KERNEL) &&
+		    !ts->fault.alloc_pages &&
+		    no_rss_change(ts->fault.rss_events) &&
+		    kernel_fault_failed(ts, failed_hint)) {
+			outcome = PT_OUT_ERROR;
+			pages = 0;
+		}
+	}
 	emit_fault(ts, outcome, pages);
 }
 
@@ -272,6 +338,10 @@ static __always_inline bool run_frame_holds(const struct thread_state *ts,
 	struct fault_runs_shared *shared;
 	__u32 zero = 0;
 
+	/* a stack the run's first fault failed to take is tried again */
+	if (targ_stacks && run->stack_id < 0 &&
+	    run->stack_id != PT_STACK_NO_CHAIN)
+		return false;
 	if (!run_likely(ts, addr, ip, flags) || sp != run->sp ||
 	    bp != run->bp || bpf_jiffies64() - run->jiffy_open > PT_RUN_JIFFIES)
 		return false;
@@ -324,11 +394,13 @@ static __always_inline void fault_enter(void *ctx, struct thread_state *ts,
 		call_began(call, ts->fault.t_start);
 	}
 	ts->fault.addr = addr;
+	ts->fault.releases = targ_light ? PT_READ_ONCE(release_log.count) : 0;
 	ts->fault.ip = ip;
 	ts->fault.error_code = error_code;
 	ts->fault.flags = flags;
 	ts->fault.order = 0;
 	ts->fault.alloc_pages = 0;
+	ts->fault.first_folio = 0;
 	__builtin_memset(ts->fault.rss_events, 0, sizeof(ts->fault.rss_events));
 	ts->fault.sp = sp;
 	ts->fault.bp = bp;
@@ -359,7 +431,7 @@ int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct thread_state *ts = state_of_task(task, true);
 
-	if (ts)
+	if (ts && !light_detaching())
 		fault_enter(ctx, ts, id_of_task(task), address, regs->ip,
 			    regs->sp, regs->bp, error_code, 0);
 	return 0;
@@ -378,7 +450,7 @@ int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 	 * the access is a nofault one (ours too: bpf_probe_read_user) that
 	 * fails at once instead of populating anything.
 	 */
-	if (address >> 63 || task->pagefault_disabled)
+	if (address >> 63 || task->pagefault_disabled || light_detaching())
 		return 0;
 	ts = state_of_task(task, true);
 	if (!ts)
@@ -410,7 +482,12 @@ int fault_done(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-/* --light: a fault that raises SIGSEGV or SIGBUS failed (close_fault()). */
+/*
+ * --light: a fault that raises SIGSEGV or SIGBUS failed (close_fault()):
+ * the kernel's own signal (si_code > 0) for the fault's address. Others
+ * (a general protection fault's, a split lock's, one the thread sent
+ * itself) leave the fault as it is.
+ */
 SEC("tp_btf/signal_generate")
 int BPF_PROG(fault_signal, int sig, struct kernel_siginfo *info,
 	     struct task_struct *task)
@@ -420,9 +497,15 @@ int BPF_PROG(fault_signal, int sig, struct kernel_siginfo *info,
 	if ((sig != PT_SIGSEGV && sig != PT_SIGBUS) ||
 	    task != bpf_get_current_task_btf())
 		return 0;
-	ts = target_state_if_any();
-	if (ts && ts->fault.open)
-		emit_fault(ts, PT_OUT_ERROR, 0);
+	ts = state_of_task(task, false);
+	if (!ts || !ts->fault.open)
+		return 0;
+	/* info may be one of the kernel's made-up pointers: read safely */
+	if (BPF_CORE_READ(info, si_code) <= 0 ||
+	    (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr) !=
+		    ts->fault.addr)
+		return 0;
+	emit_fault(ts, PT_OUT_ERROR, 0);
 	return 0;
 }
 
@@ -435,7 +518,7 @@ int BPF_PROG(page_alloc, struct page *page, unsigned int order, gfp_t gfp,
 	struct thread_state *ts;
 
 	/* page tables and kernel memory are not movable; user pages are */
-	if (!page || migratetype != MIGRATE_MOVABLE_TYPE)
+	if (!page || migratetype != MIGRATE_MOVABLE_TYPE || light_detaching())
 		return 0;
 	ts = target_state_if_any();
 	if (!ts || ts->reclaim_depth)
@@ -444,8 +527,10 @@ int BPF_PROG(page_alloc, struct page *page, unsigned int order, gfp_t gfp,
 		/* --light: a fault the kernel took in a syscall may stay open
 		 * past its end (close_fault()); its own folio came first */
 		if (!targ_light || !(ts->fault.flags & PT_FAULT_KERNEL) ||
-		    !ts->fault.alloc_pages)
+		    !ts->fault.alloc_pages) {
 			ts->fault.order = order;
+			ts->fault.first_folio = (__u64)page;
+		}
 		ts->fault.alloc_pages += 1U << (order & 31);
 	} else if (ts->sys.open) {
 		ts->sys.alloc_pages += 1U << (order & 31);
@@ -479,14 +564,20 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 	struct thread_state *ts;
 
 	/* curr: only changes to the faulting process's own counters */
-	if (task->mm != mm)
+	if (task->mm != mm || light_detaching())
 		return 0;
 	ts = state_of_task(task, false);
 	if (!ts || ts->reclaim_depth)
 		return 0;
 	if (ts->fault.open) {
 		count_rss(ts->fault.rss_events, member);
-		if (targ_light && (ts->fault.flags & PT_FAULT_KERNEL))
+		/* --light: a fault the kernel took ends at its page's rss
+		 * change; a private file page copied takes two, file down
+		 * then anon up (see close_fault()) */
+		if (targ_light && (ts->fault.flags & PT_FAULT_KERNEL) &&
+		    (member == PT_RSS_ANON ||
+		     (ts->fault.error_code & (PT_PF_PROT | PT_PF_WRITE)) !=
+			     (PT_PF_PROT | PT_PF_WRITE)))
 			close_fault(ts);
 	} else if (ts->sys.open)
 		count_rss(ts->sys.rss_events, member);

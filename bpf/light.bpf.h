@@ -113,13 +113,46 @@ static __always_inline void tally_fault_site(struct thread_state *ts,
 	tally->counts.pages = pages;
 }
 
+/*
+ * Set outcome's bit in the bytes of pages [first, first + span) of a
+ * granule, or with clear take it back, a 64-bit word (8 pages) at a
+ * time: a folio is naturally aligned, so a span under 8 pages lies in one
+ * word, a longer one fills whole words (at most 64 of them: a loop the
+ * verifier walks quickly in each of the programs that close faults).
+ */
+static __always_inline void mark_granule(__u64 *words, __u32 first, __u32 span,
+					 __u32 outcome, bool clear)
+{
+	__u64 pattern = (__u64)(1U << outcome) * 0x0101010101010101ULL, mask;
+	__u32 i, w;
+
+	if (span < 8) {
+		mask = span == 1 ? 0xffULL : (1ULL << (span * 8)) - 1;
+		pattern = (pattern & mask) << (first % 8 * 8);
+		w = (first / 8) & (PT_GRANULE_PAGES / 8 - 1);
+		if (clear)
+			__sync_fetch_and_and(&words[w], ~pattern);
+		else
+			__sync_fetch_and_or(&words[w], pattern);
+		return;
+	}
+	for (i = 0; i < PT_GRANULE_PAGES / 8; i++) {
+		if (i >= span / 8)
+			break;
+		w = (first / 8 + i) & (PT_GRANULE_PAGES / 8 - 1);
+		if (clear)
+			__sync_fetch_and_and(&words[w], ~pattern);
+		else
+			__sync_fetch_and_or(&words[w], pattern);
+	}
+}
+
 static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 					__u32 pages)
 {
 	__u64 key = ts->fault.addr >> PT_GRANULE_SHIFT;
 	struct pt_granule *g;
-	__u32 zero_key = 0, first, span, i;
-	__u64 *words, pattern, mask;
+	__u32 zero_key = 0, first, span;
 
 	ts->fault.open = 0;
 	tally_fault_site(ts, outcome, pages);
@@ -151,27 +184,12 @@ static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
 		g->first_tid = (__u32)bpf_get_current_pid_tgid();
 	}
 	pt_granule_span(ts->fault.addr, pages, &first, &span);
-	/*
-	 * The span's bytes, a 64-bit word (8 pages) at a time: a folio is
-	 * naturally aligned, so a span under 8 pages lies in one word, a
-	 * longer one fills whole words (at most 64 of them: a loop the
-	 * verifier walks quickly in each of the programs that close faults).
-	 */
-	pattern = (__u64)(1U << outcome) * 0x0101010101010101ULL;
-	words = (__u64 *)g->outcomes;
-	if (span < 8) {
-		mask = span == 1 ? 0xffULL : (1ULL << (span * 8)) - 1;
-		__sync_fetch_and_or(
-			&words[(first / 8) & (PT_GRANULE_PAGES / 8 - 1)],
-			(pattern & mask) << (first % 8 * 8));
-		return;
-	}
-	for (i = 0; i < PT_GRANULE_PAGES / 8; i++) {
-		if (i >= span / 8)
-			break;
-		__sync_fetch_and_or(
-			&words[(first / 8 + i) & (PT_GRANULE_PAGES / 8 - 1)],
-			pattern);
+	mark_granule((__u64 *)g->outcomes, first, span, outcome, false);
+	/* after the bits: a release whose log this misses sends them */
+	if (pt_released_since(&release_log, ts->fault.releases,
+			      ts->fault.addr)) {
+		mark_granule((__u64 *)g->outcomes, first, span, outcome, true);
+		count(PT_COUNT_UNPLACED);
 	}
 }
 
@@ -244,13 +262,30 @@ static long send_fault_site(void *map, struct pt_fault_site_key *key,
 	return 0;
 }
 
-/* Send the granules [start, end) meets, before its pages go. */
-static __always_inline void send_range(__u64 start, __u64 end)
+/* The release of [start, end), logged before its granules go (struct
+ * pt_release_log). */
+static __always_inline void log_release(__u64 start, __u64 end)
+{
+	__u64 n = __sync_fetch_and_add(&release_log.count, 1);
+	struct pt_release_entry *e =
+		&release_log.at[n & (PT_RELEASE_LOG_SLOTS - 1)];
+
+	WRITE_ONCE(e->number, 0);
+	e->start = start;
+	e->end = end;
+	WRITE_ONCE(e->number, n + 1);
+}
+
+/* Send the granules [start, end) meets, before its pages go (released)
+ * or others come (populated). */
+static __always_inline void send_range(__u64 start, __u64 end, bool released)
 {
 	__u64 first = start >> PT_GRANULE_SHIFT, count;
 
 	if (end <= start)
 		return;
+	if (released)
+		log_release(start, end);
 	count = ((end - 1) >> PT_GRANULE_SHIFT) - first + 1;
 	if (count <= FLUSH_MAX_GRANULES)
 		bpf_loop(count, send_granule_at, &first, 0);
@@ -271,36 +306,37 @@ static __always_inline void send_released(struct thread_state *ts, long ret)
 		return;
 	switch (ts->sys.nr) {
 	case PT_NR_MUNMAP:
-		send_range(start, start + len);
+		send_range(start, start + len, true);
 		break;
 	case PT_NR_MREMAP:
-		send_range(start, start + len);
+		send_range(start, start + len, true);
 		if ((__u64)ret != start) /* moved over what was there */
-			send_range(ret, ret + ts->sys.args[2]);
+			send_range(ret, ret + ts->sys.args[2], true);
 		break;
 	case PT_NR_MADVISE:
 		if (ts->sys.args[2] == MADV_DONTNEED_ADVICE ||
 		    ts->sys.args[2] == MADV_FREE_ADVICE ||
 		    ts->sys.args[2] == MADV_REMOVE_ADVICE ||
-		    ts->sys.args[2] == MADV_DONTNEED_LOCKED_ADVICE ||
-		    ts->sys.args[2] == MADV_POPULATE_READ_ADVICE ||
-		    ts->sys.args[2] == MADV_POPULATE_WRITE_ADVICE)
-			send_range(start, start + len);
+		    ts->sys.args[2] == MADV_DONTNEED_LOCKED_ADVICE)
+			send_range(start, start + len, true);
+		else if (ts->sys.args[2] == MADV_POPULATE_READ_ADVICE ||
+			 ts->sys.args[2] == MADV_POPULATE_WRITE_ADVICE)
+			send_range(start, start + len, false);
 		break;
 	case PT_NR_MLOCK:
 	case PT_NR_MLOCK2:
-		send_range(start & ~0xfffULL, start + len);
+		send_range(start & ~0xfffULL, start + len, false);
 		break;
 	case PT_NR_MLOCKALL:
 		bpf_for_each_map_elem(&granules, send_any_granule, NULL, 0);
 		break;
 	case PT_NR_MMAP:
 		if (ts->sys.args[3] & PT_MAP_FIXED)
-			send_range(ret, ret + len);
+			send_range(ret, ret + len, true);
 		break;
 	case PT_NR_BRK:
 		if ((__u64)ret < ts->old_brk)
-			send_range(ret, ts->old_brk);
+			send_range(ret, ts->old_brk, true);
 		break;
 	}
 }

@@ -426,6 +426,22 @@ static __always_inline __u64 stack_top(__u64 sp)
 	return word;
 }
 
+/*
+ * Set by user space before it detaches (trace__detach()), which takes a
+ * while, program by program: --light's faults stop opening and taking
+ * evidence at once, so that a thread's open fault gathers none from
+ * faults no longer traced.
+ */
+__u32 detaching = 0;
+
+static __always_inline bool light_detaching(void)
+{
+	return targ_light && READ_ONCE(detaching);
+}
+
+/* --light: the last releases of pages (log_release()) */
+struct pt_release_log release_log = {};
+
 /* the next spilled stack's id, less PT_STACK_SPILLED_BASE */
 __u32 spilled_stacks = 0;
 
@@ -686,6 +702,7 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
 	if (targ_light) {
 		if (ts)
 			flush_tally(ts); /* the other threads' went at exit */
+		log_release(0, ~0ULL); /* the whole address space goes */
 		bpf_for_each_map_elem(&granules, forget_granule, NULL, 0);
 		bpf_for_each_map_elem(&fault_sites, send_fault_site, NULL, 0);
 	}

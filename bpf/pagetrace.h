@@ -81,7 +81,10 @@ enum pt_outcome {
 #define PT_COUNT_TOP_UNREAD (PT_REC__COUNT + 5)
 /* and stacks sent in records of their own (struct pt_rec_stack) */
 #define PT_COUNT_STACK_SPILLED (PT_REC__COUNT + 6)
-#define PT_LOST__COUNT (PT_REC__COUNT + 7)
+/* and --light faults whose page another thread released before the fault
+ * was closed: not placed (see struct pt_release_log) */
+#define PT_COUNT_UNPLACED (PT_REC__COUNT + 7)
+#define PT_LOST__COUNT (PT_REC__COUNT + 8)
 /* stack_id of a record when no stack was taken */
 #define PT_NO_STACK (-1)
 /* stack_id when the frame pointer was no frame pointer: the stack is the
@@ -147,6 +150,11 @@ enum pt_task_kind {
 #define PT_SIGBUS 7
 #define PT_SIGSEGV 11
 #define PT_EFAULT 14
+#define PT_ENOENT 2
+/* vm_flags bits, and the low bit of an anonymous folio's mapping */
+#define PT_VM_READ 0x1
+#define PT_VM_WRITE 0x2
+#define PT_PAGE_MAPPING_ANON 0x1
 
 /* x86_64 syscalls whose arguments and results the ledger interprets */
 #define PT_NR_MMAP 9
@@ -204,9 +212,30 @@ struct pt_fault_site {
 	__u64 pages;
 };
 
+/*
+ * --light closes a fault at its thread's next event (close_fault()): by
+ * then another thread may have released the fault's page (munmap,
+ * madvise DONTNEED, ...), and the release sent the page's granule
+ * without it. Releases are logged here before their granules go; a
+ * fault closed after one that may cover its page is not placed
+ * (pt_released_since()), but counted (PT_COUNT_UNPLACED).
+ */
+#define PT_RELEASE_LOG_SLOTS 16
+
+struct pt_release_entry {
+	__u64 number; /* the release's count + 1; 0 while it is written */
+	__u64 start, end;
+};
+
+struct pt_release_log {
+	__u64 count; /* releases logged so far */
+	struct pt_release_entry at[PT_RELEASE_LOG_SLOTS];
+};
+
 /* The fault a thread is in (fault_enter() to its end). */
 struct pt_fault_ctx {
 	__u64 t_start;
+	__u64 releases; /* --light: pt_release_log.count at its start */
 	__u64 addr;
 	__u64 ip;
 	__u64 sp, bp;
@@ -218,6 +247,9 @@ struct pt_fault_ctx {
 	__u16 rss_events[PT_RSS__COUNT];
 	__s32 stack_id;
 	__u64 stack_top;
+	/* --light, a fault the kernel took: its first folio (struct page *),
+	 * checked when it closes (kernel_copy_is_its_own()) */
+	__u64 first_folio;
 };
 
 /*

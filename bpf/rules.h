@@ -115,6 +115,40 @@ static inline void pt_granule_span(__u64 addr, __u32 pages, __u32 *first,
 	*first &= ~(*span - 1);
 }
 
+#define PT_READ_ONCE(x) (*(const volatile __u64 *)&(x))
+
+/*
+ * Did a release logged since the log counted since (struct
+ * pt_release_log) perhaps cover addr? Yes too for entries overwritten or
+ * being written meanwhile: the fault's page is then not placed.
+ */
+static inline int pt_released_since(const struct pt_release_log *log,
+				    __u64 since, __u64 addr)
+{
+	__u64 now = PT_READ_ONCE(log->count), n, start, end;
+	const struct pt_release_entry *e;
+	int i;
+
+	if (now == since)
+		return 0;
+	if (now - since > PT_RELEASE_LOG_SLOTS)
+		return 1;
+	for (i = 0; i < PT_RELEASE_LOG_SLOTS; i++) {
+		n = since + i;
+		if (n >= now)
+			break;
+		e = &log->at[n & (PT_RELEASE_LOG_SLOTS - 1)];
+		if (PT_READ_ONCE(e->number) != n + 1)
+			return 1;
+		start = PT_READ_ONCE(e->start);
+		end = PT_READ_ONCE(e->end);
+		if (PT_READ_ONCE(e->number) != n + 1 ||
+		    (addr >= start && addr < end))
+			return 1;
+	}
+	return 0;
+}
+
 /* a * b, saturated: an overflowing calloc is "big", never small */
 static inline __u64 pt_saturating_mul(__u64 a, __u64 b)
 {

@@ -58,6 +58,9 @@ t_fault_runs_read_the_stack_once() {
 	# and the same touching stacks, weighted by the same pages
 	run_pt frunf --folded -- "$T/no_frame_chain"
 	run_pt fnorunf --folded --no-fault-runs -- "$T/no_frame_chain"
+	expect "folded: exit codes" "$(rc_of frunf) $(rc_of fnorunf)" "0 0"
+	expect "folded: stderr" "$(err_of frunf)$(err_of fnorunf)" ""
+	expect "folded: fill's pages" "$(grep -c ';fill 2047$' "$TMP/frunf.out")" 1
 	expect "folded: same stacks" \
 		"$(grep -v '^\[no allocation\]' "$TMP/frunf.out" | sort | md5sum)" \
 		"$(grep -v '^\[no allocation\]' "$TMP/fnorunf.out" | sort | md5sum)"

@@ -32,6 +32,8 @@ struct light {
 	struct pending pending[PENDING_SLOTS];
 	struct ledger *ledger; /* during light__finish() */
 	bool zero_page_on_read; /* the kernel's, for light__finish() */
+	const struct pt_release_log *releases; /* during light__finish() */
+	uint64_t unplaced; /* open faults whose page may have gone */
 };
 
 struct light *light__new(struct symbols *sym, const struct mappings *maps,
@@ -190,6 +192,11 @@ static void on_open_fault(struct light *lt, uint32_t tid,
 	default:
 		return; /* file pages are not followed page by page */
 	}
+	/* another thread released it meanwhile, as the kernel side checks */
+	if (pt_released_since(lt->releases, fault->releases, fault->addr)) {
+		lt->unplaced++;
+		return;
+	}
 	if (!granule.first_ns)
 		granule.first_ns = procfs__now_ns();
 	pt_granule_span(fault->addr, pages, &first, &span);
@@ -217,11 +224,18 @@ int light__finish(struct light *lt, struct trace *t, struct ledger *l,
 
 	lt->ledger = l;
 	lt->zero_page_on_read = zero_page_on_read;
+	lt->releases = trace__release_log(t);
 	err = trace__granules(t, on_granule, lt);
 	if (!err)
 		err = trace__fault_sites(t, on_fault_site, lt);
 	if (!err)
 		err = trace__thread_tails(t, on_thread_tail, lt);
 	lt->ledger = NULL;
+	lt->releases = NULL;
 	return err;
+}
+
+uint64_t light__unplaced(const struct light *lt)
+{
+	return lt->unplaced;
 }

@@ -77,7 +77,8 @@ static const char *affected_figures(int type)
 
 static bool complete(const struct ledger_stats *st, const struct run_info *info)
 {
-	return !lost_total(info) && info->allocator && !st->overlapped;
+	return !lost_total(info) && info->allocator && !st->overlapped &&
+	       !info->lost[PT_COUNT_UNPLACED];
 }
 
 void report_events__json(struct json_writer *w, const struct ledger_stats *st,
@@ -101,6 +102,8 @@ void report_events__json(struct json_writer *w, const struct ledger_stats *st,
 		json__string(w, "allocations");
 	if (st->overlapped)
 		json__string(w, "frees");
+	if (info->lost[PT_COUNT_UNPLACED])
+		json__string(w, "page_states");
 	json__end_array(w);
 	json__kv_bool(w, "complete", complete(st, info));
 }
@@ -117,6 +120,7 @@ void report_events__json_counts(struct json_writer *w,
 	json__kv_u64(w, "threads_without_call_slot",
 		     info->lost[PT_COUNT_SLOT_TAKEN]);
 	json__kv_u64(w, "stack_tops_unread", info->lost[PT_COUNT_TOP_UNREAD]);
+	json__kv_u64(w, "faults_unplaced", info->lost[PT_COUNT_UNPLACED]);
 	json__kv_u64(w, "call_records", info->call_records);
 	json__kv_u64(w, "calls_timed_at_sites", info->site_timed);
 	json__key(w, "site_clock_error_ns");
@@ -156,6 +160,13 @@ void report_events__text(FILE *out, const struct ledger_stats *st,
 			"%" PRIu64 " blocks were replaced without a free being "
 			"seen: INCOMPLETE\n",
 			st->overlapped);
+	if (info->lost[PT_COUNT_UNPLACED])
+		fprintf(out,
+			"%" PRIu64
+			" faults closed after another thread released "
+			"pages that may be theirs: their pages not placed, "
+			"INCOMPLETE\n",
+			info->lost[PT_COUNT_UNPLACED]);
 	if (info->lost[PT_LOST_STACK])
 		fprintf(out,
 			"%" PRIu64

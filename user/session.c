@@ -497,6 +497,8 @@ int session__run(struct session *s)
 		log__warn("cannot read the fault counts the kernel kept: "
 			  "page figures are INCOMPLETE");
 	lost_so_far(s);
+	if (s->light)
+		s->info.lost[PT_COUNT_UNPLACED] += light__unplaced(s->light);
 	s->info.t_end = procfs__now_ns();
 	s->info.self_cpu_ns = self_cpu_ns();
 	/* the last interval, cut short by the end of tracing */

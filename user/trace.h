@@ -110,11 +110,15 @@ typedef void (*trace_fault_site_fn)(void *ctx,
 				    const struct pt_fault_site *site);
 int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx);
 /* --light, once detached: the end of each live thread's state (struct
- * pt_thread_tail), what it counted and the fault it was in. 0 or -errno. */
+ * pt_thread_tail), what it counted and the fault it was in. 0, or -errno
+ * if a thread's could not be read (the others are). */
 struct pt_thread_tail;
 typedef void (*trace_thread_tail_fn)(void *ctx, uint32_t tid,
 				     const struct pt_thread_tail *tail);
 int trace__thread_tails(struct trace *t, trace_thread_tail_fn fn, void *ctx);
+/* --light: the kernel side's log of the last releases of pages */
+struct pt_release_log;
+const struct pt_release_log *trace__release_log(struct trace *t);
 
 /* Readable (epoll) when the kernel side wakes the reader. */
 int trace__epoll_fd(const struct trace *t);

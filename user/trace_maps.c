@@ -99,22 +99,23 @@ int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx)
 #define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread */
 #endif
 
-/* The end of thread tid's state (struct pt_thread_tail), if it has one. */
-static bool thread_tail(int fd, pid_t tgid, pid_t tid, void *state,
-			size_t state_size, struct pt_thread_tail *tail)
+/* The end of thread tid's state (struct pt_thread_tail): 1, or 0 if it
+ * has none (or is gone), or -errno if it cannot be read. */
+static int thread_tail(int fd, pid_t tgid, pid_t tid, void *state,
+		       size_t state_size, struct pt_thread_tail *tail)
 {
 	int pidfd, err;
 
 	pidfd = (int)syscall(SYS_pidfd_open, tid,
 			     tid == tgid ? 0 : PIDFD_THREAD);
 	if (pidfd < 0)
-		return false;
+		return errno == ESRCH ? 0 : -errno;
 	err = bpf_map_lookup_elem(fd, &pidfd, state);
 	close(pidfd);
 	if (err)
-		return false;
+		return 0;
 	memcpy(tail, (char *)state + state_size - sizeof(*tail), sizeof(*tail));
-	return true;
+	return 1;
 }
 
 int trace__thread_tails(struct trace *t, trace_thread_tail_fn fn, void *ctx)
@@ -122,6 +123,7 @@ int trace__thread_tails(struct trace *t, trace_thread_tail_fn fn, void *ctx)
 	pid_t tgid = (pid_t)t->skel->rodata->targ_tgid;
 	struct bpf_map *map = t->skel->maps.threads;
 	struct pt_thread_tail tail;
+	int read, err = 0;
 	char path[64];
 	struct dirent *d;
 	size_t size;
@@ -145,13 +147,24 @@ int trace__thread_tails(struct trace *t, trace_thread_tail_fn fn, void *ctx)
 	while ((d = readdir(dir))) {
 		pid_t tid = (pid_t)atoi(d->d_name);
 
-		if (tid > 0 && thread_tail(bpf_map__fd(map), tgid, tid, state,
-					   size, &tail))
+		if (tid <= 0)
+			continue;
+		read = thread_tail(bpf_map__fd(map), tgid, tid, state, size,
+				   &tail);
+		if (read > 0)
 			fn(ctx, (uint32_t)tid, &tail);
+		else if (read < 0 && !err)
+			err = read; /* before Linux 6.9: threads have no pidfd
+				     */
 	}
 	free(state);
 	closedir(dir);
-	return 0;
+	return err;
+}
+
+const struct pt_release_log *trace__release_log(struct trace *t)
+{
+	return &t->skel->bss->release_log;
 }
 
 int trace__note_framed_ip(struct trace *t, uint64_t ip)

@@ -5,13 +5,19 @@
  * makes the page readable and writable, and the read is taken again (the
  * zero page); read(2) from /dev/zero into the second page fails inside
  * the kernel with EFAULT, then, the page made writable, takes a new
- * anonymous page. 2 faults fail, 2 populate a page each.
+ * anonymous page. 2 faults fail, 2 populate a page each. Last, a page
+ * written (a fault that succeeds), then a read of a non-canonical
+ * address: a general protection fault, no page fault, whose SIGSEGV
+ * (si_code SI_KERNEL) the handler leaves by a jump.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "target.h"
+
+static sigjmp_buf after_gp;
 
 static void make_accessible(int sig, siginfo_t *info, void *uctx)
 {
@@ -19,6 +25,8 @@ static void make_accessible(int sig, siginfo_t *info, void *uctx)
 
 	(void)sig;
 	(void)uctx;
+	if (info->si_code == SI_KERNEL)
+		siglongjmp(after_gp, 1);
 	if (mprotect((void *)page, PAGE, PROT_READ | PROT_WRITE))
 		_exit(3);
 }
@@ -26,7 +34,7 @@ static void make_accessible(int sig, siginfo_t *info, void *uctx)
 int main(void)
 {
 	struct sigaction sa;
-	volatile char *p;
+	volatile char *p, *q;
 	char sum;
 	int fd;
 
@@ -49,5 +57,15 @@ int main(void)
 		return 1;
 	if (read(fd, (char *)p + PAGE, 1) != 1)
 		return 5;
+	/* no syscall from here to the jump back (no mask saved): the
+	 * write's fault is the thread's last when SIGSEGV comes */
+	q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q == MAP_FAILED)
+		return 1;
+	if (!sigsetjmp(after_gp, 0)) {
+		q[0] = 1;
+		sum += *(volatile char *)0x8000000000000000UL;
+	}
 	return sum;
 }

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * For -p --light: says it is ready (argv[1] is created) and waits for
+ * SIGUSR1; then mallocs 16 MiB, writes every page of it from one
+ * instruction, writes 'D' into argv[2] (a file it mapped shared and wrote
+ * before: no syscall, no fault) and spins until killed. Its last fault is
+ * then still open in --light (closed at the thread's next event), and the
+ * loop's others are in its tally, both read when pagetrace leaves.
+ */
+#include <fcntl.h>
+#include <sys/mman.h>
+#include "target.h"
+
+static __attribute__((noinline)) void touch(volatile char *p, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i += PAGE)
+		p[i] = 1; /* TOUCH_SITE */
+}
+
+int main(int argc, char **argv)
+{
+	volatile char *done;
+	char *p;
+	int fd;
+
+	if (argc < 3)
+		return 2;
+	no_thp();
+	fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, PAGE))
+		return 2;
+	done = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (done == MAP_FAILED)
+		return 2;
+	done[0] = '-';
+	ready_then_wait(argv[1]);
+	p = malloc(16 * MiB);
+	if (!p)
+		return 1;
+	touch(p, 16 * MiB);
+	done[0] = 'D';
+	for (;;)
+		;
+}
