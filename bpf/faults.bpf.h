@@ -8,8 +8,7 @@
 
 /* ---- page faults -------------------------------------------------- */
 
-static __always_inline void light_fault(struct thread_state *ts, __u32 outcome,
-					__u32 pages);
+__noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages);
 
 /*
  * May this fault open a run, or join one (PT_RUN_* in pagetrace.h)? It
