@@ -174,7 +174,6 @@ static __always_inline void emit_fault(struct thread_state *ts, __u32 outcome,
 	submit(rec);
 }
 
-/* What the thread's fault did, classified (see pt_classify_fault()). */
 /*
  * --light, a write-protect fault the kernel took in a syscall that
  * changed no rss: was the first folio allocated its own copy (an anon
@@ -255,11 +254,12 @@ static __always_inline bool kernel_fault_failed(struct thread_state *ts,
  * exit. With the page-faults events, it never completed (SIGSEGV, a
  * failed uaccess). --light attaches no such events (their cost, ~160 ns
  * of a ~1.5 us fault here, is most of what it adds to a fault): a fault
- * it traced is over by then, and what it did is all in its evidence.
- * A fault that fails raises SIGSEGV or SIGBUS first (fault_signal()),
- * or ends its syscall with EFAULT (sys_exit()). A fault the kernel takes
- * inside a syscall ends at the first rss change it makes (rss_stat()),
- * before the syscall's own.
+ * it traced is over by then, and what it did is all in its evidence. A
+ * fault that fails raises the kernel's SIGSEGV or SIGBUS for its address
+ * first (fault_signal()). One the kernel takes inside a syscall ends at
+ * its page's rss change (rss_stat()), else at the syscall's end; if it
+ * changed nothing, it failed where no mapping gives it the access
+ * (kernel_fault_failed(); failed_hint: the syscall's EFAULT).
  */
 static __always_inline void close_fault_if(struct thread_state *ts,
 					   bool failed_hint)
