@@ -217,23 +217,28 @@ static __always_inline __u32 fault_outcome(struct thread_state *ts,
 
 struct vma_access {
 	__u64 flags;
+	__u64 file; /* the mapping's file, 0 if anonymous */
 };
 
 static long vma_access_of(struct task_struct *task, struct vm_area_struct *vma,
 			  struct vma_access *out)
 {
 	out->flags = BPF_CORE_READ(vma, vm_flags);
+	out->file = (__u64)BPF_CORE_READ(vma, vm_file);
 	return 0;
 }
 
 /*
- * --light: did a fault the kernel took, which changed nothing, fail
- * (a uaccess fixed up: EFAULT, a short count)? Its address has no
- * mapping, or one without the access. Where the mapping cannot be looked
- * at (its lock busy): by the syscall's EFAULT (failed_hint).
+ * --light: what a fault the kernel took, of which nothing anonymous came,
+ * did. It failed (a uaccess fixed up: EFAULT, a short count) where no
+ * mapping gives it the access, or where a file's does and the syscall
+ * failed with EFAULT (a page past the file's end: SIGBUS turned EFAULT);
+ * where the mappings cannot be looked at (their lock busy), by that
+ * EFAULT (failed). On a file's mapping it is a file page or nothing,
+ * never the zero page.
  */
-static __always_inline bool kernel_fault_failed(struct thread_state *ts,
-						bool failed_hint)
+static __always_inline __u32 kernel_fault_outcome(struct thread_state *ts,
+						  __u32 outcome, bool failed)
 {
 	struct vma_access vma = {};
 	__u64 needed;
@@ -242,11 +247,15 @@ static __always_inline bool kernel_fault_failed(struct thread_state *ts,
 	err = bpf_find_vma(bpf_get_current_task_btf(), ts->fault.addr,
 			   vma_access_of, &vma, 0);
 	if (err == -PT_ENOENT)
-		return true;
+		return PT_OUT_ERROR;
 	if (err)
-		return failed_hint;
+		return failed ? PT_OUT_ERROR : outcome;
 	needed = ts->fault.error_code & PT_PF_WRITE ? PT_VM_WRITE : PT_VM_READ;
-	return !(vma.flags & needed);
+	if (!(vma.flags & needed) || (vma.file && failed))
+		return PT_OUT_ERROR;
+	if (vma.file && outcome != PT_OUT_FILE)
+		return PT_OUT_NONE;
+	return outcome;
 }
 
 /*
@@ -257,9 +266,9 @@ static __always_inline bool kernel_fault_failed(struct thread_state *ts,
  * it traced is over by then, and what it did is all in its evidence. A
  * fault that fails raises the kernel's SIGSEGV or SIGBUS for its address
  * first (fault_signal()). One the kernel takes inside a syscall ends at
- * its page's rss change (rss_stat()), else at the syscall's end; if it
- * changed nothing, it failed where no mapping gives it the access
- * (kernel_fault_failed(); failed_hint: the syscall's EFAULT).
+ * its anon page's rss change (rss_stat()), else at the syscall's end; if
+ * nothing anonymous came of it, its mapping tells whether it failed
+ * (kernel_fault_outcome(); failed_hint: the syscall's EFAULT).
  */
 static __always_inline void close_fault_if(struct thread_state *ts,
 					   bool failed_hint)
@@ -270,12 +279,15 @@ static __always_inline void close_fault_if(struct thread_state *ts,
 		return;
 	if (targ_light) {
 		outcome = fault_outcome(ts, &pages);
+		/* nothing anonymous came of it: did it fail? */
 		if ((ts->fault.flags & PT_FAULT_KERNEL) &&
 		    !ts->fault.alloc_pages &&
-		    no_rss_change(ts->fault.rss_events) &&
-		    kernel_fault_failed(ts, failed_hint)) {
-			outcome = PT_OUT_ERROR;
-			pages = 0;
+		    !ts->fault.rss_events[PT_RSS_ANON] &&
+		    !ts->fault.rss_events[PT_RSS_SWAPENTS]) {
+			outcome =
+				kernel_fault_outcome(ts, outcome, failed_hint);
+			if (outcome == PT_OUT_ERROR || outcome == PT_OUT_NONE)
+				pages = 0;
 		}
 	}
 	emit_fault(ts, outcome, pages);
@@ -570,13 +582,13 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 		return 0;
 	if (ts->fault.open) {
 		count_rss(ts->fault.rss_events, member);
-		/* --light: a fault the kernel took ends at its page's rss
-		 * change; a private file page copied takes two, file down
-		 * then anon up (see close_fault()) */
+		/* --light: a fault the kernel took ends at its anon page's
+		 * rss change, the last thing it does (a private file page
+		 * copied: file down, then anon up); a file page's may come
+		 * twice (fault-around counts even what it did not map): the
+		 * syscall's end closes those (see close_fault()) */
 		if (targ_light && (ts->fault.flags & PT_FAULT_KERNEL) &&
-		    (member == PT_RSS_ANON ||
-		     (ts->fault.error_code & (PT_PF_PROT | PT_PF_WRITE)) !=
-			     (PT_PF_PROT | PT_PF_WRITE)))
+		    member == PT_RSS_ANON)
 			close_fault(ts);
 	} else if (ts->sys.open)
 		count_rss(ts->sys.rss_events, member);

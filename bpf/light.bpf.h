@@ -154,7 +154,7 @@ static __always_inline void mark_granule(__u64 *words, __u32 first, __u32 span,
 __noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages)
 {
 	struct pt_granule *g;
-	__u64 key;
+	__u64 key, lo, hi, logged;
 	__u32 zero_key = 0, first, span;
 
 	if (!ts)
@@ -190,10 +190,22 @@ __noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages)
 		g->first_tid = (__u32)bpf_get_current_pid_tgid();
 	}
 	pt_granule_span(ts->fault.addr, pages, &first, &span);
+	lo = (key << PT_GRANULE_SHIFT) + ((__u64)first << 12);
+	hi = lo + ((__u64)span << 12);
+	/*
+	 * Released since the fault began: not placed. Else placed, and
+	 * looked at again for a release logged meanwhile, which may have
+	 * taken the granule's words before the bits came (a release logged
+	 * later sends them): taken back then. Only that window can take
+	 * back a bit another fault of the same page set.
+	 */
+	logged = READ_ONCE(release_log.count);
+	if (pt_released_since(&release_log, ts->fault.releases, lo, hi)) {
+		count(PT_COUNT_UNPLACED);
+		return 0;
+	}
 	mark_granule((__u64 *)g->outcomes, first, span, outcome, false);
-	/* after the bits: a release whose log this misses sends them */
-	if (pt_released_since(&release_log, ts->fault.releases,
-			      ts->fault.addr)) {
+	if (pt_released_since(&release_log, logged, lo, hi)) {
 		mark_granule((__u64 *)g->outcomes, first, span, outcome, true);
 		count(PT_COUNT_UNPLACED);
 	}
@@ -277,9 +289,10 @@ static __always_inline void log_release(__u64 start, __u64 end)
 	struct pt_release_entry *e =
 		&release_log.at[n & (PT_RELEASE_LOG_SLOTS - 1)];
 
+	/* in this order: the compiler may not sink a plain store past it */
 	WRITE_ONCE(e->number, 0);
-	e->start = start;
-	e->end = end;
+	WRITE_ONCE(e->start, start);
+	WRITE_ONCE(e->end, end);
 	WRITE_ONCE(e->number, n + 1);
 }
 

@@ -217,10 +217,10 @@ struct pt_fault_site {
  * then another thread may have released the fault's page (munmap,
  * madvise DONTNEED, ...), and the release sent the page's granule
  * without it. Releases are logged here before their granules go; a
- * fault closed after one that may cover its page is not placed
+ * fault closed after one that may cover its pages is not placed
  * (pt_released_since()), but counted (PT_COUNT_UNPLACED).
  */
-#define PT_RELEASE_LOG_SLOTS 16
+#define PT_RELEASE_LOG_SLOTS 256
 
 struct pt_release_entry {
 	__u64 number; /* the release's count + 1; 0 while it is written */

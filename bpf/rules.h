@@ -119,11 +119,11 @@ static inline void pt_granule_span(__u64 addr, __u32 pages, __u32 *first,
 
 /*
  * Did a release logged since the log counted since (struct
- * pt_release_log) perhaps cover addr? Yes too for entries overwritten or
- * being written meanwhile: the fault's page is then not placed.
+ * pt_release_log) perhaps meet [lo, hi)? Yes too for entries overwritten
+ * or being written meanwhile: the fault's pages are then not placed.
  */
 static inline int pt_released_since(const struct pt_release_log *log,
-				    __u64 since, __u64 addr)
+				    __u64 since, __u64 lo, __u64 hi)
 {
 	__u64 now = PT_READ_ONCE(log->count), n, start, end;
 	const struct pt_release_entry *e;
@@ -143,7 +143,7 @@ static inline int pt_released_since(const struct pt_release_log *log,
 		start = PT_READ_ONCE(e->start);
 		end = PT_READ_ONCE(e->end);
 		if (PT_READ_ONCE(e->number) != n + 1 ||
-		    (addr >= start && addr < end))
+		    (lo < end && start < hi))
 			return 1;
 	}
 	return 0;

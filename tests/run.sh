@@ -1109,6 +1109,7 @@ else
 		light_unwinds_by_debug_frame light_counts_faults_of_live_threads \
 		light_closes_faults_without_perf_events \
 		light_fault_released_by_another_thread light_kernel_copies_a_file_page \
+		light_huge_page_released_in_part \
 		fault_runs_join_a_loop fault_runs_keep_the_ledger \
 		fault_runs_read_the_stack_once \
 		no_probe_left_behind; do

@@ -175,6 +175,7 @@ static void on_open_fault(struct light *lt, uint32_t tid,
 	struct pt_granule granule = { .first_ns = fault->t_start,
 				      .first_tid = tid };
 	uint32_t pages, first, span, i;
+	uint64_t lo;
 
 	memcpy(ev.rss_events, fault->rss_events, sizeof(ev.rss_events));
 	pt_light_kernel_read(&ev, fault->flags);
@@ -192,14 +193,23 @@ static void on_open_fault(struct light *lt, uint32_t tid,
 	default:
 		return; /* file pages are not followed page by page */
 	}
-	/* another thread released it meanwhile, as the kernel side checks */
-	if (pt_released_since(lt->releases, fault->releases, fault->addr)) {
+	pt_granule_span(fault->addr, pages, &first, &span);
+	lo = (fault->addr & ~((1ULL << PT_GRANULE_SHIFT) - 1)) +
+	     ((uint64_t)first << 12);
+	/*
+	 * Not placed: pages another thread released meanwhile, as the
+	 * kernel side checks; and a fault the kernel took inside a syscall,
+	 * whose evidence the kernel side checks against the folio and the
+	 * mapping (close_fault_if()), which are out of reach here.
+	 */
+	if ((fault->flags & PT_FAULT_KERNEL) ||
+	    pt_released_since(lt->releases, fault->releases, lo,
+			      lo + ((uint64_t)span << 12))) {
 		lt->unplaced++;
 		return;
 	}
 	if (!granule.first_ns)
 		granule.first_ns = procfs__now_ns();
-	pt_granule_span(fault->addr, pages, &first, &span);
 	for (i = 0; i < span; i++)
 		granule.outcomes[(first + i) % PT_GRANULE_PAGES] |=
 			(uint8_t)(1U << key.outcome);

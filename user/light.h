@@ -35,8 +35,9 @@ bool light__take_origin(struct light *lt, uint32_t tid, uint32_t nr,
  * this kernel maps read faults), into the ledger. 0 or -errno. */
 int light__finish(struct light *lt, struct trace *t, struct ledger *l,
 		  bool zero_page_on_read);
-/* Faults light__finish() found open whose page another thread may have
- * released meanwhile: not placed (the kernel side counts its own). */
+/* Faults light__finish() found open and could not place: their pages
+ * another thread may have released meanwhile, or taken by the kernel in
+ * a syscall (the kernel side counts its own). */
 uint64_t light__unplaced(const struct light *lt);
 
 #endif

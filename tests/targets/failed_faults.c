@@ -5,7 +5,9 @@
  * makes the page readable and writable, and the read is taken again (the
  * zero page); read(2) from /dev/zero into the second page fails inside
  * the kernel with EFAULT, then, the page made writable, takes a new
- * anonymous page. 2 faults fail, 2 populate a page each. Last, a page
+ * anonymous page. A write(2) to a pipe from a page of an empty file's
+ * mapping fails inside the kernel (past the file's end: EFAULT). 3
+ * faults fail, 2 populate a page each. Last, a page
  * written (a fault that succeeds), then a read of a non-canonical
  * address: a general protection fault, no page fault, whose SIGSEGV
  * (si_code SI_KERNEL) the handler leaves by a jump.
@@ -29,6 +31,22 @@ static void make_accessible(int sig, siginfo_t *info, void *uctx)
 		siglongjmp(after_gp, 1);
 	if (mprotect((void *)page, PAGE, PROT_READ | PROT_WRITE))
 		_exit(3);
+}
+
+/* 0 if write(2) from a page past an empty file's end fails with EFAULT */
+static int past_end_of_file(void)
+{
+	char path[] = "/tmp/pagetrace-failed-faults.XXXXXX";
+	int fd = mkstemp(path), pipe_fds[2];
+	char *empty;
+
+	if (fd < 0 || pipe(pipe_fds))
+		return 1;
+	unlink(path);
+	empty = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (empty == MAP_FAILED)
+		return 1;
+	return write(pipe_fds[1], empty, 1) != -1 || errno != EFAULT;
 }
 
 int main(void)
@@ -57,6 +75,8 @@ int main(void)
 		return 1;
 	if (read(fd, (char *)p + PAGE, 1) != 1)
 		return 5;
+	if (past_end_of_file())
+		return 6;
 	/* no syscall from here to the jump back (no mask saved): the
 	 * write's fault is the thread's last when SIGSEGV comes */
 	q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,

@@ -3,9 +3,10 @@
  * A page released by one thread while the thread that faulted it has
  * made no syscall since. A second thread writes every page of an 8 MiB
  * mapping (2048 faults) and spins; then main unmaps it, maps 8 MiB again
- * at the same address (its hint), writes the first page, and lets the
- * other thread end. The first mapping had 2048 pages resident, the
- * second 1. Exits 3 if the second mapping went elsewhere.
+ * at the same address (its hint), writes the first page and the last
+ * (where the other thread's last fault was), makes a syscall, and lets
+ * the other thread end. The first mapping had 2048 pages resident, the
+ * second 2. Exits 3 if the second mapping went elsewhere.
  */
 #include <pthread.h>
 #include <sys/mman.h>
@@ -49,6 +50,8 @@ int main(void)
 	if (again == MAP_FAILED)
 		return 1;
 	again[0] = 1;
+	again[SIZE - PAGE] = 1;
+	getppid(); /* a syscall: main's last fault is closed */
 	stop = 1;
 	pthread_join(thread, NULL);
 	return again == block ? 0 : 3;
