@@ -147,6 +147,33 @@ static __always_inline void mark_granule(__u64 *words, __u32 first, __u32 span,
 	}
 }
 
+struct release_walk {
+	__u64 since, lo, hi;
+	bool met;
+};
+
+static long release_met(__u64 i, struct release_walk *walk)
+{
+	walk->met = pt_release_meets(&release_log, walk->since + i, walk->lo,
+				     walk->hi);
+	return walk->met;
+}
+
+/* pt_released_since(), its entries walked by bpf_loop(): the verifier
+ * looks at one, not at every one the log holds */
+static __always_inline bool released_since(__u64 since, __u64 lo, __u64 hi)
+{
+	struct release_walk walk = { .since = since, .lo = lo, .hi = hi };
+	__u64 now = READ_ONCE(release_log.count);
+
+	if (now == since)
+		return false;
+	if (now - since > PT_RELEASE_LOG_SLOTS)
+		return true;
+	bpf_loop(now - since, release_met, &walk, 0);
+	return walk.met;
+}
+
 /*
  * A global function: the verifier walks it once, not once in each of the
  * programs that close faults (their loads took ~250 ms of CPU inlined).
@@ -200,12 +227,12 @@ __noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages)
 	 * back a bit another fault of the same page set.
 	 */
 	logged = READ_ONCE(release_log.count);
-	if (pt_released_since(&release_log, ts->fault.releases, lo, hi)) {
+	if (released_since(ts->fault.releases, lo, hi)) {
 		count(PT_COUNT_UNPLACED);
 		return 0;
 	}
 	mark_granule((__u64 *)g->outcomes, first, span, outcome, false);
-	if (pt_released_since(&release_log, logged, lo, hi)) {
+	if (released_since(logged, lo, hi)) {
 		mark_granule((__u64 *)g->outcomes, first, span, outcome, true);
 		count(PT_COUNT_UNPLACED);
 	}

@@ -118,34 +118,38 @@ static inline void pt_granule_span(__u64 addr, __u32 pages, __u32 *first,
 #define PT_READ_ONCE(x) (*(const volatile __u64 *)&(x))
 
 /*
- * Did a release logged since the log counted since (struct
- * pt_release_log) perhaps meet [lo, hi)? Yes too for entries overwritten
- * or being written meanwhile: the fault's pages are then not placed.
+ * May release n of the log (struct pt_release_log) have met [lo, hi)?
+ * Yes too if its entry was overwritten or is being written.
+ */
+static inline int pt_release_meets(const struct pt_release_log *log, __u64 n,
+				   __u64 lo, __u64 hi)
+{
+	const struct pt_release_entry *e =
+		&log->at[n & (PT_RELEASE_LOG_SLOTS - 1)];
+	__u64 start, end;
+
+	if (PT_READ_ONCE(e->number) != n + 1)
+		return 1;
+	start = PT_READ_ONCE(e->start);
+	end = PT_READ_ONCE(e->end);
+	return PT_READ_ONCE(e->number) != n + 1 || (lo < end && start < hi);
+}
+
+/*
+ * Did a release logged since the log counted since perhaps meet [lo, hi)?
+ * The fault's pages are then not placed. (The kernel side walks the same
+ * entries with bpf_loop(): see released_since().)
  */
 static inline int pt_released_since(const struct pt_release_log *log,
 				    __u64 since, __u64 lo, __u64 hi)
 {
-	__u64 now = PT_READ_ONCE(log->count), n, start, end;
-	const struct pt_release_entry *e;
-	int i;
+	__u64 now = PT_READ_ONCE(log->count), n;
 
-	if (now == since)
-		return 0;
 	if (now - since > PT_RELEASE_LOG_SLOTS)
 		return 1;
-	for (i = 0; i < PT_RELEASE_LOG_SLOTS; i++) {
-		n = since + i;
-		if (n >= now)
-			break;
-		e = &log->at[n & (PT_RELEASE_LOG_SLOTS - 1)];
-		if (PT_READ_ONCE(e->number) != n + 1)
+	for (n = since; n < now; n++)
+		if (pt_release_meets(log, n, lo, hi))
 			return 1;
-		start = PT_READ_ONCE(e->start);
-		end = PT_READ_ONCE(e->end);
-		if (PT_READ_ONCE(e->number) != n + 1 ||
-		    (lo < end && start < hi))
-			return 1;
-	}
 	return 0;
 }
 
