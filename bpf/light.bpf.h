@@ -228,13 +228,15 @@ __noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages)
 	 */
 	logged = READ_ONCE(release_log.count);
 	if (released_since(ts->fault.releases, lo, hi)) {
-		count(PT_COUNT_UNPLACED);
+		count_lost(
+			PT_COUNT_UNPLACED); /* decides completeness: atomic */
 		return 0;
 	}
 	mark_granule((__u64 *)g->outcomes, first, span, outcome, false);
 	if (released_since(logged, lo, hi)) {
 		mark_granule((__u64 *)g->outcomes, first, span, outcome, true);
-		count(PT_COUNT_UNPLACED);
+		count_lost(
+			PT_COUNT_UNPLACED); /* decides completeness: atomic */
 	}
 	return 0;
 }
