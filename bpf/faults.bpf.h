@@ -188,12 +188,6 @@ static __always_inline bool kernel_copy_is_its_own(struct thread_state *ts)
 	       ((__u64)BPF_CORE_READ(folio, mapping) & PT_PAGE_MAPPING_ANON);
 }
 
-static __always_inline bool no_rss_change(const __u16 *rss_events)
-{
-	return !rss_events[PT_RSS_ANON] && !rss_events[PT_RSS_FILE] &&
-	       !rss_events[PT_RSS_SHMEM] && !rss_events[PT_RSS_SWAPENTS];
-}
-
 /* What the thread's fault did, classified (see pt_classify_fault()). */
 static __always_inline __u32 fault_outcome(struct thread_state *ts,
 					   __u32 *pages)
@@ -209,7 +203,8 @@ static __always_inline __u32 fault_outcome(struct thread_state *ts,
 	if (targ_light && (ts->fault.flags & PT_FAULT_KERNEL)) {
 		pt_light_kernel_read(&ev, ts->fault.flags);
 		if ((ev.error_code & PT_PF_WRITE) && ev.alloc_pages &&
-		    no_rss_change(ev.rss_events) && !kernel_copy_is_its_own(ts))
+		    pt_no_rss_change(ev.rss_events) &&
+		    !kernel_copy_is_its_own(ts))
 			ev.alloc_pages = 0;
 	}
 	return pt_classify_fault(&ev, pages);

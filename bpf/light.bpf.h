@@ -189,17 +189,8 @@ __noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages)
 	ts->fault.open = 0;
 	key = ts->fault.addr >> PT_GRANULE_SHIFT;
 	tally_fault_site(ts, outcome, pages);
-	switch (outcome) {
-	case PT_OUT_ZERO:
-	case PT_OUT_ANON:
-	case PT_OUT_THP:
-	case PT_OUT_COW_ZERO:
-	case PT_OUT_COW:
-	case PT_OUT_SWAP:
-		break;
-	default:
-		return 0; /* file pages are not followed page by page */
-	}
+	if (!pt_in_granules(outcome))
+		return 0; /* file pages are counted only */
 	g = bpf_map_lookup_elem(&granules, &key);
 	if (!g) {
 		struct pt_granule *zero =

@@ -91,13 +91,35 @@ static inline __u32 pt_classify_fault(const struct pt_fault_evidence *ev,
  * changed no rss mapped a page without allocating one, and folios
  * allocated meanwhile were the syscall's (the page cache's, say).
  */
+static inline int pt_no_rss_change(const __u16 *rss_events)
+{
+	return !rss_events[PT_RSS_ANON] && !rss_events[PT_RSS_FILE] &&
+	       !rss_events[PT_RSS_SHMEM] && !rss_events[PT_RSS_SWAPENTS];
+}
+
 static inline void pt_light_kernel_read(struct pt_fault_evidence *ev,
 					__u32 flags)
 {
 	if ((flags & PT_FAULT_KERNEL) && !(ev->error_code & PT_PF_WRITE) &&
-	    !ev->rss_events[PT_RSS_ANON] && !ev->rss_events[PT_RSS_FILE] &&
-	    !ev->rss_events[PT_RSS_SHMEM] && !ev->rss_events[PT_RSS_SWAPENTS])
+	    pt_no_rss_change(ev->rss_events))
 		ev->alloc_pages = 0;
+}
+
+/* --light follows these outcomes page by page, in its granules; file
+ * pages are counted only */
+static inline int pt_in_granules(__u32 outcome)
+{
+	switch (outcome) {
+	case PT_OUT_ZERO:
+	case PT_OUT_ANON:
+	case PT_OUT_THP:
+	case PT_OUT_COW_ZERO:
+	case PT_OUT_COW:
+	case PT_OUT_SWAP:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /*

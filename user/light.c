@@ -182,17 +182,8 @@ static void on_open_fault(struct light *lt, uint32_t tid,
 	key.outcome = pt_classify_fault(&ev, &pages);
 	site.pages = pages;
 	on_fault_site(lt, &key, &site);
-	switch (key.outcome) {
-	case PT_OUT_ZERO:
-	case PT_OUT_ANON:
-	case PT_OUT_THP:
-	case PT_OUT_COW_ZERO:
-	case PT_OUT_COW:
-	case PT_OUT_SWAP:
-		break;
-	default:
-		return; /* file pages are not followed page by page */
-	}
+	if (!pt_in_granules(key.outcome))
+		return; /* file pages are counted only */
 	pt_granule_span(fault->addr, pages, &first, &span);
 	lo = (fault->addr & ~((1ULL << PT_GRANULE_SHIFT) - 1)) +
 	     ((uint64_t)first << 12);
