@@ -95,6 +95,7 @@ struct touch {
 };
 
 /* One allocation's figures, as reports see them. */
+/* Every field is set one by one in view_of() (ledger.c): a new one too. */
 struct alloc_view {
 	uint64_t id;
 	pid_t pid;

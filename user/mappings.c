@@ -25,6 +25,7 @@ struct mappings {
 	uint64_t start_brk; /* 0 until known */
 	uint64_t last_reload_ns;
 	struct interned *names;
+	uint64_t generation; /* bumped at every change of items */
 };
 
 struct mappings *mappings__new(pid_t pid)
@@ -110,6 +111,11 @@ size_t mappings__count(const struct mappings *m)
 	return m->count;
 }
 
+uint64_t mappings__generation(const struct mappings *m)
+{
+	return m->generation;
+}
+
 static int insert_at(struct mappings *m, size_t i, const struct mapping *map)
 {
 	if (m->count == m->capacity) {
@@ -126,6 +132,7 @@ static int insert_at(struct mappings *m, size_t i, const struct mapping *map)
 		(m->count - i) * sizeof(*m->items));
 	m->items[i] = *map;
 	m->count++;
+	m->generation++;
 	return 0;
 }
 
@@ -141,6 +148,7 @@ static int split_at(struct mappings *m, uint64_t addr)
 	upper.start = addr;
 	upper.offset += addr - m->items[i].start;
 	m->items[i].end = addr;
+	m->generation++;
 	return insert_at(m, i + 1, &upper);
 }
 
@@ -172,6 +180,7 @@ int mappings__unmap(struct mappings *m, uint64_t start, uint64_t end)
 	memmove(&m->items[first], &m->items[last],
 		(m->count - last) * sizeof(*m->items));
 	m->count -= last - first;
+	m->generation++;
 	return 0;
 }
 
@@ -215,6 +224,7 @@ int mappings__protect(struct mappings *m, uint64_t start, uint64_t end,
 
 	for (i = first; !err && i < last; i++)
 		m->items[i].prot = prot;
+	m->generation++;
 	return err;
 }
 
@@ -226,6 +236,7 @@ int mappings__set_flags(struct mappings *m, uint64_t start, uint64_t end,
 
 	for (i = first; !err && i < last; i++)
 		m->items[i].flags = (m->items[i].flags & ~clear) | set;
+	m->generation++;
 	return err;
 }
 
@@ -332,6 +343,7 @@ static int read_proc_maps(struct mappings *m, bool replace)
 		return -errno;
 	if (replace) {
 		m->count = 0;
+		m->generation++;
 		m->start_brk = procfs__stat_number(m->pid, 47); /* start_brk */
 	}
 	while (!err && getline(&line, &line_size, f) > 0) {

@@ -56,6 +56,9 @@ const struct mapping *mappings__lookup(struct mappings *m, uint64_t addr);
 /* Mappings in address order, NULL past the end. */
 const struct mapping *mappings__at(const struct mappings *m, size_t index);
 size_t mappings__count(const struct mappings *m);
+/* Changes at every change of the mappings: what was found in them before
+ * still holds while it stays the same. */
+uint64_t mappings__generation(const struct mappings *m);
 
 /* mmap: the new mapping replaces whatever was there. */
 int mappings__map(struct mappings *m, const struct mapping *map);

@@ -33,6 +33,9 @@
 
 #define POLL_MS 50
 #define LOST_WARNING_NS 1000000000ULL
+/* the counters are a map read per CPU and record type (tens of syscalls):
+ * read at most this often, not at every wake-up */
+#define LOST_CHECK_NS 50000000ULL
 #define EXIT_GRACE_NS 300000000ULL
 
 static volatile sig_atomic_t stop_requested;
@@ -326,8 +329,12 @@ static uint64_t lost_so_far(struct session *s)
 /* Say so as soon as events are lost, then at most once a second. */
 static void warn_if_losing(struct session *s, uint64_t now)
 {
-	uint64_t lost = lost_so_far(s);
+	uint64_t lost;
 
+	if (now - s->last_lost_check < LOST_CHECK_NS)
+		return;
+	s->last_lost_check = now;
+	lost = lost_so_far(s);
 	if (lost <= s->lost_warned ||
 	    (s->lost_warned && now - s->last_lost_warning < LOST_WARNING_NS))
 		return;

@@ -70,6 +70,7 @@ struct session {
 	bool fault_module_is_allocator;
 	uint64_t lost_warned;
 	uint64_t last_lost_warning;
+	uint64_t last_lost_check;
 };
 
 /* 1 once glibc's allocator is probed (--light: found), 0 if the mappings

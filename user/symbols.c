@@ -39,12 +39,28 @@ struct description {
 
 #define DESCRIPTION_BUCKETS 4096
 
+/*
+ * An address located before, while the mappings have not changed since:
+ * a traced program calls malloc from a few places, each call record is
+ * located, and a search of the mappings and the module's loads was a
+ * tenth of the loader's time on a malloc/free loop.
+ */
+struct located {
+	const struct mappings *maps;
+	uint64_t generation;
+	uint64_t addr;
+	struct code_loc loc;
+};
+
+#define LOCATED_SLOTS 256
+
 struct symbols {
 	pid_t pid;
 	struct module *modules; /* module id = index + 1 */
 	size_t count;
 	size_t capacity;
 	struct description *buckets[DESCRIPTION_BUCKETS];
+	struct located located[LOCATED_SLOTS];
 };
 
 static const Dwfl_Callbacks offline_callbacks = {
@@ -235,8 +251,8 @@ static bool vaddr_of_offset(const struct module *m, uint64_t offset,
 	return false;
 }
 
-struct code_loc symbols__locate(struct symbols *sym,
-				const struct mappings *maps, uint64_t addr)
+static struct code_loc locate(struct symbols *sym, const struct mappings *maps,
+			      uint64_t addr)
 {
 	const struct mapping *map = mappings__find(maps, addr);
 	struct code_loc loc = { .vaddr = addr };
@@ -254,6 +270,24 @@ struct code_loc symbols__locate(struct symbols *sym,
 	loc.vaddr = map->offset + (addr - map->start);
 	vaddr_of_offset(m, map->offset + (addr - map->start), &loc.vaddr);
 	return loc;
+}
+
+struct code_loc symbols__locate(struct symbols *sym,
+				const struct mappings *maps, uint64_t addr)
+{
+	uint64_t generation = mappings__generation(maps);
+	struct located *slot =
+		&sym->located[((addr * 0x9e3779b97f4a7c15ULL) >> 32) %
+			      LOCATED_SLOTS];
+
+	if (slot->maps != maps || slot->generation != generation ||
+	    slot->addr != addr) {
+		slot->loc = locate(sym, maps, addr);
+		slot->maps = maps;
+		slot->generation = generation;
+		slot->addr = addr;
+	}
+	return slot->loc;
 }
 
 static struct description **bucket_of(struct symbols *sym, struct code_loc loc,
