@@ -119,8 +119,7 @@ static __always_inline __u64 site_time(struct pt_regs *ctx, bool stamped)
 SEC("uprobe")
 int alloc_entry(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx),
-	      id = bpf_get_current_pid_tgid();
+	__u64 cookie = bpf_get_attach_cookie(ctx), id = current_id();
 	struct call_slot *slot;
 
 	/* the uprobes are attached for the traced process alone, but the
@@ -208,7 +207,7 @@ static __always_inline void send_call(struct call_slot *slot, __u64 ret,
 SEC("uretprobe")
 int alloc_return(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = current_id();
 	struct call_slot *slot = call_slot_of(id, false);
 
 	if (!slot || slot->call.depth == 0)
@@ -233,7 +232,7 @@ int alloc_return(struct pt_regs *ctx)
 SEC("uprobe")
 int alloc_back(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), cookie;
+	__u64 id = current_id(), cookie;
 	struct call_slot *slot;
 	__u32 fn;
 	int args;
@@ -274,7 +273,7 @@ int free_entry(struct pt_regs *ctx)
 
 	if (!addr)
 		return 0;
-	id = bpf_get_current_pid_tgid();
+	id = current_id();
 	if (!is_target_id(id))
 		return 0;
 	slot = call_slot_of(id, false);

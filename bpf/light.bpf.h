@@ -205,7 +205,7 @@ __noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages)
 			return 0;
 		}
 		g->first_ns = bpf_ktime_get_ns(); /* the first fault's end */
-		g->first_tid = (__u32)bpf_get_current_pid_tgid();
+		g->first_tid = (__u32)current_id();
 	}
 	pt_granule_span(ts->fault.addr, pages, &first, &span);
 	lo = (key << PT_GRANULE_SHIFT) + ((__u64)first << 12);

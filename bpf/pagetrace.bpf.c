@@ -245,9 +245,26 @@ struct {
 	__type(value, struct thread_state);
 } threads SEC(".maps");
 
-/* Is the thread whose bpf_get_current_pid_tgid() is id the traced
- * process's? (The probes on every call pass id on: a helper call each.)
- * The idle tasks' tgid is 0: with no process traced, none is. */
+/* bpf_get_current_pid_tgid() of task, the current one, without the call */
+static __always_inline __u64 id_of_task(struct task_struct *task)
+{
+	return (__u64)(__u32)task->tgid << 32 | (__u32)task->pid;
+}
+
+/*
+ * bpf_get_current_pid_tgid(), read from the current task: the x86 JIT
+ * reads the task in place (Linux 6.18), where the helper is a call,
+ * which returns through the host's costly return sequence here; the
+ * allocator probes run twice per malloc/free pair.
+ */
+static __always_inline __u64 current_id(void)
+{
+	return id_of_task(bpf_get_current_task_btf());
+}
+
+/* Is the thread whose current_id() is id the traced process's? (The
+ * probes on every call pass id on.) The idle tasks' tgid is 0: with no
+ * process traced, none is. */
 static __always_inline bool is_target_id(__u64 id)
 {
 	return targ_tgid && id >> 32 == targ_tgid;
@@ -255,7 +272,7 @@ static __always_inline bool is_target_id(__u64 id)
 
 static __always_inline bool is_target(void)
 {
-	return is_target_id(bpf_get_current_pid_tgid());
+	return is_target_id(current_id());
 }
 
 static __always_inline struct thread_state *thread_state(bool create)
@@ -271,8 +288,7 @@ static __always_inline struct thread_state *thread_state(bool create)
  * The state of task (the current one) if its process is traced; with
  * create, made if it has none yet. The process is told by the task's own
  * tgid, not by bpf_get_current_pid_tgid(): a helper call less in the
- * programs every fault runs (each call returns through the host's
- * costly return sequence here).
+ * programs every fault runs (see current_id()).
  */
 static __always_inline struct thread_state *
 state_of_task(struct task_struct *task, bool create)
@@ -386,13 +402,7 @@ reported_call_of(struct thread_state *ts, __u64 id)
 
 static __always_inline struct call_slot *reported_call(struct thread_state *ts)
 {
-	return reported_call_of(ts, bpf_get_current_pid_tgid());
-}
-
-/* bpf_get_current_pid_tgid() of task, the current one, without the call */
-static __always_inline __u64 id_of_task(struct task_struct *task)
-{
-	return (__u64)(__u32)task->tgid << 32 | (__u32)task->pid;
+	return reported_call_of(ts, current_id());
 }
 
 /*

@@ -70,7 +70,7 @@ static __always_inline void end_fault_runs(__u64 ts)
 /*
  * A record of size bytes in this CPU's ring, its header filled, made at
  * time ts (0: now, the kernel's clock) by the thread whose
- * bpf_get_current_pid_tgid() is id; NULL (and counted lost) if the
+ * current_id() is id; NULL (and counted lost) if the
  * ring is full. Every record reserved must then be submitted or
  * discarded: the reader waits for it in order.
  * Programs here may be preempted (uprobes) or interrupted by another on
@@ -124,7 +124,7 @@ reserved:
 
 static __always_inline void *reserve(__u32 size, __u32 type)
 {
-	return reserve_as(size, type, 0, bpf_get_current_pid_tgid());
+	return reserve_as(size, type, 0, current_id());
 }
 
 /* The header of the record at position pos in cpu's ring: a fault run's

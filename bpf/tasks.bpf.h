@@ -83,7 +83,7 @@ int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
 	struct thread_state *ts;
 
 	/* the thread's id may come back with another thread */
-	release_slot(bpf_get_current_pid_tgid());
+	release_slot(current_id());
 	if (!is_target())
 		return 0;
 	ts = thread_state(false);
