@@ -42,6 +42,31 @@ struct {
 	__type(value, struct pt_fault_site);
 } fault_sites SEC(".maps");
 
+/*
+ * Threads that exited or exec'd once the faults had stopped (detaching),
+ * their tails already gone to the maps by proc_exit()/proc_exec(): user
+ * space, which read every live thread's tail meanwhile, leaves theirs out
+ * (see light__read_tails()).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 14);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u8);
+} late_exits SEC(".maps");
+
+/* Before the thread's tail goes to the maps: a tail read before or after
+ * it is left out either way. The set full: that thread's faults may be
+ * counted twice, and the report says it is incomplete. */
+static __always_inline void note_late_exit(__u32 tid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(&late_exits, &tid, &one, BPF_ANY))
+		count_lost(PT_COUNT_UNPLACED);
+}
+
 /* the advice (madvise) that releases or populates pages */
 #define MADV_DONTNEED_ADVICE 4
 #define MADV_REMOVE_ADVICE 9

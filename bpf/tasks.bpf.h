@@ -48,6 +48,10 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid,
 		release_slot(((__u64)task->tgid << 32) | (__u32)old_pid);
 	if (!is_target())
 		return 0;
+	if (light_detaching()) {
+		note_late_exit(old_pid);
+		note_late_exit(task->pid);
+	}
 	/* the pages faulted before belonged to the old address space, and
 	 * so did the thread's fault run (the exec's record may be lost) */
 	ts = thread_state(false);
@@ -86,6 +90,8 @@ int BPF_PROG(proc_exit, struct task_struct *task, bool group_dead)
 	release_slot(current_id());
 	if (!is_target())
 		return 0;
+	if (light_detaching())
+		note_late_exit(task->pid);
 	ts = thread_state(false);
 	if (ts)
 		close_fault(ts);

@@ -112,6 +112,39 @@ t_light_counts_faults_of_live_threads() {
 	expect "complete" "$(summary "$f" .complete)" true
 }
 
+t_light_thread_exits_while_detaching() {
+	local ready=$TMP/late.ready done=$TMP/late.done target pt rc f=$TMP/late.json
+	"$T/exit_when_told" "$ready" "$done" &
+	target=$!
+	PIDS_TO_KILL+=("$target")
+	wait_for_file "$ready" 10 || errors+=("target never got ready")
+	# the window between the tails' read and the detach, held open
+	PAGETRACE_TEST_DETACH_PAUSE_MS=3000 "$PT" -v --light -p "$target" \
+		--json -o "$f" 2>"$TMP/late.err" &
+	pt=$!
+	wait_for_text "$TMP/late.err" "tracing process $target" 20 ||
+		errors+=("pagetrace never said it was tracing")
+	kill -USR1 "$target"
+	wait_for_text "$done" D 10 || errors+=("target never wrote its block")
+	kill -INT "$pt"
+	wait_for_text "$TMP/late.err" "tails read; detaching in" 10 ||
+		errors+=("pagetrace never read the tails")
+	kill -USR2 "$target"
+	wait_for_text "$done" E 10 || errors+=("the thread never exited")
+	wait "$pt"
+	rc=$?
+	kill -KILL "$target"
+	wait "$target" 2>/dev/null
+	expect "exit code" "$rc" 0
+	# the thread's tally and open fault went to the maps at its exit,
+	# the copy read before it left out: counted once
+	expect "touch site" "$(site_record "$f" touch touch '"\(.site.line) \(.faults) \(.faults_by_outcome.anon)"')" \
+		"$(line_of tests/targets/exit_when_told.c TOUCH_SITE) 4095 4095"
+	expect "block" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' '"\(.resident_pages) \(.by.anon)"')" \
+		"4096 4096"
+	expect "complete" "$(summary "$f" .complete)" true
+}
+
 t_light_closes_faults_without_perf_events() {
 	local ready pt target m n
 	# a fault that raises SIGSEGV, one that ends its syscall with EFAULT

@@ -24,6 +24,12 @@ struct pending {
 	struct code_origin from;
 };
 
+/* a live thread's tail, read before the programs went */
+struct kept_tail {
+	uint32_t tid;
+	struct pt_thread_tail tail;
+};
+
 struct light {
 	struct symbols *sym;
 	const struct mappings *maps;
@@ -34,6 +40,10 @@ struct light {
 	bool zero_page_on_read; /* the kernel's, for light__finish() */
 	const struct pt_release_log *releases; /* during light__finish() */
 	uint64_t unplaced; /* open faults whose page may have gone */
+	struct kept_tail *tails; /* light__read_tails() */
+	size_t tail_count;
+	size_t tail_capacity;
+	int tails_err;
 };
 
 struct light *light__new(struct symbols *sym, const struct mappings *maps,
@@ -51,6 +61,9 @@ struct light *light__new(struct symbols *sym, const struct mappings *maps,
 
 void light__free(struct light *lt)
 {
+	if (!lt)
+		return;
+	free(lt->tails);
 	free(lt);
 }
 
@@ -207,20 +220,54 @@ static void on_open_fault(struct light *lt, uint32_t tid,
 	ledger__on_pages(lt->ledger, fault->addr >> PT_GRANULE_SHIFT, &granule);
 }
 
-static void on_thread_tail(void *ctx, uint32_t tid,
+static void on_thread_tail(struct light *lt, uint32_t tid,
 			   const struct pt_thread_tail *tail)
 {
-	struct light *lt = ctx;
-
 	if (tail->tally.counts.faults)
 		on_fault_site(lt, &tail->tally.key, &tail->tally.counts);
 	if (tail->fault.open)
 		on_open_fault(lt, tid, &tail->fault);
 }
 
+static void keep_tail(void *ctx, uint32_t tid,
+		      const struct pt_thread_tail *tail)
+{
+	struct light *lt = ctx;
+	struct kept_tail *kept;
+
+	/* nothing to keep: no count, no open fault */
+	if (!tail->tally.counts.faults && !tail->fault.open)
+		return;
+	if (lt->tail_count == lt->tail_capacity) {
+		size_t capacity =
+			lt->tail_capacity ? lt->tail_capacity * 2 : 16;
+
+		kept = realloc(lt->tails, capacity * sizeof(*kept));
+		if (!kept) {
+			lt->tails_err = -ENOMEM;
+			return;
+		}
+		lt->tails = kept;
+		lt->tail_capacity = capacity;
+	}
+	kept = &lt->tails[lt->tail_count++];
+	kept->tid = tid;
+	kept->tail = *tail;
+}
+
+int light__read_tails(struct light *lt, struct trace *t)
+{
+	int err = trace__thread_tails(t, keep_tail, lt);
+
+	if (err && !lt->tails_err)
+		lt->tails_err = err;
+	return lt->tails_err;
+}
+
 int light__finish(struct light *lt, struct trace *t, struct ledger *l,
 		  bool zero_page_on_read)
 {
+	size_t i;
 	int err;
 
 	lt->ledger = l;
@@ -229,8 +276,12 @@ int light__finish(struct light *lt, struct trace *t, struct ledger *l,
 	err = trace__granules(t, on_granule, lt);
 	if (!err)
 		err = trace__fault_sites(t, on_fault_site, lt);
+	for (i = 0; !err && i < lt->tail_count; i++)
+		if (!trace__exited_late(t, lt->tails[i].tid))
+			on_thread_tail(lt, lt->tails[i].tid,
+				       &lt->tails[i].tail);
 	if (!err)
-		err = trace__thread_tails(t, on_thread_tail, lt);
+		err = lt->tails_err;
 	lt->ledger = NULL;
 	lt->releases = NULL;
 	return err;

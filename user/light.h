@@ -30,6 +30,14 @@ void light__on_user_stack(struct light *lt, const struct pt_rec_ustack *rec);
 /* Where thread tid's syscall nr came from, if its stack came before it. */
 bool light__take_origin(struct light *lt, uint32_t tid, uint32_t nr,
 			struct code_origin *from);
+/*
+ * Tracing ends, the faults stopped (trace__stop_faults()), the programs
+ * still there: the end of each live thread's state is kept. A thread that
+ * exits before the programs go sends its own to the maps: that copy is
+ * left out then (trace__exited_late()); one that exits after is lost to
+ * the maps, not to this copy. 0 or -errno (kept for light__finish()).
+ */
+int light__read_tails(struct light *lt, struct trace *t);
 /* Tracing is over (detached, drained): the granules and fault counts the
  * kernel still holds, and the faults live threads were in (classified as
  * this kernel maps read faults), into the ledger. 0 or -errno. */

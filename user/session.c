@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 #include "allocator.h"
 #include "eventlog.h"
@@ -315,6 +316,25 @@ void session__free(struct session *s)
 
 /* ---- the loop ----------------------------------------------------- */
 
+/*
+ * PAGETRACE_TEST_DETACH_PAUSE_MS: tests/light.sh makes a thread exit
+ * between the tails' read and the detach, a window of microseconds
+ * otherwise. Says when it starts (-v).
+ */
+static void pause_for_tests(void)
+{
+	const char *ms = getenv("PAGETRACE_TEST_DETACH_PAUSE_MS");
+	struct timespec pause;
+	long n;
+
+	if (!ms || (n = strtol(ms, NULL, 10)) <= 0)
+		return;
+	log__info("--light: the threads' tails read; detaching in %ld ms", n);
+	pause.tv_sec = n / 1000;
+	pause.tv_nsec = n % 1000 * 1000000L;
+	nanosleep(&pause, NULL);
+}
+
 static uint64_t lost_so_far(struct session *s)
 {
 	uint64_t total = 0;
@@ -494,6 +514,14 @@ int session__run(struct session *s)
 				wait_for_exit(s, EXIT_GRACE_NS);
 			break;
 		}
+	}
+	/* --light: every live thread's tail is read while the programs
+	 * that send an exiting thread's are still there, its faults
+	 * stopped first (light__read_tails()) */
+	if (s->light) {
+		trace__stop_faults(s->trace);
+		light__read_tails(s->light, s->trace);
+		pause_for_tests();
 	}
 	/* no new records once detached: what is in the buffer is all */
 	trace__detach(s->trace);

@@ -384,14 +384,19 @@ fail:
 	return NULL;
 }
 
+void trace__stop_faults(struct trace *t)
+{
+	if (t->skel && t->skel->bss)
+		t->skel->bss->detaching = 1;
+}
+
 void trace__detach(struct trace *t)
 {
 	size_t i;
 
 	t->detached = true;
 	/* --light's faults stop at once (see detaching in bpf/) */
-	if (t->skel && t->skel->bss)
-		t->skel->bss->detaching = 1;
+	trace__stop_faults(t);
 	/* uprobes first: every allocator call the target makes traps into
 	 * them; links made last (the fallback's uprobes) go first */
 	for (i = 0; i < t->multi_fd_count; i++)

@@ -68,6 +68,9 @@ struct site_clock;
 const struct site_clock *trace__site_clock(const struct trace *t);
 /* Detach every probe; records already made stay readable. */
 void trace__detach(struct trace *t);
+/* --light: no fault is followed from now on, but the programs stay
+ * (trace__detach() does this first too). */
+void trace__stop_faults(struct trace *t);
 /* Detaches every probe and frees the BPF objects. */
 void trace__free(struct trace *t);
 
@@ -109,13 +112,16 @@ typedef void (*trace_fault_site_fn)(void *ctx,
 				    const struct pt_fault_site_key *key,
 				    const struct pt_fault_site *site);
 int trace__fault_sites(struct trace *t, trace_fault_site_fn fn, void *ctx);
-/* --light, once detached: the end of each live thread's state (struct
- * pt_thread_tail), what it counted and the fault it was in. 0, or -errno
- * if a thread's could not be read (the others are). */
+/* --light, once the faults stopped: the end of each live thread's state
+ * (struct pt_thread_tail), what it counted and the fault it was in. 0, or
+ * -errno if a thread's could not be read (the others are). */
 struct pt_thread_tail;
 typedef void (*trace_thread_tail_fn)(void *ctx, uint32_t tid,
 				     const struct pt_thread_tail *tail);
 int trace__thread_tails(struct trace *t, trace_thread_tail_fn fn, void *ctx);
+/* --light: did thread tid exit or exec once the faults had stopped? Its
+ * tail then went to the maps (bpf/light.bpf.h, late_exits). */
+bool trace__exited_late(struct trace *t, uint32_t tid);
 /* --light: the kernel side's log of the last releases of pages */
 struct pt_release_log;
 const struct pt_release_log *trace__release_log(struct trace *t);

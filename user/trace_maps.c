@@ -118,6 +118,14 @@ static int thread_tail(int fd, pid_t tgid, pid_t tid, void *state,
 	return 1;
 }
 
+bool trace__exited_late(struct trace *t, uint32_t tid)
+{
+	__u8 seen;
+
+	return !bpf_map__lookup_elem(t->skel->maps.late_exits, &tid,
+				     sizeof(tid), &seen, sizeof(seen), 0);
+}
+
 int trace__thread_tails(struct trace *t, trace_thread_tail_fn fn, void *ctx)
 {
 	pid_t tgid = (pid_t)t->skel->rodata->targ_tgid;
