@@ -214,6 +214,10 @@ __noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages)
 	ts->fault.open = 0;
 	key = ts->fault.addr >> PT_GRANULE_SHIFT;
 	tally_fault_site(ts, outcome, pages);
+	/* after the thread's exit was traced (the kernel clearing its
+	 * clear_child_tid word): no exit is left to send the count */
+	if (bpf_get_current_task_btf()->flags & PT_TASK_EXITING)
+		flush_tally(ts);
 	if (!pt_in_granules(outcome))
 		return 0; /* file pages are counted only */
 	g = bpf_map_lookup_elem(&granules, &key);

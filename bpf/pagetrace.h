@@ -155,6 +155,8 @@ enum pt_task_kind {
 #define PT_VM_READ 0x1
 #define PT_VM_WRITE 0x2
 #define PT_PAGE_MAPPING_ANON 0x1
+/* task->flags: the task is in do_exit() */
+#define PT_TASK_EXITING 0x4
 
 /* x86_64 syscalls whose arguments and results the ledger interprets */
 #define PT_NR_MMAP 9

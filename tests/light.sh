@@ -145,6 +145,25 @@ t_light_thread_exits_while_detaching() {
 	expect "complete" "$(summary "$f" .complete)" true
 }
 
+t_light_counts_a_fault_after_exit() {
+	local m f
+	# the kernel writes the exiting thread's clear_child_tid word, on a
+	# page nothing touched, after sched_process_exit: its count too
+	for m in d l; do
+		if [ $m = d ]; then
+			run_pt "ef_$m" --json -- "$T/exit_fault"
+		else
+			run_pt "ef_$m" --json --light -- "$T/exit_fault"
+		fi
+		f=$TMP/ef_$m.out
+		expect "$m: exit code" "$(rc_of "ef_$m")" 0
+		expect "$m: every fault" "$(summary "$f" '.faults == .kernel_faults')" true
+		expect "$m: block" "$(one_record "$f" '.type=="alloc" and .pages == 4097' '"\(.resident_pages) \(.by.anon)"')" \
+			"2 2"
+		expect "$m: complete" "$(summary "$f" .complete)" true
+	done
+}
+
 t_light_closes_faults_without_perf_events() {
 	local ready pt target m n
 	# a fault that raises SIGSEGV, one that ends its syscall with EFAULT

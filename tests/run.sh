@@ -1107,7 +1107,7 @@ else
 		light_traps_no_call_and_sends_no_fault \
 		light_own_mapping_is_a_mapping \
 		light_unwinds_by_debug_frame light_counts_faults_of_live_threads \
-		light_thread_exits_while_detaching \
+		light_thread_exits_while_detaching light_counts_a_fault_after_exit \
 		light_closes_faults_without_perf_events \
 		light_fault_released_by_another_thread light_kernel_copies_a_file_page \
 		light_huge_page_released_in_part \
