@@ -262,6 +262,39 @@ __noinline int light_fault(struct thread_state *ts, __u32 outcome, __u32 pages)
 }
 
 /*
+ * --light: the fault a thread is in when its task is freed, which nothing
+ * closed: one the kernel took after the exit was traced, reading a page
+ * not there yet (the robust futex list's head, say) and changing no anon
+ * rss. Counted at its instruction from its evidence; a page the granules
+ * would follow is not placed, its address space perhaps gone, and is
+ * counted unplaced (a failed read looks like a zero-page one here: its
+ * mapping is out of reach). Loaded with --light alone: the default mode
+ * ends every fault with the page-faults events.
+ */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(fault_at_free, struct task_struct *task)
+{
+	struct pt_fault_site_key key = {};
+	struct thread_state *ts;
+	__u32 outcome, pages;
+
+	if (!task)
+		return 0;
+	ts = state_of_task(task, false);
+	if (!ts || !ts->fault.open)
+		return 0;
+	ts->fault.open = 0;
+	outcome = fault_outcome(ts, &pages);
+	flush_tally(ts);
+	key.ip = ts->fault.ip;
+	key.outcome = outcome;
+	add_fault_site(&key, 1, pages);
+	if (pt_in_granules(outcome))
+		count_lost(PT_COUNT_UNPLACED); /* decides completeness */
+	return 0;
+}
+
+/*
  * Send the pages faulted in granule key since it was last sent, taking
  * them word by word: a fault another CPU takes meanwhile lands either in
  * this record or in the granule for the next. The granule stays in the

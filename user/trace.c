@@ -260,11 +260,15 @@ struct trace *trace__new(const struct trace_config *cfg, int *exit_code)
 	}
 	t->empty = cfg->empty_probes;
 	choose_programs(t, cfg->bench_producer);
-	/* failed faults tell by their signal only where no page-faults
-	 * event ends the faults: --light */
+	/* failed faults tell by their signal, and a fault still open at
+	 * its task's end is closed there, only where no page-faults event
+	 * ends the faults: --light */
 	if (!cfg->light) {
 		bpf_program__set_autoload(t->skel->progs.fault_signal, false);
 		bpf_program__set_autoload(t->skel->progs.floor_fault_signal,
+					  false);
+		bpf_program__set_autoload(t->skel->progs.fault_at_free, false);
+		bpf_program__set_autoload(t->skel->progs.floor_fault_at_free,
 					  false);
 	}
 	t->uprobe_multi = kernel_has_uprobe_multi();
