@@ -501,7 +501,7 @@ int BPF_PROG(fault_signal, int sig, struct kernel_siginfo *info,
 	struct thread_state *ts;
 
 	if ((sig != PT_SIGSEGV && sig != PT_SIGBUS) ||
-	    task != bpf_get_current_task_btf())
+	    task != bpf_get_current_task_btf() || light_detaching())
 		return 0;
 	ts = state_of_task(task, false);
 	if (!ts || !ts->fault.open)

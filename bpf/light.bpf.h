@@ -281,11 +281,17 @@ int BPF_PROG(fault_at_free, struct task_struct *task)
 	if (!task)
 		return 0;
 	ts = state_of_task(task, false);
-	if (!ts || !ts->fault.open)
+	if (!ts)
+		return 0;
+	/* its tail read meanwhile is left out: counted here, or not at all
+	 * if the thread was done with it (see late_exits) */
+	if (light_detaching())
+		note_late_exit(task->pid);
+	flush_tally(ts);
+	if (!ts->fault.open)
 		return 0;
 	ts->fault.open = 0;
 	outcome = fault_outcome(ts, &pages);
-	flush_tally(ts);
 	key.ip = ts->fault.ip;
 	key.outcome = outcome;
 	add_fault_site(&key, 1, pages);

@@ -37,7 +37,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	ts = target_state();
 	if (!ts)
 		return 0;
-	close_fault(ts);
+	/* tracing ends: the open fault stays as user space read it (see
+	 * light__read_tails()) */
+	if (!light_detaching())
+		close_fault(ts);
 	if (targ_light) {
 		check_chunk(ts);
 		if (id == PT_NR_BRK)
@@ -91,7 +94,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	ts->sys.open = 0;
 	/* a fault the kernel took inside the syscall: a failed uaccess ends
 	 * it with EFAULT (see close_fault()) */
-	close_fault_if(ts, ret == -PT_EFAULT);
+	if (!light_detaching())
+		close_fault_if(ts, ret == -PT_EFAULT);
 	/* the process's own rss grew: page-cache folios alone do not count */
 	populated = ts->sys.rss_events[PT_RSS_ANON] ||
 		    ts->sys.rss_events[PT_RSS_FILE] ||

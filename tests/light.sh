@@ -113,36 +113,45 @@ t_light_counts_faults_of_live_threads() {
 }
 
 t_light_thread_exits_while_detaching() {
-	local ready=$TMP/late.ready done=$TMP/late.done target pt rc f=$TMP/late.json
-	"$T/exit_when_told" "$ready" "$done" &
-	target=$!
-	PIDS_TO_KILL+=("$target")
-	wait_for_file "$ready" 10 || errors+=("target never got ready")
-	# the window between the tails' read and the detach, held open
-	PAGETRACE_TEST_DETACH_PAUSE_MS=3000 "$PT" -v --light -p "$target" \
-		--json -o "$f" 2>"$TMP/late.err" &
-	pt=$!
-	wait_for_text "$TMP/late.err" "tracing process $target" 20 ||
-		errors+=("pagetrace never said it was tracing")
-	kill -USR1 "$target"
-	wait_for_text "$done" D 10 || errors+=("target never wrote its block")
-	kill -INT "$pt"
-	wait_for_text "$TMP/late.err" "tails read; detaching in" 10 ||
-		errors+=("pagetrace never read the tails")
-	kill -USR2 "$target"
-	wait_for_text "$done" E 10 || errors+=("the thread never exited")
-	wait "$pt"
-	rc=$?
-	kill -KILL "$target"
-	wait "$target" 2>/dev/null
-	expect "exit code" "$rc" 0
-	# the thread's tally and open fault went to the maps at its exit,
-	# the copy read before it left out: counted once
-	expect "touch site" "$(site_record "$f" touch touch '"\(.site.line) \(.faults) \(.faults_by_outcome.anon)"')" \
-		"$(line_of tests/targets/exit_when_told.c TOUCH_SITE) 4095 4095"
-	expect "block" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' '"\(.resident_pages) \(.by.anon)"')" \
-		"4096 4096"
-	expect "complete" "$(summary "$f" .complete)" true
+	local mode ready done target pt rc f mark
+	# the window between the tails' read and the detach, held open: a
+	# thread that exits in it sends its tally and open fault to the maps
+	# at its exit, the copy read before it left out; one that makes a
+	# syscall in it keeps them as they were read. Counted once either way
+	for mode in exit syscall; do
+		ready=$TMP/late_$mode.ready done=$TMP/late_$mode.done
+		f=$TMP/late_$mode.json
+		mark=$([ $mode = exit ] && echo E || echo S)
+		"$T/exit_when_told" "$ready" "$done" $mode &
+		target=$!
+		PIDS_TO_KILL+=("$target")
+		wait_for_file "$ready" 10 || errors+=("$mode: target never got ready")
+		PAGETRACE_TEST_DETACH_PAUSE_MS=3000 "$PT" -v --light -p "$target" \
+			--json -o "$f" 2>"$TMP/late_$mode.err" &
+		pt=$!
+		wait_for_text "$TMP/late_$mode.err" "tracing process $target" 20 ||
+			errors+=("$mode: pagetrace never said it was tracing")
+		kill -USR1 "$target"
+		wait_for_text "$done" D 10 || errors+=("$mode: target never wrote its block")
+		kill -INT "$pt"
+		wait_for_text "$TMP/late_$mode.err" "tails read; detaching in" 10 ||
+			errors+=("$mode: pagetrace never read the tails")
+		kill -USR2 "$target"
+		wait_for_text "$done" $mark 10 || errors+=("$mode: the thread never did it")
+		expect_true "$mode: done before the detach" "$(kill -0 "$pt"; echo $?)"
+		wait "$pt"
+		rc=$?
+		kill -KILL "$target"
+		wait "$target" 2>/dev/null
+		expect "$mode: exit code" "$rc" 0
+		expect "$mode: touch site" "$(site_record "$f" touch touch '"\(.site.line) \(.faults) \(.faults_by_outcome.anon)"')" \
+			"$(line_of tests/targets/exit_when_told.c TOUCH_SITE) 4095 4095"
+		expect "$mode: other site" "$(site_record "$f" touch touch_other '"\(.site.line) \(.faults)"')" \
+			"$(line_of tests/targets/exit_when_told.c OTHER_SITE) 1"
+		expect "$mode: block" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' '"\(.resident_pages) \(.by.anon)"')" \
+			"4096 4096"
+		expect "$mode: complete" "$(summary "$f" .complete)" true
+	done
 }
 
 t_light_counts_a_fault_after_exit() {

@@ -7,8 +7,8 @@
  * robust futex list is an empty one whose head lies in a page of a memfd
  * mapped private that the process never touched (written through the fd),
  * and the kernel reads the head at its exit: a file page mapped, no
- * anonymous one. main waits until the thread is gone, frees the block and
- * exits.
+ * anonymous one. main waits until the thread is gone and a while more,
+ * frees the block and exits.
  */
 #include <dirent.h>
 #include <linux/futex.h>
@@ -93,6 +93,9 @@ int main(int argc, char **argv)
 		usleep(2000);
 	if (threads() > 1)
 		return 3;
+	/* the thread's task is freed an RCU grace period after it is gone
+	 * (sched_process_free): while tracing goes on */
+	usleep(300000);
 	free(p);
 	return 0;
 }
