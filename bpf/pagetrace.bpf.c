@@ -228,6 +228,9 @@ struct thread_state {
 	__u64 chunk_at;
 	__u64 chunk_len;
 	__u64 old_brk; /* the break when brk() was entered */
+	/* the task's major faults when its open fault began: the default
+	 * mode tells a major one by the count's change (fault_done()) */
+	__u64 maj_flt;
 	/* last: user space reads these two there (trace__thread_tails()) */
 	struct pt_fault_ctx fault;
 	struct pt_site_tally tally;

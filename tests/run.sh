@@ -567,6 +567,31 @@ t_file_pages_outside_allocations() {
 	expect "outcomes" "$(jq -r "select(.type==\"fault\" and .mapping==\"$name\") | .outcome" "$f" | sort -u)" file
 }
 
+t_major_faults_are_told() {
+	# on the disk, not in /tmp (which may be memory): a page the cache
+	# dropped is read from it at the fault, a major one
+	local file=$T/cold.bin f=$TMP/mj_cold.out state
+	head -c $((1024 * 1024)) /dev/urandom >"$file"
+	sync "$file"
+	dd if=/dev/null of="$file" oflag=nocache conv=notrunc,fdatasync count=0 2>/dev/null
+	run_pt mj_cold --json -e -- "$T/cold_read" "$file"
+	state=$(grep -E '^(cold|cached)$' "$TMP/mj_cold.err")
+	expect "cold: exit code" "$(rc_of mj_cold)" 0
+	if [ "$state" = cold ]; then
+		expect "cold: a major fault" "$(jq -r "select(.type==\"fault\" and .mapping==\"$file\" and .major) | .outcome" "$f" | sort | uniq -c | awk '{ print ($1 >= 1), $2 }')" \
+			"1 file"
+	else
+		echo "  (the file system kept the file cached: no major fault to see)"
+	fi
+	# read again, from the cache: minor faults only
+	run_pt mj_warm --json -e -- "$T/cold_read" "$file"
+	expect "warm: exit code" "$(rc_of mj_warm)" 0
+	expect "warm: cached" "$(grep -E '^(cold|cached)$' "$TMP/mj_warm.err")" cached
+	expect "warm: no major fault" "$(jq -r 'select(.type=="fault" and .major) | .addr' "$TMP/mj_warm.out" | wc -l)" 0
+	expect "warm: faults" "$(jq -r "select(.type==\"fault\" and .mapping==\"$file\") | .outcome" "$TMP/mj_warm.out" | sort -u)" file
+	rm -f "$file"
+}
+
 t_cow_after_fork() {
 	run_pt fc --json -- "$T/fork_cow"
 	local f=$TMP/fc.out s=$((4 * MiB))
@@ -1077,6 +1102,7 @@ else
 		exit_status_of_the_command static_binary_keeps_tracing_faults \
 		own_allocator_is_named failed_allocations_are_reported \
 		dontneed_returns_pages file_pages_outside_allocations \
+		major_faults_are_told \
 		cow_after_fork freed_heap_block_stays_resident small_block_header_left_unread \
 		other_processes_stay_out duration_and_sigterm help_and_version \
 		bad_options bad_targets \

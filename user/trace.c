@@ -128,12 +128,6 @@ static int attach_fault_done(struct trace *t, const bool *online)
 				.config = kinds[k],
 				.sample_period = 1,
 			};
-			/* the program learns which kind fired from the cookie
-			 */
-			LIBBPF_OPTS(bpf_perf_event_opts, opts,
-				    .bpf_cookie =
-					    kinds[k] ==
-					    PERF_COUNT_SW_PAGE_FAULTS_MAJ);
 			struct bpf_link *link;
 			int fd;
 
@@ -144,10 +138,10 @@ static int attach_fault_done(struct trace *t, const bool *online)
 				break;
 			}
 			t->perf_fds[t->perf_fd_count++] = fd;
-			link = bpf_program__attach_perf_event_opts(
+			link = bpf_program__attach_perf_event(
 				t->empty ? t->skel->progs.floor_fault_done :
 					   t->skel->progs.fault_done,
-				fd, &opts);
+				fd);
 			if (!link) {
 				err = -errno;
 				break;
