@@ -14,5 +14,8 @@ echo
 echo "## the drain, from the kernel side's ring buffer"
 ./build/bench/drain_speed
 echo
+echo "## start-up and end, pagetrace -- /bin/true"
+bash bench/startup.sh
+echo
 echo "## overhead, side by side"
 bash bench/overhead.sh "${1:-5}"
