@@ -9,7 +9,7 @@
 #
 #   bash bench/startup.sh [RUNS]      (RUNS defaults to 7)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 RUNS=${1:-7}
 if ! [[ $RUNS =~ ^[1-9][0-9]*$ ]]; then
 	echo "startup.sh: RUNS must be a positive number, not '$RUNS'" >&2
