@@ -9,7 +9,7 @@
 # Some workloads only (more runs where the spread is wide): their table
 # goes to bench/results-WORKLOAD[-WORKLOAD...].md, the full one is kept.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 RUNS=${1:-5}
 PT=./pagetrace
 W=build/bench/workloads
