@@ -67,7 +67,7 @@ fi
 TMP=$(mktemp -d /tmp/pagetrace-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 VARIANTS=(untraced floor_naive floor_glibc glibc floor pagetrace kclock nostacks light_floor light
-	perf bpftrace)
+	perf bpftrace other other_light)
 
 workload_cmd() { # name: the command line, pinned unless it has threads
 	case $1 in
@@ -114,6 +114,8 @@ describe_variant() {
 	light) echo "pagetrace --light (production)" ;;
 	perf) echo "perf trace -F all" ;;
 	bpftrace) echo "bpftrace: faults by user stack" ;;
+	other) echo "untraced, while pagetrace traces another process" ;;
+	other_light) echo "untraced, while pagetrace --light traces another process" ;;
 	esac
 }
 
@@ -158,6 +160,27 @@ report_figures() { # report-file -> "lost cpu_ns"
 	END { printf "%s %.0f\n", (lost == "" ? "-" : lost), cpu }' "$1"
 }
 
+# The workload untraced while pagetrace traces a process that sleeps: what
+# every other process on the machine pays (the tracepoints' programs run
+# for every process's faults and syscalls, and return at once).
+run_beside() { # report out cmd pagetrace-options...
+	local report=$1 out=$2 cmd=$3 sleeper tracer i
+	shift 3
+	sleep 600 &
+	sleeper=$!
+	$PIN_TOOL $PT "$@" -v -p "$sleeper" -o "$report" 2>"$TMP/beside.err" &
+	tracer=$!
+	for ((i = 0; i < 400; i++)); do
+		grep -q "tracing process $sleeper" "$TMP/beside.err" && break
+		sleep 0.05
+	done
+	$cmd >"$out" 2>/dev/null
+	kill -INT "$tracer"
+	wait "$tracer"
+	kill "$sleeper"
+	wait "$sleeper" 2>/dev/null
+}
+
 run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 	local w=$1 v=$2 cmd ns out=$TMP/$1.$2.$3 report=$TMP/$1.$2.$3.report
 	local figures="- -"
@@ -177,6 +200,8 @@ run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 		figures="$(grep -c 'LOST' "$out.perf" 2>/dev/null) -" ;;
 	bpftrace) $PIN_TOOL bpftrace -e 'software:page-faults:1 /pid == cpid/ { @[ustack] = count(); }' \
 		-c "$cmd" >"$out" 2>/dev/null ;;
+	other) run_beside "$report" "$out" "$cmd" ;;
+	other_light) run_beside "$report" "$out" "$cmd" --light ;;
 	esac
 	[ -s "$report" ] && figures=$(report_figures "$report")
 	ns=$(work_ns "$out")
@@ -187,6 +212,7 @@ run_one() { # workload variant run -> appends "workload variant ns lost cpu_ns"
 # each variant against the empty probes on its own attach points
 floor_of() { # variant
 	case $1 in
+	other*) echo untraced ;; # no floor: the workload is not traced
 	light*) echo light_floor ;;
 	*glibc) echo floor_glibc ;;
 	*) echo floor ;;
