@@ -84,19 +84,31 @@ t_light_own_mapping_is_a_mapping() {
 	bad_input lightint 64 "^pagetrace: --light reads its fault counts" --light -i 1 -- true
 }
 
-t_light_counts_faults_of_live_threads() {
-	local ready=$TMP/live.ready done=$TMP/live.done target pt rc f=$TMP/live.json
-	"$T/touch_then_spin" "$ready" "$done" &
+# Runs "$T/prog" $TMP/name.ready $TMP/name.done ARGS..., a target that
+# says it is ready, waits for SIGUSR1, writes its block and marks 'D' in
+# its done file; traces it with pagetrace -v --light -p (JSON to
+# $TMP/name.json, stderr to $TMP/name.err) from before SIGUSR1, and once
+# the block is written asks pagetrace to stop (SIGINT). Sets target and
+# pt: the caller waits for them.
+light_on_live_target() { # name prog args...
+	local name=$1 prog=$2
+	shift 2
+	"$T/$prog" "$TMP/$name.ready" "$TMP/$name.done" "$@" &
 	target=$!
 	PIDS_TO_KILL+=("$target")
-	wait_for_file "$ready" 10 || errors+=("target never got ready")
-	"$PT" -v --light -p "$target" --json -o "$f" 2>"$TMP/live.err" &
+	wait_for_file "$TMP/$name.ready" 10 || errors+=("$name: target never got ready")
+	"$PT" -v --light -p "$target" --json -o "$TMP/$name.json" 2>"$TMP/$name.err" &
 	pt=$!
-	wait_for_text "$TMP/live.err" "tracing process $target" 20 ||
-		errors+=("pagetrace never said it was tracing")
+	wait_for_text "$TMP/$name.err" "tracing process $target" 20 ||
+		errors+=("$name: pagetrace never said it was tracing")
 	kill -USR1 "$target"
-	wait_for_text "$done" D 10 || errors+=("target never wrote its block")
+	wait_for_text "$TMP/$name.done" D 10 || errors+=("$name: target never wrote its block")
 	kill -INT "$pt"
+}
+
+t_light_counts_faults_of_live_threads() {
+	local target pt rc f=$TMP/live.json
+	light_on_live_target live touch_then_spin
 	wait "$pt"
 	rc=$?
 	kill -KILL "$target"
@@ -113,31 +125,21 @@ t_light_counts_faults_of_live_threads() {
 }
 
 t_light_thread_exits_while_detaching() {
-	local mode ready done target pt rc f mark
+	local mode target pt rc f mark
 	# the window between the tails' read and the detach, held open: a
 	# thread that exits in it sends its tally and open fault to the maps
 	# at its exit, the copy read before it left out; one that makes a
 	# syscall in it keeps them as they were read. Counted once either way
 	for mode in exit syscall; do
-		ready=$TMP/late_$mode.ready done=$TMP/late_$mode.done
 		f=$TMP/late_$mode.json
 		mark=$([ $mode = exit ] && echo E || echo S)
-		"$T/exit_when_told" "$ready" "$done" $mode &
-		target=$!
-		PIDS_TO_KILL+=("$target")
-		wait_for_file "$ready" 10 || errors+=("$mode: target never got ready")
-		PAGETRACE_TEST_DETACH_PAUSE_MS=3000 "$PT" -v --light -p "$target" \
-			--json -o "$f" 2>"$TMP/late_$mode.err" &
-		pt=$!
-		wait_for_text "$TMP/late_$mode.err" "tracing process $target" 20 ||
-			errors+=("$mode: pagetrace never said it was tracing")
-		kill -USR1 "$target"
-		wait_for_text "$done" D 10 || errors+=("$mode: target never wrote its block")
-		kill -INT "$pt"
+		PAGETRACE_TEST_DETACH_PAUSE_MS=3000 \
+			light_on_live_target "late_$mode" exit_when_told $mode
 		wait_for_text "$TMP/late_$mode.err" "tails read; detaching in" 10 ||
 			errors+=("$mode: pagetrace never read the tails")
 		kill -USR2 "$target"
-		wait_for_text "$done" $mark 10 || errors+=("$mode: the thread never did it")
+		wait_for_text "$TMP/late_$mode.done" "$mark" 10 ||
+			errors+=("$mode: the thread never did it")
 		expect_true "$mode: done before the detach" "$(kill -0 "$pt"; echo $?)"
 		wait "$pt"
 		rc=$?

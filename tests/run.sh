@@ -574,7 +574,7 @@ t_major_faults_are_told() {
 	head -c $((1024 * 1024)) /dev/urandom >"$file"
 	sync "$file"
 	dd if=/dev/null of="$file" oflag=nocache conv=notrunc,fdatasync count=0 2>/dev/null
-	run_pt mj_cold --json -e -- "$T/cold_read" "$file"
+	run_pt mj_cold --json -e -- "$T/file_read" "$file" say-cache
 	state=$(grep -E '^(cold|cached)$' "$TMP/mj_cold.err")
 	expect "cold: exit code" "$(rc_of mj_cold)" 0
 	if [ "$state" = cold ]; then
@@ -584,7 +584,7 @@ t_major_faults_are_told() {
 		echo "  (the file system kept the file cached: no major fault to see)"
 	fi
 	# read again, from the cache: minor faults only
-	run_pt mj_warm --json -e -- "$T/cold_read" "$file"
+	run_pt mj_warm --json -e -- "$T/file_read" "$file" say-cache
 	expect "warm: exit code" "$(rc_of mj_warm)" 0
 	expect "warm: cached" "$(grep -E '^(cold|cached)$' "$TMP/mj_warm.err")" cached
 	expect "warm: no major fault" "$(jq -r 'select(.type=="fault" and .major) | .addr' "$TMP/mj_warm.out" | wc -l)" 0

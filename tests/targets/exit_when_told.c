@@ -11,11 +11,9 @@
  * once the thread is gone or 'S' once its syscall is made; the process
  * spins until killed.
  */
-#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/mman.h>
 #include "target.h"
 
 static volatile int quit;
@@ -61,19 +59,13 @@ int main(int argc, char **argv)
 {
 	pthread_t thread;
 	sigset_t set;
-	int fd, sig;
+	int sig;
 
 	if (argc < 4)
 		return 2;
 	syscall_mode = !strcmp(argv[3], "syscall");
 	no_thp();
-	fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, PAGE))
-		return 2;
-	done = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (done == MAP_FAILED)
-		return 2;
-	done[0] = '-';
+	done = map_progress_file(argv[2]);
 	/* blocked in every thread: sigwait() below takes it */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);

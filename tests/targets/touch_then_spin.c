@@ -7,8 +7,6 @@
  * then still open in --light (closed at the thread's next event), and the
  * loop's others are in its tally, both read when pagetrace leaves.
  */
-#include <fcntl.h>
-#include <sys/mman.h>
 #include "target.h"
 
 static __attribute__((noinline)) void touch(volatile char *p, size_t size)
@@ -23,18 +21,11 @@ int main(int argc, char **argv)
 {
 	volatile char *done;
 	char *p;
-	int fd;
 
 	if (argc < 3)
 		return 2;
 	no_thp();
-	fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, PAGE))
-		return 2;
-	done = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (done == MAP_FAILED)
-		return 2;
-	done[0] = '-';
+	done = map_progress_file(argv[2]);
 	ready_then_wait(argv[1]);
 	p = malloc(16 * MiB);
 	if (!p)
