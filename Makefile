@@ -150,9 +150,9 @@ $(OUTPUT)/bench/%: bench/%.c $(LIB) | $(OUTPUT)/bench
 
 unit: $(UNITS)
 integration: pagetrace $(PRELOAD) $(TARGETS)
-# drain_speed too: a test checks its producer's records arrive or count
+# drain_speed and hook_floor too: tests check what they attach and count
 programs: pagetrace $(PRELOAD) $(TARGETS) $(UNITS) \
-	$(OUTPUT)/bench/drain_speed
+	$(OUTPUT)/bench/drain_speed $(OUTPUT)/bench/hook_floor
 
 # test and demo first install what is missing, then build, then run:
 # on a fresh Debian machine "sudo make test" is the whole set-up

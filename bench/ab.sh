@@ -12,7 +12,8 @@
 # ${BENCH_CPU:-0}, the tracer on the next. Prints, per variant, the median
 # time and the median (min-max) over rounds of the first variant's time
 # over its own. bench/overhead.sh is the full harness; this is for
-# telling two builds apart while working on one.
+# telling two builds apart while working on one. AB_MARKDOWN=1: the same
+# as a Markdown table.
 set -u
 
 ROUNDS=${1:-}
@@ -22,6 +23,7 @@ if ! [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || [ -z "$WORKLOAD" ] || [ $# -lt 3 ]; then
 	exit 64
 fi
 shift 2
+MARKDOWN=${AB_MARKDOWN:-}
 WORK_CPU=${BENCH_CPU:-0}
 TOOL_CPU=$(((WORK_CPU + 1) % $(nproc)))
 TMP=$(mktemp -d /tmp/pagetrace-ab.XXXXXX)
@@ -44,6 +46,8 @@ for ((r = 0; r < ROUNDS; r++)); do
 	echo "$line" >>"$TMP/times"
 done
 
+[ -n "$MARKDOWN" ] && printf '%s\n%s\n' \
+	"| variant | median s | vs the first (min-max) |" "|---|---:|---:|"
 i=0
 for v in "$@"; do
 	i=$((i + 1))
@@ -53,12 +57,14 @@ for v in "$@"; do
 	awk -v i=$i '$i > 0 && $1 > 0 { printf "%.4f\n", $1 / $i }' \
 		"$TMP/times" | sort -n >"$TMP/r"
 	failed=$(awk -v i=$i '$i == 0' "$TMP/times" | wc -l)
-	awk -v v="$v" -v t="$TMP/t" -v failed="$failed" '
+	awk -v v="$v" -v t="$TMP/t" -v failed="$failed" -v md="$MARKDOWN" '
 		{ r[NR] = $1 }
 		END {
 			while ((getline x < t) > 0)
 				tt[++n] = x
-			printf "%-48s %8.3f s  %.3fx (%.3f-%.3f)%s\n", v,
+			fmt = md ? "| %s | %.3f | %.3fx (%.3f-%.3f)%s |\n" : \
+				   "%-48s %8.3f s  %.3fx (%.3f-%.3f)%s\n"
+			printf fmt, md ? "`" v "`" : v,
 				tt[int((n + 1) / 2)] / 1e9, r[int((NR + 1) / 2)],
 				r[1], r[NR],
 				failed ? "  " failed " runs failed" : ""

@@ -14,6 +14,9 @@ echo
 echo "## the drain, from the kernel side's ring buffer"
 ./build/bench/drain_speed
 echo
+echo "## a fault's floor, hook by hook (first touch, THP off)"
+bash bench/hook_floor.sh "$((${1:-5} + 4))"
+echo
 echo "## start-up and end, pagetrace -- /bin/true"
 bash bench/startup.sh
 echo

@@ -118,7 +118,11 @@ run_test() { # name
 	[ -n "$FILTER" ] && [[ $name != *"$FILTER"* ]] && return
 	errors=()
 	SKIP_REASON=""
-	"t_$name"
+	if declare -F "t_$name" >/dev/null; then
+		"t_$name"
+	else
+		errors+=("no test function t_$name")
+	fi
 	if [ -n "$SKIP_REASON" ]; then
 		skipped=$((skipped + 1))
 		skip_reasons+=("$name: $SKIP_REASON")
@@ -1132,6 +1136,7 @@ else
 		empty_probes_record_nothing \
 		loop_stack_walked_once \
 		synthetic_records_drained_or_counted_lost \
+		hook_floor_attaches_and_detaches \
 		light_ledger_equals_the_default \
 		light_traps_no_call_and_sends_no_fault \
 		light_own_mapping_is_a_mapping \

@@ -294,6 +294,31 @@ t_synthetic_records_drained_or_counted_lost() {
 		'^drained with nothing lost, one core: up to [0-9.]+ M records/s \(all decoded\)$'
 }
 
+# bench/hook_floor: its empty programs are attached while the command
+# runs, gone after, and the command's status is its own
+t_hook_floor_attaches_and_detaches() {
+	local hf=$ROOT/build/bench/hook_floor out=$TMP/hooks.out
+	"$hf" fault_user,rss_stat,page_alloc,fault_done -o "$TMP/unused" -- \
+		sh -c 'bpftool -j prog show; exit 3' >"$out" 2>"$TMP/hooks.err"
+	expect "exit code" "$?" 3
+	expect "stderr" "$(cat "$TMP/hooks.err")" ""
+	expect "programs while it ran" \
+		"$(hook_programs <"$out" | tr '\n' ' ')" \
+		"hook_fault_done hook_fault_user hook_page_alloc hook_rss_stat "
+	"$hf" rss_stat -- sh -c 'bpftool -j prog show' >"$out" 2>&1
+	expect "one hook" "$(hook_programs <"$out")" hook_rss_stat
+	expect "programs after" "$(bpftool -j prog show | hook_programs)" ""
+	"$hf" fault_user,swap -- true 2>"$TMP/hooks.err"
+	expect "unknown hook: exit code" "$?" 64
+	expect "unknown hook: stderr" "$(cat "$TMP/hooks.err")" \
+		"hook_floor: no hook 'swap' (fault_user|rss_stat|page_alloc|fault_done)"
+}
+
+# the names of hook_floor's programs in bpftool's JSON list
+hook_programs() {
+	jq -r '.[].name | select(startswith("hook_"))' | sort
+}
+
 # the allocator probes keep each thread's call in a slot of a table by
 # thread id; a thread whose slot another holds keeps it in its task
 # storage: with one slot, the main thread holds it from its first call
