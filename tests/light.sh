@@ -106,22 +106,35 @@ light_on_live_target() { # name prog args...
 	kill -INT "$pt"
 }
 
-t_light_counts_faults_of_live_threads() {
-	local target pt rc f=$TMP/live.json
-	light_on_live_target live touch_then_spin
+# The end of light_on_live_target's run: pagetrace's exit code in rc,
+# the target killed.
+end_live_target() {
 	wait "$pt"
 	rc=$?
 	kill -KILL "$target"
 	wait "$target" 2>/dev/null
+}
+
+# What both live targets leave: the touching loop's 4095 faults (every
+# page but the header's, which malloc wrote) at its TOUCH_SITE line, the
+# block of 4096 pages, the run complete. Labels start with prefix.
+expect_live_ledger() { # prefix json target-source
+	expect "${1}touch site" "$(site_record "$2" touch touch '"\(.site.line) \(.faults) \(.faults_by_outcome.anon)"')" \
+		"$(line_of "$3" TOUCH_SITE) 4095 4095"
+	expect "${1}block" "$(one_record "$2" '.type=="alloc" and .fn=="mmapped_chunk"' '"\(.resident_pages) \(.by.anon)"')" \
+		"4096 4096"
+	expect "${1}complete" "$(summary "$2" .complete)" true
+}
+
+t_light_counts_faults_of_live_threads() {
+	local target pt rc f=$TMP/live.json
+	light_on_live_target live touch_then_spin
+	end_live_target
 	expect "exit code" "$rc" 0
 	# the loop's faults stayed in the spinning thread's state, read
 	# when pagetrace left: its tally (struct pt_site_tally) and its last
-	# fault, still open; every page but the header's, which malloc wrote
-	expect "touch site" "$(site_record "$f" touch touch '"\(.site.line) \(.faults) \(.faults_by_outcome.anon)"')" \
-		"$(line_of tests/targets/touch_then_spin.c TOUCH_SITE) 4095 4095"
-	expect "block" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' '"\(.resident_pages) \(.by.anon)"')" \
-		"4096 4096"
-	expect "complete" "$(summary "$f" .complete)" true
+	# fault, still open
+	expect_live_ledger "" "$f" tests/targets/touch_then_spin.c
 }
 
 t_light_thread_exits_while_detaching() {
@@ -141,18 +154,11 @@ t_light_thread_exits_while_detaching() {
 		wait_for_text "$TMP/late_$mode.done" "$mark" 10 ||
 			errors+=("$mode: the thread never did it")
 		expect_true "$mode: done before the detach" "$(kill -0 "$pt"; echo $?)"
-		wait "$pt"
-		rc=$?
-		kill -KILL "$target"
-		wait "$target" 2>/dev/null
+		end_live_target
 		expect "$mode: exit code" "$rc" 0
-		expect "$mode: touch site" "$(site_record "$f" touch touch '"\(.site.line) \(.faults) \(.faults_by_outcome.anon)"')" \
-			"$(line_of tests/targets/exit_when_told.c TOUCH_SITE) 4095 4095"
+		expect_live_ledger "$mode: " "$f" tests/targets/exit_when_told.c
 		expect "$mode: other site" "$(site_record "$f" touch touch_other '"\(.site.line) \(.faults)"')" \
 			"$(line_of tests/targets/exit_when_told.c OTHER_SITE) 1"
-		expect "$mode: block" "$(one_record "$f" '.type=="alloc" and .fn=="mmapped_chunk"' '"\(.resident_pages) \(.by.anon)"')" \
-			"4096 4096"
-		expect "$mode: complete" "$(summary "$f" .complete)" true
 	done
 }
 
